@@ -1,0 +1,92 @@
+// The gateway's HTTP client for the backend's REST API (§4 routed calls, §3 forwarded auth, §6
+// session lookups, and the mock's /emulator/v1 endpoints). Keep-alive pooled, bounded in time and
+// in response size, and pointed at whatever the live config says the backend is.
+import http from "node:http";
+import https from "node:https";
+
+export interface BackendReply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface BackendRequestInit {
+  /** Already-encoded query string without "?". */
+  query?: string;
+  body?: Uint8Array;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Refused, reset, timed out or too large: the caller maps it to UNAVAILABLE / 502-503 `backend_unavailable`. */
+export class BackendUnavailableError extends Error {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export interface BackendRestClient {
+  /** The base URL calls currently go to (changes when the live config's backend changes). */
+  baseUrl(): string;
+  request(method: string, path: string, init?: BackendRequestInit): Promise<BackendReply>;
+}
+
+export const DEFAULT_BACKEND_TIMEOUT_MS = 5_000;
+export const MAX_BACKEND_RESPONSE_BYTES = 1024 * 1024;
+
+export function createBackendRestClient(resolveBaseUrl: () => string): BackendRestClient & { close(): void } {
+  const agents = {
+    "http:": new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: "lifo" }),
+    "https:": new https.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: "lifo" }),
+  };
+
+  function request(method: string, path: string, init: BackendRequestInit = {}): Promise<BackendReply> {
+    const url = new URL(resolveBaseUrl() + path + (init.query ? `?${init.query}` : ""));
+    const transport = url.protocol === "https:" ? https : http;
+    const agent = url.protocol === "https:" ? agents["https:"] : agents["http:"];
+    const timeoutMs = init.timeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS;
+    return new Promise<BackendReply>((resolve, reject) => {
+      const headers: Record<string, string | number> = { ...init.headers };
+      if (init.body) {
+        headers["content-type"] ??= "application/json";
+        headers["content-length"] = init.body.length;
+      }
+      const req = transport.request(url, { method, headers, agent, signal: init.signal }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_BACKEND_RESPONSE_BYTES) {
+            req.destroy(new BackendUnavailableError(`backend response larger than ${MAX_BACKEND_RESPONSE_BYTES} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on("error", (err) => reject(asUnavailable(err)));
+      });
+      req.setTimeout(timeoutMs, () => req.destroy(new BackendUnavailableError(`backend did not answer within ${timeoutMs} ms`)));
+      req.on("error", (err) => reject(asUnavailable(err)));
+      req.end(init.body);
+    });
+  }
+
+  return {
+    baseUrl: resolveBaseUrl,
+    request,
+    close() {
+      agents["http:"].destroy();
+      agents["https:"].destroy();
+    },
+  };
+}
+
+function asUnavailable(err: unknown): BackendUnavailableError {
+  if (err instanceof BackendUnavailableError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new BackendUnavailableError(`backend unreachable: ${message}`, err);
+}

@@ -1,0 +1,117 @@
+// The gateway's live settings (§7 `/emulator/v1/config`): validated with zod on every change and
+// read by the stages on every call, so a PATCH takes effect on the next request.
+import { z } from "zod";
+import { DEFAULT_FRESHNESS_WINDOW_MS, type EmulatorConfig, type RoutingTable } from "../shared/protocol.js";
+
+export const DEFAULT_ROUTES: RoutingTable = {
+  "user.profile.get": { method: "GET", path: "profile", example: {} },
+  "user.profile.update": { method: "PATCH", path: "profile", example: { display_name: "Commander Shepard" } },
+  "user.sessions.list": { method: "GET", path: "sessions", example: {} },
+  "user.sessions.revoke": { method: "POST", path: "sessions/revoke", example: { device_session_id: "" } },
+  "game.chat.send": { method: "POST", path: "game/chat", example: { to_user_id: "", text: "o7 commander" } },
+  "game.fleet.dispatch": {
+    method: "POST",
+    path: "game/fleets",
+    example: { from_planet: "earth", to_planet: "mars", ships: 10 },
+  },
+};
+
+export function defaultConfig(): EmulatorConfig {
+  return {
+    freshness_window_ms: DEFAULT_FRESHNESS_WINDOW_MS,
+    clock_offset_ms: 0,
+    backend: "mock",
+    routes: structuredClone(DEFAULT_ROUTES),
+    rate_limits: {
+      per_ip: { rate_per_s: 200, burst: 400 },
+      per_session: { rate_per_s: 20, burst: 40 },
+      per_user: { rate_per_s: 40, burst: 80 },
+      per_message_type: { rate_per_s: 10, burst: 20 },
+    },
+  };
+}
+
+const budget = z.strictObject({
+  rate_per_s: z.number().positive().max(1e9),
+  burst: z.number().int().min(1).max(1e9),
+});
+
+const route = z.strictObject({
+  method: z.enum(["GET", "POST", "PATCH", "PUT", "DELETE"]),
+  // A relative path under /api/v1/user/: no scheme, no "..", no query.
+  path: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, "path must be segments of [A-Za-z0-9_-] joined by '/'"),
+  example: z.unknown().optional(),
+});
+
+const backendTarget = z.union([
+  z.literal("mock"),
+  z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, "")),
+]);
+
+/** What PATCH accepts: any subset of the settings; rate_limits and routes merge per key. */
+const configPatch = z.strictObject({
+  freshness_window_ms: z.number().int().min(1).max(24 * 3600_000).optional(),
+  clock_offset_ms: z.number().int().min(-365 * 24 * 3600_000).max(365 * 24 * 3600_000).optional(),
+  backend: backendTarget.optional(),
+  routes: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,128}$/), route.nullable()).optional(),
+  rate_limits: z
+    .strictObject({
+      per_ip: budget.optional(),
+      per_session: budget.optional(),
+      per_user: budget.optional(),
+      per_message_type: budget.optional(),
+    })
+    .optional(),
+});
+
+export class ConfigError extends Error {}
+
+export type ConfigListener = (config: EmulatorConfig, previous: EmulatorConfig) => void;
+
+export class LiveConfig {
+  private current: EmulatorConfig;
+  private readonly listeners = new Set<ConfigListener>();
+
+  constructor(initial: Partial<EmulatorConfig> = {}) {
+    this.current = { ...defaultConfig(), ...initial };
+  }
+
+  get(): EmulatorConfig {
+    return this.current;
+  }
+
+  /** Validates and applies a partial update; a route set to null is removed. Throws ConfigError. */
+  patch(body: unknown): EmulatorConfig {
+    const parsed = configPatch.safeParse(body);
+    if (!parsed.success) {
+      throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "));
+    }
+    const p = parsed.data;
+    const previous = this.current;
+    const routes = { ...previous.routes };
+    for (const [type, r] of Object.entries(p.routes ?? {})) {
+      if (r === null) delete routes[type];
+      else routes[type] = r;
+    }
+    this.current = {
+      freshness_window_ms: p.freshness_window_ms ?? previous.freshness_window_ms,
+      clock_offset_ms: p.clock_offset_ms ?? previous.clock_offset_ms,
+      backend: p.backend ?? previous.backend,
+      routes,
+      rate_limits: { ...previous.rate_limits, ...stripUndefined(p.rate_limits ?? {}) },
+    };
+    for (const listener of this.listeners) listener(this.current, previous);
+    return this.current;
+  }
+
+  onChange(listener: ConfigListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+function stripUndefined<T extends object>(o: T): { [K in keyof T]-?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
+}
