@@ -1,0 +1,100 @@
+// Composition of the mock backend: one node:http (HTTP/1.1) server that sends
+// /galaxy.backend.v1.Push/* to the Connect adapter (Connect + gRPC-Web) and everything else to
+// the JSON REST router.
+import http from "node:http";
+import type { Socket } from "node:net";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Push } from "../shared/gen/galaxy/backend/v1/backend_push_pb.js";
+import { authRoutes } from "./auth-routes.js";
+import { emulatorRoutes } from "./emulator-routes.js";
+import { PushLog } from "./push-log.js";
+import { pushRoutes } from "./push-service.js";
+import { createRouter } from "./router.js";
+import { MockStore } from "./store.js";
+import { userRoutes } from "./user-routes.js";
+
+export interface MockBackendOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Clock in ms since the epoch; injectable so tests can expire challenges. */
+  now?: () => number;
+}
+
+export interface MockBackend {
+  /** http://host:port */
+  url: string;
+  /** Ends push streams (UNAVAILABLE), then closes every socket. */
+  close(): Promise<void>;
+}
+
+/** How long close() lets push streams write their end-of-stream before cutting sockets. */
+const STREAM_DRAIN_MS = 1_000;
+
+export async function startMockBackend(options: MockBackendOptions = {}): Promise<MockBackend> {
+  const { host = "127.0.0.1", port = 0, now = Date.now } = options;
+  const store = new MockStore(now);
+  const pushLog = new PushLog();
+  const shutdown = new AbortController();
+
+  let openStreams = 0;
+  let streamsDrained: (() => void) | undefined;
+  const connectHandler = connectNodeAdapter({
+    routes: pushRoutes({
+      log: pushLog,
+      shutdown: shutdown.signal,
+      onStreamOpen: () => void openStreams++,
+      onStreamClosed: () => {
+        if (--openStreams === 0) streamsDrained?.();
+      },
+    }),
+  });
+  const restHandler = createRouter([...authRoutes(store), ...userRoutes(store, pushLog), ...emulatorRoutes(store, pushLog)]);
+  const pushPrefix = `/${Push.typeName}/`;
+
+  const server = http.createServer((req, res) => {
+    if (req.url?.startsWith(pushPrefix)) connectHandler(req, res);
+    else void restHandler(req, res);
+  });
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("mock backend: unexpected listen address");
+  const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+
+  let closing: Promise<void> | undefined;
+  async function close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const drained = new Promise<void>((resolve) => {
+      streamsDrained = resolve;
+      if (openStreams === 0) resolve();
+    });
+    shutdown.abort();
+    // Streams end cleanly with UNAVAILABLE; a client that does not read gets cut after the grace period.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, STREAM_DRAIN_MS)))]);
+    clearTimeout(timer);
+    server.closeIdleConnections();
+    // Give in-flight responses (just-ended streams included) a turn to flush before cutting sockets.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const socket of sockets) socket.destroy();
+    await closed;
+  }
+
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    close: () => (closing ??= close()),
+  };
+}

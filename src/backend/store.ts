@@ -1,0 +1,148 @@
+// The mock backend's in-memory state: users (keyed by normalized email), device sessions,
+// email-code challenges and the mailbox of codes "sent". Pure state and bookkeeping; the HTTP
+// mapping lives in the *-routes modules.
+import { randomBytes } from "node:crypto";
+import type { BackendSession, MailboxMessage } from "../shared/protocol.js";
+import { CHALLENGE_TTL_MS } from "../shared/protocol.js";
+import { FleetGame } from "./fleet-game.js";
+
+export const MAILBOX_CAPACITY = 1_000;
+/** Expired challenges are kept this long so that late confirms still answer 410, not "unknown". */
+const EXPIRED_CHALLENGE_RETENTION_MS = 60 * 60_000;
+
+export interface User {
+  user_id: string;
+  email: string;
+  display_name: string;
+  created_at_ms: number;
+  game: FleetGame;
+}
+
+export interface Challenge {
+  challenge_id: string;
+  email: string;
+  code: string;
+  expires_at_ms: number;
+  wrong_attempts: number;
+  used: boolean;
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function randomId(prefix: string, bytes = 16): string {
+  return `${prefix}${randomBytes(bytes).toString("hex")}`;
+}
+
+export class MockStore {
+  private readonly usersById = new Map<string, User>();
+  private readonly userIdByEmail = new Map<string, string>();
+  private readonly sessions = new Map<string, BackendSession>();
+  /** Insertion order is creation order, which pruning relies on. */
+  private readonly challenges = new Map<string, Challenge>();
+  private mailbox: MailboxMessage[] = [];
+
+  constructor(readonly now: () => number) {}
+
+  createChallenge(email: string, code: string): Challenge {
+    this.pruneChallenges();
+    const challenge: Challenge = {
+      challenge_id: randomId("ch_"),
+      email: normalizeEmail(email),
+      code,
+      expires_at_ms: this.now() + CHALLENGE_TTL_MS,
+      wrong_attempts: 0,
+      used: false,
+    };
+    this.challenges.set(challenge.challenge_id, challenge);
+    return challenge;
+  }
+
+  challenge(id: string): Challenge | undefined {
+    return this.challenges.get(id);
+  }
+
+  deliverMail(message: MailboxMessage): void {
+    this.mailbox.push(message);
+    if (this.mailbox.length > MAILBOX_CAPACITY) this.mailbox = this.mailbox.slice(-MAILBOX_CAPACITY);
+  }
+
+  mail(email?: string): MailboxMessage[] {
+    if (email === undefined) return [...this.mailbox];
+    const wanted = normalizeEmail(email);
+    return this.mailbox.filter((m) => m.email === wanted);
+  }
+
+  /** The user of this email, created on first use. */
+  userForEmail(email: string): User {
+    const normalized = normalizeEmail(email);
+    const existing = this.userIdByEmail.get(normalized);
+    if (existing) return this.usersById.get(existing)!;
+    const user: User = {
+      user_id: randomId("u_", 12),
+      email: normalized,
+      display_name: normalized.split("@")[0] || normalized,
+      created_at_ms: this.now(),
+      game: new FleetGame(),
+    };
+    this.usersById.set(user.user_id, user);
+    this.userIdByEmail.set(normalized, user.user_id);
+    return user;
+  }
+
+  user(userId: string): User | undefined {
+    return this.usersById.get(userId);
+  }
+
+  createSession(userId: string, clientPublicKey: string): BackendSession {
+    const session: BackendSession = {
+      device_session_id: randomId("ds_"),
+      user_id: userId,
+      client_public_key: clientPublicKey,
+      status: "active",
+      created_at_ms: this.now(),
+    };
+    this.sessions.set(session.device_session_id, session);
+    return session;
+  }
+
+  session(id: string): BackendSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  sessionsOf(userId: string): BackendSession[] {
+    return [...this.sessions.values()].filter((s) => s.user_id === userId);
+  }
+
+  /**
+   * Revokes the user's named session, or all of them when `deviceSessionId` is undefined.
+   * Returns the ids that were active and are now revoked.
+   */
+  revokeSessions(userId: string, deviceSessionId?: string): string[] {
+    const revoked: string[] = [];
+    for (const s of this.sessionsOf(userId)) {
+      if (deviceSessionId !== undefined && s.device_session_id !== deviceSessionId) continue;
+      if (s.status === "revoked") continue;
+      s.status = "revoked";
+      revoked.push(s.device_session_id);
+    }
+    return revoked;
+  }
+
+  reset(): void {
+    this.usersById.clear();
+    this.userIdByEmail.clear();
+    this.sessions.clear();
+    this.challenges.clear();
+    this.mailbox = [];
+  }
+
+  private pruneChallenges(): void {
+    const cutoff = this.now() - EXPIRED_CHALLENGE_RETENTION_MS;
+    for (const [id, c] of this.challenges) {
+      if (c.expires_at_ms > cutoff) break;
+      this.challenges.delete(id);
+    }
+  }
+}
