@@ -74,7 +74,11 @@ export class LiveConfig {
   private current: EmulatorConfig;
   private readonly listeners = new Set<ConfigListener>();
 
-  constructor(initial: Partial<EmulatorConfig> = {}) {
+  /** `check` vets a whole candidate config against the running system; it returns a problem or nothing. */
+  constructor(
+    initial: Partial<EmulatorConfig> = {},
+    private readonly check: (candidate: EmulatorConfig) => string | undefined = () => undefined,
+  ) {
     this.current = { ...defaultConfig(), ...initial };
   }
 
@@ -95,13 +99,16 @@ export class LiveConfig {
       if (r === null) delete routes[type];
       else routes[type] = r;
     }
-    this.current = {
+    const next: EmulatorConfig = {
       freshness_window_ms: p.freshness_window_ms ?? previous.freshness_window_ms,
       clock_offset_ms: p.clock_offset_ms ?? previous.clock_offset_ms,
       backend: p.backend ?? previous.backend,
       routes,
       rate_limits: { ...previous.rate_limits, ...stripUndefined(p.rate_limits ?? {}) },
     };
+    const problem = this.check(next);
+    if (problem) throw new ConfigError(problem);
+    this.current = next;
     for (const listener of this.listeners) listener(this.current, previous);
     return this.current;
   }

@@ -1,0 +1,147 @@
+// EdgeGateway (gateway.proto) served through connect-es: both RPCs run their stage list from
+// pipeline.ts, every rejection carries a GatewayError detail, every answer is signed.
+import { createContextKey, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import {
+  EdgeGateway,
+  type ExecuteCommandRequest,
+  type ExecuteCommandResponse,
+  type GatewayEvent,
+  type SubscribeEventsRequest,
+} from "../shared/gen/galaxy/gateway/v1/gateway_pb.js";
+import { SERVER_TIME_EVENT_TYPE, type JournalEntry, type JournalStage } from "../shared/protocol.js";
+import type { Journal } from "./journal.js";
+import { runPipeline, type Pipelines } from "./pipeline.js";
+import type { PushHub } from "./push/push-hub.js";
+import { resultCodeOf } from "./stages/backend.js";
+import { GatewayRejection, type GatewayCall, type RpcName } from "./stages/stage.js";
+import { signedEvent, signedResponse, type Signer } from "./signing/signed-messages.js";
+
+/** The client's address, put into the handler context by the listener. */
+export const clientIpKey = createContextKey<string>("unknown", { description: "client IP address" });
+
+export interface EdgeServiceDeps {
+  pipelines: Pipelines;
+  hub: PushHub;
+  journal: Journal;
+  signer: Signer;
+  /** Gateway clock in ms, with the configured offset. */
+  now(): number;
+}
+
+export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter) => void {
+  let serverTimeEvents = 0;
+
+  function newCall(rpc: RpcName, ctx: HandlerContext, req: ExecuteCommandRequest | SubscribeEventsRequest): GatewayCall {
+    return {
+      rpc,
+      clientIp: ctx.values.get(clientIpKey),
+      receivedAtMs: deps.now(),
+      rawEnvelope: req.envelope,
+      payloadBytes: "payloadBytes" in req ? req.payloadBytes : new Uint8Array(0),
+      signature: req.signature,
+      signal: ctx.signal,
+    };
+  }
+
+  function record(call: GatewayCall, ctx: HandlerContext, stages: JournalStage[], outcome: Partial<JournalEntry>): void {
+    const env = call.rawEnvelope;
+    deps.journal.append({
+      at_ms: call.receivedAtMs,
+      rpc: call.rpc,
+      protocol: protocolOf(ctx),
+      device_session_id: env?.deviceSessionId ?? "",
+      request_id: env?.requestId ?? "",
+      message_type: env?.messageType ?? "",
+      stages,
+      code: "ok",
+      ...outcome,
+    });
+  }
+
+  async function executeCommand(req: ExecuteCommandRequest, ctx: HandlerContext): Promise<ExecuteCommandResponse> {
+    const call = newCall("ExecuteCommand", ctx, req);
+    const { stages, rejection } = await runPipeline(deps.pipelines.executeCommand, call);
+    if (rejection) {
+      record(call, ctx, stages, { code: codeName(rejection), reason: rejection.reason });
+      throw rejection.toConnectError(deps.now());
+    }
+    const reply = call.backendReply!;
+    const resultCode = resultCodeOf(reply.status, reply.body);
+    record(call, ctx, stages, { result_code: resultCode });
+    return signedResponse(deps.signer, {
+      deviceSessionId: call.envelope!.deviceSessionId,
+      requestId: call.envelope!.requestId,
+      timestampMs: deps.now(),
+      resultCode,
+      payloadBytes: reply.body,
+    });
+  }
+
+  async function* subscribeEvents(req: SubscribeEventsRequest, ctx: HandlerContext): AsyncGenerator<GatewayEvent> {
+    const call = newCall("SubscribeEvents", ctx, req);
+    const { stages, rejection } = await runPipeline(deps.pipelines.subscribeEvents, call);
+    if (rejection) {
+      record(call, ctx, stages, { code: codeName(rejection), reason: rejection.reason });
+      throw rejection.toConnectError(deps.now());
+    }
+    record(call, ctx, stages, {});
+    const env = call.envelope!;
+    const session = call.session!;
+    const eventFields = { deviceSessionId: env.deviceSessionId, requestId: env.requestId };
+
+    // Register before the first event so nothing pushed after the client sees server_time is missed.
+    const stream = deps.hub.register(session.user_id, env.deviceSessionId);
+    const onAbort = () => stream.end("client_gone");
+    ctx.signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      const serverTime = deps.now();
+      yield signedEvent(deps.signer, {
+        ...eventFields,
+        eventType: SERVER_TIME_EVENT_TYPE,
+        eventId: `gw-${++serverTimeEvents}`,
+        timestampMs: serverTime,
+        payloadBytes: new TextEncoder().encode(JSON.stringify({ server_time_ms: serverTime })),
+      });
+      for await (const event of stream.events()) {
+        yield signedEvent(deps.signer, { ...eventFields, ...event, timestampMs: deps.now() });
+      }
+    } catch (err) {
+      if (err instanceof GatewayRejection) throw err.toConnectError(deps.now());
+      throw err;
+    } finally {
+      ctx.signal.removeEventListener("abort", onAbort);
+      deps.hub.unregister(stream);
+    }
+  }
+
+  return (router) => router.service(EdgeGateway, { executeCommand, subscribeEvents });
+}
+
+function protocolOf(ctx: HandlerContext): JournalEntry["protocol"] {
+  const name = ctx.protocolName;
+  return name === "grpc" || name === "grpc-web" ? name : "connect";
+}
+
+function codeName(rejection: GatewayRejection): string {
+  return CODE_NAMES[rejection.code] ?? String(rejection.code);
+}
+
+/** Connect's canonical snake_case code names, as the journal shows them. */
+const CODE_NAMES: Record<number, string> = {
+  1: "canceled",
+  2: "unknown",
+  3: "invalid_argument",
+  4: "deadline_exceeded",
+  5: "not_found",
+  6: "already_exists",
+  7: "permission_denied",
+  8: "resource_exhausted",
+  9: "failed_precondition",
+  10: "aborted",
+  11: "out_of_range",
+  12: "unimplemented",
+  13: "internal",
+  14: "unavailable",
+  15: "data_loss",
+  16: "unauthenticated",
+};

@@ -1,0 +1,134 @@
+// One TCP listener for HTTP/2 cleartext (prior knowledge) and HTTP/1.1. Node's http2 cannot fall
+// back to HTTP/1.1 without TLS ALPN, so each connection's first bytes are sniffed: the h2 preface
+// goes to an http2 server, anything else to an http server; both share one request handler.
+// Sessions and sockets are tracked so that close() can drain and then cut them.
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+
+export type RequestHandler = (
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+) => void;
+
+const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+export interface ListenerLimits {
+  /** A connection that sends nothing (or no full preface) within this time is closed. */
+  sniffTimeoutMs: number;
+  /** HTTP/1.1: time allowed to receive the request headers. */
+  headersTimeoutMs: number;
+  /** Idle keep-alive connections (HTTP/1.1) and idle h2 sessions are closed after this. */
+  idleTimeoutMs: number;
+  maxHeaderBytes: number;
+  /** HTTP/2: concurrent streams per connection. */
+  maxConcurrentStreams: number;
+}
+
+export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
+  sniffTimeoutMs: 10_000,
+  headersTimeoutMs: 15_000,
+  idleTimeoutMs: 120_000,
+  maxHeaderBytes: 16 * 1024,
+  maxConcurrentStreams: 256,
+};
+
+export interface Listener {
+  readonly port: number;
+  readonly host: string;
+  /** Stops accepting, lets in-flight requests finish for up to `drainMs`, then cuts what remains. */
+  close(drainMs: number): Promise<void>;
+}
+
+export async function listen(
+  handler: RequestHandler,
+  host: string,
+  port: number,
+  limits: ListenerLimits = DEFAULT_LISTENER_LIMITS,
+): Promise<Listener> {
+  const h1 = http.createServer({ maxHeaderSize: limits.maxHeaderBytes, requestTimeout: 0 }, handler);
+  h1.headersTimeout = limits.headersTimeoutMs;
+  h1.keepAliveTimeout = limits.idleTimeoutMs;
+  const h2 = http2.createServer(
+    {
+      maxSessionMemory: 32,
+      maxHeaderListPairs: 128,
+      settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes },
+    },
+    handler,
+  );
+
+  const h1Sockets = new Set<net.Socket>();
+  const h2Sessions = new Set<http2.ServerHttp2Session>();
+  const pending = new Set<net.Socket>();
+  h2.on("session", (session) => {
+    h2Sessions.add(session);
+    // Graceful: a quiet session gets GOAWAY, but streams still open on it (SubscribeEvents) go on.
+    session.setTimeout(limits.idleTimeoutMs, () => session.close());
+    session.once("close", () => h2Sessions.delete(session));
+  });
+
+  const tcp = net.createServer((socket) => {
+    pending.add(socket);
+    socket.setNoDelay(true);
+    socket.setTimeout(limits.sniffTimeoutMs, () => socket.destroy());
+    let seen = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      seen = Buffer.concat([seen, chunk]);
+      const n = Math.min(seen.length, H2_PREFACE.length);
+      const isH2Prefix = seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+      if (isH2Prefix && seen.length < H2_PREFACE.length) return; // could still be h2: wait for more
+      socket.off("data", onData);
+      socket.off("error", onEarlyError);
+      socket.pause();
+      socket.unshift(seen);
+      socket.setTimeout(0);
+      pending.delete(socket);
+      if (isH2Prefix) {
+        h2.emit("connection", socket);
+      } else {
+        h1Sockets.add(socket);
+        socket.once("close", () => h1Sockets.delete(socket));
+        h1.emit("connection", socket);
+      }
+      socket.resume();
+    };
+    const onEarlyError = () => socket.destroy();
+    socket.on("data", onData);
+    socket.on("error", onEarlyError);
+    socket.once("close", () => pending.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    tcp.once("error", reject);
+    tcp.listen(port, host, () => {
+      tcp.off("error", reject);
+      resolve();
+    });
+  });
+  const address = tcp.address() as net.AddressInfo;
+
+  return {
+    port: address.port,
+    host,
+    async close(drainMs: number) {
+      const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
+      for (const socket of pending) socket.destroy();
+      for (const session of h2Sessions) session.close(); // GOAWAY: no new streams, open ones finish
+      h1.closeIdleConnections();
+      // HTTP/1.1 keep-alive sockets that become idle during the drain are closed by the server
+      // because it is closing; whatever is still busy after the drain is cut.
+      const drained = Promise.all([
+        ...[...h2Sessions].map((s) => new Promise<void>((r) => (s.closed ? r() : s.once("close", () => r())))),
+        ...[...h1Sockets].map((s) => new Promise<void>((r) => (s.destroyed ? r() : s.once("close", () => r())))),
+      ]);
+      h1.close();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, drainMs)))]);
+      clearTimeout(timer);
+      for (const session of h2Sessions) session.destroy();
+      for (const socket of h1Sockets) socket.destroy();
+      await closed;
+    },
+  };
+}

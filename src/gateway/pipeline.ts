@@ -1,0 +1,76 @@
+// The one place the order of §4 is written down: each RPC is a list of stages run in sequence,
+// stopping at the first rejection. Every stage's verdict and time go to the journal.
+import type { JournalStage } from "../shared/protocol.js";
+import type { BackendRestClient } from "./backend/rest-client.js";
+import type { SessionLookup } from "./backend/session-lookup.js";
+import type { LiveConfig } from "./config.js";
+import type { RateLimiter } from "./rate-limiter.js";
+import type { ReplayStore } from "./replay-store.js";
+import type { Ed25519Verifier } from "./signing/ed25519-node.js";
+import { backendStage } from "./stages/backend.js";
+import { envelopeStage } from "./stages/envelope.js";
+import { freshnessStage } from "./stages/freshness.js";
+import { payloadHashStage } from "./stages/payload-hash.js";
+import { rateLimitStage } from "./stages/rate-limit.js";
+import { replayStage } from "./stages/replay.js";
+import { routingStage } from "./stages/routing.js";
+import { sessionStage } from "./stages/session.js";
+import { signatureStage } from "./stages/signature.js";
+import { GatewayRejection, type GatewayCall, type Stage } from "./stages/stage.js";
+
+export interface PipelineDeps {
+  config: LiveConfig;
+  sessions: SessionLookup;
+  verifier: Ed25519Verifier;
+  replay: ReplayStore;
+  limiter: RateLimiter;
+  backend: BackendRestClient;
+}
+
+export interface Pipelines {
+  executeCommand: readonly Stage[];
+  subscribeEvents: readonly Stage[];
+}
+
+export function buildPipelines(deps: PipelineDeps): Pipelines {
+  const authenticate: Stage[] = [
+    envelopeStage,
+    sessionStage(deps.sessions),
+    payloadHashStage,
+    signatureStage(deps.verifier),
+    freshnessStage(deps.config),
+    replayStage(deps.replay, deps.config),
+    rateLimitStage(deps.limiter, deps.config),
+  ];
+  return {
+    executeCommand: [...authenticate, routingStage(deps.config), backendStage(deps.backend)],
+    subscribeEvents: authenticate, // §5: "envelope to rate_limit"
+  };
+}
+
+export interface PipelineOutcome {
+  stages: JournalStage[];
+  rejection?: GatewayRejection;
+}
+
+/** Runs the stages in order; a stage that throws something other than a rejection is a bug and rethrows. */
+export async function runPipeline(stages: readonly Stage[], call: GatewayCall): Promise<PipelineOutcome> {
+  const journal: JournalStage[] = [];
+  for (const stage of stages) {
+    const started = performance.now();
+    try {
+      await stage.run(call);
+    } catch (err) {
+      const ms = roundMs(performance.now() - started);
+      if (!(err instanceof GatewayRejection)) throw err;
+      journal.push({ stage: stage.name, ok: false, ms, reason: err.reason });
+      return { stages: journal, rejection: err };
+    }
+    journal.push({ stage: stage.name, ok: true, ms: roundMs(performance.now() - started) });
+  }
+  return { stages: journal };
+}
+
+function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

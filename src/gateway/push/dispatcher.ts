@@ -1,0 +1,106 @@
+// The dispatcher (§5): one SubscribePush stream from the backend per gateway, fanned out to the
+// PushHub. If the stream drops it reconnects with backoff and `resume_after_event_id`, so nothing is
+// lost; events at or below the last id seen are dropped, so nothing is delivered twice.
+import { createClient, type Client } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { Push, type PushEvent } from "../../shared/gen/galaxy/backend/v1/backend_push_pb.js";
+
+export interface DispatcherTarget {
+  clientEvent(userId: string, deviceSessionId: string, eventType: string, eventId: string, payload: Uint8Array): void;
+  sessionInvalidation(userId: string, deviceSessionId: string, reason: string): void;
+  /** Connected: invalidations can reach the gateway, so session caching is safe. */
+  connectionChanged(connected: boolean): void;
+}
+
+export const RECONNECT_MIN_MS = 100;
+export const RECONNECT_MAX_MS = 5_000;
+
+export class PushDispatcher {
+  private abort = new AbortController();
+  private lastEventId = "";
+  private running: Promise<void> | undefined;
+  private client: Client<typeof Push> | undefined;
+  private connected = false;
+
+  constructor(
+    private readonly gatewayId: string,
+    private readonly target: DispatcherTarget,
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {}
+
+  /** (Re)starts consuming from `baseUrl`; a new backend means the old event ids mean nothing. */
+  start(baseUrl: string): void {
+    void this.stop();
+    this.abort = new AbortController();
+    this.lastEventId = "";
+    this.client = createClient(Push, createConnectTransport({ baseUrl, httpVersion: "1.1" }));
+    this.running = this.loop(this.abort.signal);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    const running = this.running;
+    this.running = undefined;
+    this.setConnected(false);
+    await running;
+  }
+
+  private async loop(signal: AbortSignal): Promise<void> {
+    let delay = RECONNECT_MIN_MS;
+    while (!signal.aborted) {
+      try {
+        const stream = this.client!.subscribePush(
+          { gatewayId: this.gatewayId, resumeAfterEventId: this.lastEventId },
+          { signal, onHeader: () => this.setConnected(true) },
+        );
+        for await (const event of stream) {
+          delay = RECONNECT_MIN_MS;
+          this.handle(event);
+        }
+      } catch (err) {
+        if (!signal.aborted) this.onError(err);
+      }
+      this.setConnected(false);
+      if (signal.aborted) return;
+      await abortableDelay(delay * (0.5 + Math.random() / 2), signal);
+      delay = Math.min(RECONNECT_MAX_MS, delay * 2);
+    }
+  }
+
+  private handle(event: PushEvent): void {
+    if (this.lastEventId && !isAfter(event.eventId, this.lastEventId)) return; // duplicate from a resume
+    this.lastEventId = event.eventId;
+    const kind = event.kind;
+    if (kind.case === "clientEvent") {
+      const e = kind.value;
+      this.target.clientEvent(e.userId, e.deviceSessionId, e.eventType, event.eventId, e.payloadBytes);
+    } else if (kind.case === "sessionInvalidation") {
+      const e = kind.value;
+      this.target.sessionInvalidation(e.userId, e.deviceSessionId, e.reason);
+    }
+  }
+
+  private setConnected(connected: boolean): void {
+    if (connected === this.connected) return;
+    this.connected = connected;
+    this.target.connectionChanged(connected);
+  }
+}
+
+/** Backend ids are increasing: numerically when both are decimal, else by (length, text). */
+function isAfter(id: string, last: string): boolean {
+  if (id.length !== last.length) return id.length > last.length;
+  return id > last;
+}
+
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,64 @@
+// The gateway's response-signing key: persisted in the state directory so clients can pin it across
+// restarts (§2), and rotatable on demand. Rotation writes the new key before it is used.
+import { randomBytes, type KeyObject } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { fromBase64Url, toBase64Url } from "../../shared/bytes.js";
+import { writeFileAtomic } from "./atomic-file.js";
+import { privateKeyFromSeed, rawPublicKey, signWith } from "./ed25519-node.js";
+
+const KEY_FILE = "gateway-key.json";
+
+interface KeyFile {
+  seed: string; // base64url
+  created_at_ms: number;
+}
+
+export class GatewayKey {
+  private constructor(
+    private readonly file: string,
+    private privateKey: KeyObject,
+    private publicKeyBytes: Uint8Array,
+  ) {}
+
+  /** Loads the key from `stateDir`, creating (and persisting) one on first use. */
+  static async load(stateDir: string): Promise<GatewayKey> {
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    const file = path.join(stateDir, KEY_FILE);
+    let seed: Uint8Array;
+    try {
+      const parsed = JSON.parse(await readFile(file, "utf8")) as KeyFile;
+      seed = fromBase64Url(parsed.seed);
+      if (seed.length !== 32) throw new Error("seed is not 32 bytes");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
+        throw new Error(`gateway key file ${file} is unreadable (${(err as Error).message}); move it away to create a new key`);
+      }
+      seed = randomBytes(32);
+      await persist(file, seed);
+    }
+    const privateKey = privateKeyFromSeed(seed);
+    return new GatewayKey(file, privateKey, rawPublicKey(privateKey));
+  }
+
+  publicKey(): Uint8Array {
+    return this.publicKeyBytes;
+  }
+
+  sign(message: Uint8Array): Uint8Array {
+    return signWith(this.privateKey, message);
+  }
+
+  async rotate(): Promise<Uint8Array> {
+    const seed = randomBytes(32);
+    await persist(this.file, seed);
+    this.privateKey = privateKeyFromSeed(seed);
+    this.publicKeyBytes = rawPublicKey(this.privateKey);
+    return this.publicKeyBytes;
+  }
+}
+
+async function persist(file: string, seed: Uint8Array): Promise<void> {
+  const body: KeyFile = { seed: toBase64Url(seed), created_at_ms: Date.now() };
+  await writeFileAtomic(file, JSON.stringify(body) + "\n");
+}

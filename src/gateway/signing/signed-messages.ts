@@ -1,0 +1,64 @@
+// Builds the gateway's signed outputs (§2): response envelopes and events, signed with the gateway key.
+import { create } from "@bufbuild/protobuf";
+import {
+  EventEnvelopeSchema,
+  ExecuteCommandResponseSchema,
+  GatewayEventSchema,
+  ResponseEnvelopeSchema,
+  type ExecuteCommandResponse,
+  type GatewayEvent,
+} from "../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
+import { PROTOCOL_VERSION } from "../../shared/protocol.js";
+import { eventSigningInput, responseSigningInput } from "../../shared/signing-input.js";
+import { sha256Node } from "../stages/payload-hash.js";
+
+export interface Signer {
+  sign(message: Uint8Array): Uint8Array;
+}
+
+export function signedResponse(
+  signer: Signer,
+  fields: { deviceSessionId: string; requestId: string; timestampMs: number; resultCode: string; payloadBytes: Uint8Array },
+): ExecuteCommandResponse {
+  const envelope = create(ResponseEnvelopeSchema, {
+    protocolVersion: PROTOCOL_VERSION,
+    deviceSessionId: fields.deviceSessionId,
+    requestId: fields.requestId,
+    timestampMs: BigInt(Math.trunc(fields.timestampMs)),
+    resultCode: fields.resultCode,
+    payloadHash: sha256Node(fields.payloadBytes),
+  });
+  return create(ExecuteCommandResponseSchema, {
+    envelope,
+    payloadBytes: fields.payloadBytes,
+    signature: signer.sign(responseSigningInput(envelope)),
+  });
+}
+
+export function signedEvent(
+  signer: Signer,
+  fields: {
+    deviceSessionId: string;
+    eventType: string;
+    eventId: string;
+    timestampMs: number;
+    requestId: string;
+    payloadBytes: Uint8Array;
+    payloadHash?: Uint8Array;
+  },
+): GatewayEvent {
+  const envelope = create(EventEnvelopeSchema, {
+    protocolVersion: PROTOCOL_VERSION,
+    deviceSessionId: fields.deviceSessionId,
+    eventType: fields.eventType,
+    eventId: fields.eventId,
+    timestampMs: BigInt(Math.trunc(fields.timestampMs)),
+    requestId: fields.requestId,
+    payloadHash: fields.payloadHash ?? sha256Node(fields.payloadBytes),
+  });
+  return create(GatewayEventSchema, {
+    envelope,
+    payloadBytes: fields.payloadBytes,
+    signature: signer.sign(eventSigningInput(envelope)),
+  });
+}

@@ -1,0 +1,82 @@
+// Stage 9, backend: the routed REST call. 2xx and 4xx-with-JSON answers become signed responses
+// (business errors are answers, §4); 5xx, refusal, timeout or garbage become UNAVAILABLE.
+import { Code } from "@connectrpc/connect";
+import { BackendUnavailableError, type BackendRestClient } from "../backend/rest-client.js";
+import { GatewayRejection, requireEnvelope, requireSession, type GatewayCall, type Stage } from "./stage.js";
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function unavailable(message: string): GatewayRejection {
+  return new GatewayRejection(Code.Unavailable, "backend_unavailable", "backend", message);
+}
+
+export function backendStage(backend: BackendRestClient): Stage {
+  return {
+    name: "backend",
+    async run(call: GatewayCall) {
+      const env = requireEnvelope(call);
+      const session = requireSession(call);
+      const route = call.route;
+      if (!route) throw new Error("stage order: routing stage must run first");
+      const isGet = route.method === "GET" || route.method === "DELETE";
+      try {
+        call.backendReply = await backend.request(route.method, `/api/v1/user/${route.path}`, {
+          query: isGet ? queryString(call.payloadBytes) : undefined,
+          body: isGet ? undefined : call.payloadBytes.length > 0 ? call.payloadBytes : new TextEncoder().encode("{}"),
+          headers: {
+            "x-galaxy-user-id": session.user_id,
+            "x-galaxy-device-session-id": env.deviceSessionId,
+            "x-galaxy-request-id": env.requestId,
+            "x-galaxy-message-type": env.messageType,
+          },
+          signal: call.signal,
+        });
+      } catch (err) {
+        if (err instanceof BackendUnavailableError) throw unavailable(err.message);
+        if (call.signal.aborted) throw unavailable("call cancelled by the client");
+        throw err;
+      }
+      const { status, body } = call.backendReply;
+      if (status >= 200 && status < 300) {
+        if (body.length > 0 && parseJson(body) === undefined) throw unavailable(`backend answered ${status} with a non-JSON body`);
+        return;
+      }
+      if (status >= 400 && status < 500) {
+        if (!errorCodeOf(body)) throw unavailable(`backend answered ${status} without a JSON error`);
+        return;
+      }
+      throw unavailable(`backend answered ${status}`);
+    },
+  };
+}
+
+/** The result_code of a reply that passed the backend stage: "ok" or the backend's error code. */
+export function resultCodeOf(status: number, body: Uint8Array): string {
+  return status >= 200 && status < 300 ? "ok" : (errorCodeOf(body) ?? `http_${status}`);
+}
+
+function errorCodeOf(body: Uint8Array): string | undefined {
+  const parsed = parseJson(body) as { error?: { code?: unknown } } | undefined;
+  const code = parsed?.error?.code;
+  return typeof code === "string" && code.length > 0 && code.length <= 128 ? code : undefined;
+}
+
+function parseJson(body: Uint8Array): unknown {
+  try {
+    return JSON.parse(utf8.decode(body));
+  } catch {
+    return undefined;
+  }
+}
+
+/** GET payloads travel as a query string: strings as they are, other JSON values serialised. */
+function queryString(payload: Uint8Array): string {
+  if (payload.length === 0) return "";
+  const object = parseJson(payload) as Record<string, unknown>;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(object)) {
+    if (value === undefined) continue;
+    params.append(key, typeof value === "string" ? value : JSON.stringify(value));
+  }
+  return params.toString();
+}

@@ -1,0 +1,29 @@
+// Stage 2, session: the device session must exist on the backend and be active.
+import { Code } from "@connectrpc/connect";
+import { BackendUnavailableError } from "../backend/rest-client.js";
+import type { SessionLookup } from "../backend/session-lookup.js";
+import { GatewayRejection, requireEnvelope, type GatewayCall, type Stage } from "./stage.js";
+
+export function sessionStage(sessions: SessionLookup): Stage {
+  return {
+    name: "session",
+    async run(call: GatewayCall) {
+      const { deviceSessionId } = requireEnvelope(call);
+      let found;
+      try {
+        found = await sessions.get(deviceSessionId);
+      } catch (err) {
+        if (err instanceof BackendUnavailableError) {
+          throw new GatewayRejection(Code.Unavailable, "backend_unavailable", "session", err.message);
+        }
+        throw err;
+      }
+      if (!found) throw new GatewayRejection(Code.Unauthenticated, "unknown_session", "session", "no such device session");
+      if (found.session.status !== "active") {
+        throw new GatewayRejection(Code.FailedPrecondition, "session_revoked", "session", "device session was revoked");
+      }
+      call.session = found.session;
+      call.sessionPublicKey = found.publicKey;
+    },
+  };
+}
