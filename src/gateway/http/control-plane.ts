@@ -1,0 +1,205 @@
+// The emulator control plane (PROTOCOL.md §7 + ARCHITECTURE.md additions) under /emulator/v1/.
+// Access rule first, then the same-origin rule, then routing. Never any CORS allowance.
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { BackendRestClient } from "../backend/rest-client.js";
+import { ConfigError, type LiveConfig } from "../config.js";
+import type { Journal } from "../journal.js";
+import { toBase64Url } from "../../shared/bytes.js";
+import { callBackend, requireJsonReply } from "./backend-relay.js";
+import { isLoopbackAddress, isLoopbackHost } from "./client-address.js";
+import {
+  HttpError,
+  readJsonObject,
+  responseStream,
+  sendError,
+  sendJson,
+  sendJsonBytes,
+  sendMethodNotAllowed,
+  type AnyRequest,
+  type AnyResponse,
+} from "./http-json.js";
+
+export const CONTROL_PREFIX = "/emulator/v1/";
+export const MAX_CONTROL_BODY_BYTES = 64 * 1024;
+export const MAX_JOURNAL_WAIT_MS = 30_000;
+
+export interface AccessRequest {
+  remoteAddress: string | undefined;
+  authorization: string | undefined;
+  origin: string | undefined;
+  /** Host header (or HTTP/2 :authority). */
+  host: string | undefined;
+}
+
+export type AccessVerdict =
+  | { ok: true }
+  | { ok: false; status: 401 | 403; code: "unauthorized" | "forbidden"; message: string };
+
+function digest(text: string): Buffer {
+  return createHash("sha256").update(text, "utf8").digest();
+}
+
+/** Constant-time comparison (over SHA-256 digests, so lengths leak nothing either). */
+export function tokenMatches(given: string, expected: string): boolean {
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * The control plane's access rule.
+ * - Token configured (non-empty): `Authorization: Bearer <token>` from any address, else 401.
+ * - No token: loopback peers only (else 403), and the Host header must name loopback too (else 403):
+ *   a DNS-rebinding page is same-origin with its own host name, so the Origin rule alone cannot stop it.
+ * Then, either way: an Origin header that is not exactly `http://<Host>` → 403 (drive-by pages).
+ */
+export function checkControlAccess(r: AccessRequest, accessToken: string | undefined): AccessVerdict {
+  if (accessToken) {
+    const m = /^Bearer +(\S+) *$/i.exec(r.authorization ?? "");
+    if (!m || !tokenMatches(m[1]!, accessToken)) {
+      return { ok: false, status: 401, code: "unauthorized", message: "the control plane requires Authorization: Bearer <token>" };
+    }
+  } else {
+    if (!isLoopbackAddress(r.remoteAddress)) {
+      return { ok: false, status: 403, code: "forbidden", message: "the control plane answers loopback callers only" };
+    }
+    if (!isLoopbackHost(r.host)) {
+      return { ok: false, status: 403, code: "forbidden", message: "the control plane answers requests addressed to a loopback host only" };
+    }
+  }
+  if (r.origin !== undefined) {
+    const own = r.host ? `http://${r.host}`.toLowerCase() : undefined;
+    if (own === undefined || r.origin.trim().toLowerCase() !== own) {
+      return { ok: false, status: 403, code: "forbidden", message: "cross-origin requests to the control plane are refused" };
+    }
+  }
+  return { ok: true };
+}
+
+export function accessRequestOf(req: AnyRequest): AccessRequest {
+  const h = req.headers;
+  const authority = (h as Record<string, string | string[] | undefined>)[":authority"];
+  return {
+    remoteAddress: req.socket?.remoteAddress,
+    authorization: h.authorization,
+    origin: typeof h.origin === "string" ? h.origin : undefined,
+    host: h.host ?? (typeof authority === "string" ? authority : undefined),
+  };
+}
+
+export interface ControlPlaneDeps {
+  config: LiveConfig;
+  backend: BackendRestClient;
+  journal: Journal;
+  rotateGatewayKey(): Promise<Uint8Array>;
+  resetLocal(): void;
+  accessToken?: string;
+}
+
+type Endpoint = Partial<Record<string, (req: AnyRequest, res: AnyResponse, query: URLSearchParams) => Promise<void> | void>>;
+
+/** Parses an optional non-negative integer query parameter; throws 400 naming it. */
+function intParam(query: URLSearchParams, name: string, max: number, fallback: number): number {
+  const text = query.get(name);
+  if (text === null) return fallback;
+  if (!/^\d{1,16}$/.test(text) || Number(text) > max) {
+    throw new HttpError(400, "invalid_request", `${name} must be an integer from 0 to ${max}`);
+  }
+  return Number(text);
+}
+
+/** Returns the handler for paths under /emulator/ (answers asynchronously; failures reject). */
+export function createControlPlane(deps: ControlPlaneDeps) {
+  /** Mailbox and push exist on the mock backend only: a real backend's 404 → 501. */
+  async function forwardToMock(req: AnyRequest, res: AnyResponse, method: string, path: string, query?: string, body?: unknown) {
+    const reply = await callBackend(deps.backend, method, path, {
+      ...(query ? { query } : {}),
+      ...(body !== undefined
+        ? { body: Buffer.from(JSON.stringify(body)), headers: { "content-type": "application/json" } }
+        : {}),
+    });
+    if (reply.status === 404) {
+      throw new HttpError(501, "unsupported_by_backend", `the backend does not serve ${path} (only the mock backend does)`);
+    }
+    sendJsonBytes(req, res, reply.status, requireJsonReply(reply));
+  }
+
+  const routes: Record<string, Endpoint> = {
+    mailbox: {
+      GET: (req, res, query) => {
+        const email = query.get("email");
+        return forwardToMock(req, res, "GET", "/emulator/v1/mailbox", email === null ? undefined : `email=${encodeURIComponent(email)}`);
+      },
+    },
+    push: {
+      POST: async (req, res) => {
+        const { value } = await readJsonObject(req, MAX_CONTROL_BODY_BYTES);
+        await forwardToMock(req, res, "POST", "/emulator/v1/push", undefined, value);
+      },
+    },
+    reset: {
+      POST: async (req, res) => {
+        deps.resetLocal();
+        try {
+          const reply = await callBackend(deps.backend, "POST", "/emulator/v1/reset", {
+            body: Buffer.from("{}"),
+            headers: { "content-type": "application/json" },
+          });
+          // A real backend has no reset: its 404 is fine, the local reset is done.
+          if (reply.status !== 404) requireJsonReply(reply);
+          if (reply.status !== 404 && (reply.status < 200 || reply.status > 299)) {
+            throw new HttpError(502, "backend_unavailable", `the backend refused (HTTP ${reply.status})`);
+          }
+        } catch (err) {
+          if (!(err instanceof HttpError)) throw err;
+          throw new HttpError(err.status, err.code, `local state was reset, the backend's was not: ${err.message}`);
+        }
+        sendJson(req, res, 200, {});
+      },
+    },
+    journal: {
+      GET: async (req, res, query) => {
+        const after = intParam(query, "after", Number.MAX_SAFE_INTEGER, 0);
+        const waitMs = intParam(query, "wait_ms", MAX_JOURNAL_WAIT_MS, 0);
+        const aborter = new AbortController();
+        const onClose = () => aborter.abort();
+        const out = responseStream(res);
+        out.once("close", onClose);
+        try {
+          const entries = await deps.journal.waitAfter(after, waitMs, aborter.signal);
+          if (!aborter.signal.aborted) sendJson(req, res, 200, { entries });
+        } finally {
+          out.off("close", onClose);
+        }
+      },
+    },
+    config: {
+      GET: (req, res) => sendJson(req, res, 200, deps.config.get()),
+      PATCH: async (req, res) => {
+        const { value } = await readJsonObject(req, MAX_CONTROL_BODY_BYTES);
+        try {
+          sendJson(req, res, 200, deps.config.patch(value));
+        } catch (err) {
+          if (err instanceof ConfigError) throw new HttpError(400, "invalid_request", err.message);
+          throw err;
+        }
+      },
+    },
+    "gateway-key/rotate": {
+      POST: async (req, res) => {
+        const key = await deps.rotateGatewayKey();
+        sendJson(req, res, 200, { response_signing_public_key: toBase64Url(key) });
+      },
+    },
+  };
+
+  return async function handle(req: AnyRequest, res: AnyResponse, path: string, query: URLSearchParams): Promise<void> {
+    const verdict = checkControlAccess(accessRequestOf(req), deps.accessToken);
+    if (!verdict.ok) return sendError(req, res, verdict.status, verdict.code, verdict.message);
+    const name = path.startsWith(CONTROL_PREFIX) ? path.slice(CONTROL_PREFIX.length) : undefined;
+    const endpoint = name !== undefined && Object.hasOwn(routes, name) ? routes[name] : undefined;
+    if (!endpoint) return sendError(req, res, 404, "not_found", `no control-plane endpoint ${path}`);
+    const method = req.method ?? "";
+    const run = Object.hasOwn(endpoint, method) ? endpoint[method] : undefined;
+    if (!run) return sendMethodNotAllowed(req, res, Object.keys(endpoint));
+    await run(req, res, query);
+  };
+}

@@ -1,0 +1,170 @@
+// The public anti-abuse layer of PROTOCOL.md §3, in front of the backend's two public auth calls.
+// Order: classification (405) → per-IP bucket (429) → content type (415) → size (413) → JSON object
+// (400) → field shapes (400) → per-e-mail / per-challenge bucket (429) → forward to the backend.
+import { z } from "zod";
+import type { BackendRestClient } from "../backend/rest-client.js";
+import { fromBase64Url } from "../../shared/bytes.js";
+import { isValidPublicKey } from "../../shared/ed25519.js";
+import { EMAIL_CODE_PATTERN, MAX_PUBLIC_BODY_BYTES, PUBLIC_KEY_BYTES, type RateLimitBudget } from "../../shared/protocol.js";
+import { callBackend, relayedHeaders, requireJsonReply } from "./backend-relay.js";
+import { clientAddress } from "./client-address.js";
+import {
+  HttpError,
+  readJsonObject,
+  sendJsonBytes,
+  sendMethodNotAllowed,
+  type AnyRequest,
+  type AnyResponse,
+} from "./http-json.js";
+import { KeyedTokenBuckets, retryAfterSeconds, DEFAULT_MAX_BUCKETS } from "./token-bucket.js";
+
+export const SEND_EMAIL_CODE_PATH = "/api/v1/public/auth/send-email-code";
+export const CONFIRM_EMAIL_CODE_PATH = "/api/v1/public/auth/confirm-email-code";
+export const PUBLIC_AUTH_PATHS: ReadonlySet<string> = new Set([SEND_EMAIL_CODE_PATH, CONFIRM_EMAIL_CODE_PATH]);
+
+export interface PublicLimits {
+  per_ip: RateLimitBudget;
+  per_email: RateLimitBudget;
+  per_challenge: RateLimitBudget;
+  /** Most buckets kept per kind (LRU); bounds memory whatever keys callers invent. */
+  max_keys: number;
+}
+
+export const DEFAULT_PUBLIC_LIMITS: Readonly<PublicLimits> = Object.freeze({
+  per_ip: { burst: 20, rate_per_s: 1 },
+  per_email: { burst: 5, rate_per_s: 1 / 60 },
+  per_challenge: { burst: 10, rate_per_s: 1 / 10 },
+  max_keys: DEFAULT_MAX_BUCKETS,
+});
+
+export const CHALLENGE_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+export const MAX_EMAIL_LENGTH = 254;
+
+const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const DOMAIN_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * RFC 5322 addr-spec, the sane subset: a dot-atom local part (≤ 64) @ a DNS name of at least two
+ * labels whose last label is not numeric; ASCII only, no quoted local parts, no address literals.
+ * Surrounding whitespace is ignored (as in the rate-limit key). At most 254 characters.
+ */
+export function isValidEmail(raw: string): boolean {
+  const email = raw.trim();
+  if (email.length === 0 || email.length > MAX_EMAIL_LENGTH) return false;
+  const at = email.lastIndexOf("@");
+  if (at < 1 || at > 64) return false;
+  const local = email.slice(0, at);
+  const labels = email.slice(at + 1).split(".");
+  if (!LOCAL_PART.test(local) || labels.length < 2) return false;
+  if (!labels.every((l) => DOMAIN_LABEL.test(l))) return false;
+  return !/^[0-9]+$/.test(labels[labels.length - 1]!);
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+function isValidKeyText(text: string): boolean {
+  if (text.length !== Math.ceil((PUBLIC_KEY_BYTES * 4) / 3)) return false;
+  try {
+    return isValidPublicKey(fromBase64Url(text));
+  } catch {
+    return false;
+  }
+}
+
+const sendBody = z.strictObject({
+  email: z
+    .string({ error: "must be a string" })
+    .refine(isValidEmail, { error: `must be an e-mail address of at most ${MAX_EMAIL_LENGTH} characters` }),
+});
+
+const confirmBody = z.strictObject({
+  challenge_id: z
+    .string({ error: "must be a string" })
+    .regex(CHALLENGE_ID_PATTERN, { error: "must be 1 to 128 characters of [A-Za-z0-9_-]" }),
+  code: z.string({ error: "must be a string" }).regex(EMAIL_CODE_PATTERN, { error: "must be 6 digits" }),
+  client_public_key: z
+    .string({ error: "must be a string" })
+    .refine(isValidKeyText, { error: "must be base64url (no padding) of a valid 32-byte Ed25519 public key" }),
+});
+
+/** zod issues → one message naming each offending field. */
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) =>
+      issue.code === "unrecognized_keys"
+        ? `${issue.keys.join(", ")}: unknown field`
+        : `${issue.path.map(String).join(".") || "body"}: ${issue.message}`,
+    )
+    .join("; ");
+}
+
+function validate<T>(schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new HttpError(400, "invalid_request", describeIssues(parsed.error.issues));
+  return parsed.data;
+}
+
+export interface PublicAuthDeps {
+  backend: BackendRestClient;
+  now(): number;
+  limits?: Partial<PublicLimits>;
+}
+
+export interface PublicAuth {
+  /** Answers a request whose path is one of PUBLIC_AUTH_PATHS; failures reject for `answerFailure`. */
+  handle(req: AnyRequest, res: AnyResponse, path: string): Promise<void>;
+  /** Forgets every bucket (control-plane reset). */
+  clear(): void;
+}
+
+export function createPublicAuth(deps: PublicAuthDeps): PublicAuth {
+  const limits: PublicLimits = { ...DEFAULT_PUBLIC_LIMITS, ...deps.limits };
+  const perIp = new KeyedTokenBuckets(() => limits.per_ip, limits.max_keys);
+  const perEmail = new KeyedTokenBuckets(() => limits.per_email, limits.max_keys);
+  const perChallenge = new KeyedTokenBuckets(() => limits.per_challenge, limits.max_keys);
+
+  function limit(buckets: KeyedTokenBuckets, key: string, what: string): void {
+    const verdict = buckets.take(key, deps.now());
+    if (!verdict.ok) {
+      const seconds = retryAfterSeconds(verdict.retryAfterMs);
+      throw new HttpError(429, "rate_limited", `too many requests ${what}; retry in ${seconds} s`, {
+        "retry-after": String(seconds),
+      });
+    }
+  }
+
+  async function handle(req: AnyRequest, res: AnyResponse, path: string): Promise<void> {
+    if (req.method !== "POST") return sendMethodNotAllowed(req, res, ["POST"]);
+    limit(perIp, clientAddress(req), "from this address");
+    const { value } = await readJsonObject(req, MAX_PUBLIC_BODY_BYTES);
+    let forward: unknown;
+    if (path === SEND_EMAIL_CODE_PATH) {
+      const body = validate(sendBody, value);
+      limit(perEmail, normalizeEmail(body.email), "for this e-mail address");
+      forward = body;
+    } else {
+      const body = validate(confirmBody, value);
+      limit(perChallenge, body.challenge_id, "for this challenge");
+      forward = body;
+    }
+    // Re-serialised from the validated value: the backend sees exactly what was checked (no duplicate
+    // keys or other parser differentials).
+    const reply = await callBackend(deps.backend, "POST", path, {
+      body: Buffer.from(JSON.stringify(forward)),
+      headers: { "content-type": "application/json" },
+    });
+    const bytes = requireJsonReply(reply);
+    sendJsonBytes(req, res, reply.status, bytes, relayedHeaders(reply));
+  }
+
+  return {
+    handle,
+    clear() {
+      perIp.clear();
+      perEmail.clear();
+      perChallenge.clear();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+// The gateway's plain-HTTP surface (PROTOCOL.md §1, §3, §7): routing and composition only.
+//   /healthz, /api/v1/public/gateway/info   here
+//   /api/v1/public/auth/*                   public-auth.ts (anti-abuse layer, then the backend)
+//   /emulator/*                             control-plane.ts (loopback / token, same-origin)
+//   /<pkg.Service>/<Method>                 not claimed: falls through to Connect
+//   anything else                           static-console.ts (the web console)
+//
+// Choices where the spec is silent:
+// - Public auth: 405 (classification) comes before the per-IP bucket; the per-e-mail / per-challenge
+//   buckets are taken after the fields validate, so malformed bodies (already IP-limited) cannot fill
+//   the LRU with junk keys nor burn another caller's budget. Buckets run on `now()` (the gateway clock);
+//   a clock moved backwards refills nothing. Public buckets are separate from config.rate_limits (those
+//   are the §4 RPC budgets) and are cleared by POST /emulator/v1/reset.
+// - The client IP is the socket peer (X-Forwarded-For is not trusted); IPv6 peers are keyed per address.
+// - A JSON `charset` parameter other than UTF-8 → 415. Surrounding whitespace in `email` is tolerated
+//   (as in the rate-limit key); the validated object is re-serialised before forwarding.
+// - Backend answers: 2xx/4xx JSON relayed (status, body, content-type, retry-after); 5xx, other
+//   statuses, non-JSON → 502; unreachable/timeout/no usable URL → 503; all `backend_unavailable`.
+// - Oversize bodies: 413, then the rest is discarded and the connection (HTTP/1.1, `Connection: close`)
+//   or stream (HTTP/2, RST_STREAM NO_ERROR) closed.
+// - Control plane: an empty access token counts as none. Without a token the Host header must also
+//   name loopback (DNS rebinding). Control-plane JSON bodies (push, config PATCH) need application/json
+//   (which also forces a CORS preflight on cross-site pages). Reset answers 502/503 when the backend's
+//   reset failed (the local reset is done anyway). Unknown /api/ and /emulator/ paths → 404 JSON.
+// - Unexpected exceptions → 500 `internal_error` (not a PublicErrorCode: never expected to happen).
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { BackendRestClient } from "../backend/rest-client.js";
+import type { LiveConfig } from "../config.js";
+import type { Journal } from "../journal.js";
+import { toBase64Url } from "../../shared/bytes.js";
+import { SUPPORTED_PROTOCOL_VERSIONS, type GatewayInfo } from "../../shared/protocol.js";
+import { createControlPlane } from "./control-plane.js";
+import { answerFailure, sendError, sendJson, sendMethodNotAllowed, type AnyRequest, type AnyResponse } from "./http-json.js";
+import { createPublicAuth, PUBLIC_AUTH_PATHS, type PublicLimits } from "./public-auth.js";
+import { createStaticConsole } from "./static-console.js";
+
+export { DEFAULT_PUBLIC_LIMITS, type PublicLimits } from "./public-auth.js";
+export { checkControlAccess, type AccessRequest, type AccessVerdict } from "./control-plane.js";
+
+export interface RestSurfaceDeps {
+  config: LiveConfig;
+  backend: BackendRestClient;
+  journal: Journal;
+  gatewayPublicKey(): Uint8Array;
+  rotateGatewayKey(): Promise<Uint8Array>;
+  now(): number;
+  isReady(): boolean;
+  resetLocal(): void;
+  accessToken?: string;
+  consoleDir?: string;
+  /** Overrides of DEFAULT_PUBLIC_LIMITS (the §3 anti-abuse buckets). */
+  publicLimits?: Partial<PublicLimits>;
+}
+
+export type RestHandler = (
+  req: IncomingMessage | Http2ServerRequest,
+  res: ServerResponse | Http2ServerResponse,
+) => boolean;
+
+export const HEALTHZ_PATH = "/healthz";
+export const GATEWAY_INFO_PATH = "/api/v1/public/gateway/info";
+
+/** `/<package.Service>/<Method>`: Connect, gRPC and gRPC-Web paths, left to the RPC handler. */
+const RPC_PATH = /^\/[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+\/[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function isRpcPath(path: string): boolean {
+  return path.startsWith("/galaxy.") || RPC_PATH.test(path);
+}
+
+export function createRestSurface(deps: RestSurfaceDeps): RestHandler {
+  const publicAuth = createPublicAuth({ backend: deps.backend, now: () => deps.now(), limits: deps.publicLimits });
+  const controlPlane = createControlPlane({
+    config: deps.config,
+    backend: deps.backend,
+    journal: deps.journal,
+    rotateGatewayKey: () => deps.rotateGatewayKey(),
+    resetLocal: () => {
+      deps.resetLocal();
+      publicAuth.clear();
+    },
+    accessToken: deps.accessToken,
+  });
+  const staticConsole = createStaticConsole(deps.consoleDir);
+
+  function route(req: AnyRequest, res: AnyResponse, path: string, query: URLSearchParams): Promise<void> | void {
+    if (path === HEALTHZ_PATH) {
+      if (req.method !== "GET" && req.method !== "HEAD") return sendMethodNotAllowed(req, res, ["GET", "HEAD"]);
+      return deps.isReady() ? sendJson(req, res, 200, { status: "ok" }) : sendJson(req, res, 503, { status: "starting" });
+    }
+    if (path === GATEWAY_INFO_PATH) {
+      if (req.method !== "GET" && req.method !== "HEAD") return sendMethodNotAllowed(req, res, ["GET", "HEAD"]);
+      const info: GatewayInfo = {
+        protocol_versions: [...SUPPORTED_PROTOCOL_VERSIONS],
+        response_signing_public_key: toBase64Url(deps.gatewayPublicKey()),
+        freshness_window_ms: deps.config.get().freshness_window_ms,
+        server_time_ms: deps.now(),
+      };
+      return sendJson(req, res, 200, info);
+    }
+    if (PUBLIC_AUTH_PATHS.has(path)) return publicAuth.handle(req, res, path);
+    if (path === "/api" || path.startsWith("/api/")) return sendError(req, res, 404, "not_found", `no endpoint ${path}`);
+    if (path === "/emulator" || path.startsWith("/emulator/")) return controlPlane(req, res, path, query);
+    if (!path.startsWith("/")) return sendError(req, res, 404, "not_found", "request target must be a path");
+    return staticConsole(req, res, path);
+  }
+
+  return (req, res) => {
+    const target = req.url ?? "/";
+    const q = target.indexOf("?");
+    const path = q < 0 ? target : target.slice(0, q);
+    if (isRpcPath(path)) return false;
+    const query = new URLSearchParams(q < 0 ? "" : target.slice(q + 1));
+    try {
+      const pending = route(req, res, path, query);
+      if (pending) pending.catch((err: unknown) => answerFailure(req, res, err));
+    } catch (err) {
+      answerFailure(req, res, err);
+    }
+    return true;
+  };
+}
