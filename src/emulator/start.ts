@@ -1,6 +1,7 @@
 // Composition root of the headless emulator: the mock backend (unless a real backend URL is given)
 // and the gateway in front of it, wired together over HTTP only.
-// (Implementation lands with the gateway; this file fixes the interface the CLI and Electron use.)
+import { startMockBackend } from "../backend/server.js";
+import { startGateway } from "../gateway/gateway.js";
 
 export interface EmulatorOptions {
   host?: string;
@@ -15,6 +16,8 @@ export interface EmulatorOptions {
   accessToken?: string;
   /** The built renderer (`dist/renderer`) served as the web console at `/`; omitted: no console. */
   consoleDir?: string;
+  /** Push-stream errors (the gateway reconnects by itself); default: ignored. */
+  onPushError?: (err: unknown) => void;
 }
 
 export interface RunningEmulator {
@@ -26,6 +29,33 @@ export interface RunningEmulator {
   close(): Promise<void>;
 }
 
-export async function startEmulator(_options: EmulatorOptions): Promise<RunningEmulator> {
-  throw new Error("not implemented yet");
+export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
+  const backend = options.backend ?? "mock";
+  const mock = backend === "mock" ? await startMockBackend({ host: "127.0.0.1", port: 0 }) : undefined;
+  try {
+    const gateway = await startGateway({
+      host: options.host,
+      port: options.port,
+      stateDir: options.stateDir,
+      mockBackendUrl: mock?.url,
+      config: {
+        backend,
+        ...(options.freshnessMs !== undefined ? { freshness_window_ms: options.freshnessMs } : {}),
+      },
+      accessToken: options.accessToken,
+      consoleDir: options.consoleDir,
+      onPushError: options.onPushError,
+    });
+    return {
+      url: gateway.url,
+      mockBackendUrl: mock?.url,
+      async close() {
+        await gateway.close();
+        await mock?.close();
+      },
+    };
+  } catch (err) {
+    await mock?.close();
+    throw err;
+  }
 }

@@ -72,15 +72,18 @@ export async function listen(
     pending.add(socket);
     socket.setNoDelay(true);
     socket.setTimeout(limits.sniffTimeoutMs, () => socket.destroy());
+    // Sniff with 'readable' + read(), never 'data': a socket left in flowing mode loses the
+    // unshifted bytes when http2 takes over its handle (nodejs/node#34532).
     let seen = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      seen = Buffer.concat([seen, chunk]);
+    const onReadable = () => {
+      let chunk: Buffer | null;
+      while ((chunk = socket.read() as Buffer | null) !== null) seen = Buffer.concat([seen, chunk]);
       const n = Math.min(seen.length, H2_PREFACE.length);
+      if (n === 0) return;
       const isH2Prefix = seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
       if (isH2Prefix && seen.length < H2_PREFACE.length) return; // could still be h2: wait for more
-      socket.off("data", onData);
+      socket.off("readable", onReadable);
       socket.off("error", onEarlyError);
-      socket.pause();
       socket.unshift(seen);
       socket.setTimeout(0);
       pending.delete(socket);
@@ -91,10 +94,9 @@ export async function listen(
         socket.once("close", () => h1Sockets.delete(socket));
         h1.emit("connection", socket);
       }
-      socket.resume();
     };
     const onEarlyError = () => socket.destroy();
-    socket.on("data", onData);
+    socket.on("readable", onReadable);
     socket.on("error", onEarlyError);
     socket.once("close", () => pending.delete(socket));
   });

@@ -1,0 +1,156 @@
+// `npm run emulator -- [--host H] [--port P] [--backend mock|URL] [--freshness-ms N] [--state-dir D]
+// [--token T] [--console-dir D]`: the headless emulator. Prints the ready line once /healthz answers
+// 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM.
+import { existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { startEmulator } from "../emulator/start.js";
+
+const USAGE = `usage: npm run emulator -- [options]
+  --host H            listen address (default 127.0.0.1)
+  --port P            listen port, 0 = any free port (default 8787)
+  --backend B         "mock" (default) or the base URL of a real backend
+  --freshness-ms N    freshness window in ms (default 60000)
+  --state-dir D       where the gateway key is kept (default $XDG_STATE_HOME or ~/.local/state, /galaxy-gateway-emulator)
+  --token T           require "Authorization: Bearer T" on the control plane (also allows non-loopback callers)
+  --console-dir D     built web console to serve at / (default: dist/renderer of this package, when built)`;
+
+interface CliOptions {
+  host: string;
+  port: number;
+  backend: string;
+  freshnessMs?: number;
+  stateDir: string;
+  token?: string;
+  consoleDir?: string;
+}
+
+function fail(message: string): never {
+  console.error(`emulator: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+function parseOptions(argv: string[]): CliOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        host: { type: "string", default: "127.0.0.1" },
+        port: { type: "string", default: "8787" },
+        backend: { type: "string", default: "mock" },
+        "freshness-ms": { type: "string" },
+        "state-dir": { type: "string" },
+        token: { type: "string" },
+        "console-dir": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const str = (name: string) => values[name] as string | undefined;
+  const port = str("port")!;
+  if (!/^[0-9]{1,5}$/.test(port) || Number(port) > 65_535) fail(`--port must be an integer 0..65535, got "${port}"`);
+  const backend = str("backend")!;
+  if (backend !== "mock") {
+    let url: URL | undefined;
+    try {
+      url = new URL(backend);
+    } catch {
+      /* reported below */
+    }
+    if (!url || !/^https?:$/.test(url.protocol)) fail(`--backend must be "mock" or an http(s) URL, got "${backend}"`);
+  }
+  const freshness = str("freshness-ms");
+  if (freshness !== undefined && (!/^[0-9]+$/.test(freshness) || Number(freshness) < 1 || Number(freshness) > 86_400_000)) {
+    fail(`--freshness-ms must be an integer 1..86400000, got "${freshness}"`);
+  }
+  const token = str("token");
+  if (token !== undefined && token.length < 8) fail("--token must be at least 8 characters");
+  const consoleDir = str("console-dir") ?? defaultConsoleDir();
+  if (str("console-dir") !== undefined && !existsSync(path.join(consoleDir!, "index.html"))) {
+    fail(`--console-dir ${consoleDir} has no index.html (run npm run build)`);
+  }
+  return {
+    host: str("host")!,
+    port: Number(port),
+    backend: backend.replace(/\/+$/, ""),
+    freshnessMs: freshness === undefined ? undefined : Number(freshness),
+    stateDir: path.resolve(str("state-dir") ?? defaultStateDir()),
+    token,
+    consoleDir,
+  };
+}
+
+function defaultStateDir(): string {
+  const base = process.env.XDG_STATE_HOME || path.join(os.homedir(), ".local", "state");
+  return path.join(base, "galaxy-gateway-emulator");
+}
+
+/** dist/renderer of this package, found from src/cli (tsx) or dist/node/cli (built). */
+function defaultConsoleDir(): string | undefined {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(path.join(dir, "package.json"))) {
+      const candidate = path.join(dir, "dist", "renderer");
+      return existsSync(path.join(candidate, "index.html")) ? candidate : undefined;
+    }
+    dir = path.dirname(dir);
+  }
+  return undefined;
+}
+
+async function waitHealthy(url: string): Promise<void> {
+  // The listener is bound before startEmulator returns; this confirms the whole stack answers.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const res = await fetch(`${url}/healthz`).catch(() => undefined);
+    if (res?.status === 200) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("/healthz did not answer 200");
+}
+
+const options = parseOptions(process.argv.slice(2));
+let emulator;
+try {
+  emulator = await startEmulator({
+    host: options.host,
+    port: options.port,
+    backend: options.backend,
+    freshnessMs: options.freshnessMs,
+    stateDir: options.stateDir,
+    accessToken: options.token,
+    consoleDir: options.consoleDir,
+  });
+  await waitHealthy(emulator.url);
+} catch (err) {
+  console.error(`emulator: cannot start: ${err instanceof Error ? err.message : String(err)}`);
+  await emulator?.close();
+  process.exit(1);
+}
+console.log(`Gateway emulator ready at ${emulator.url}`);
+if (!options.consoleDir) console.log("(no web console: run `npm run build` to serve it at /)");
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    emulator.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error("emulator: error while closing", err);
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,149 @@
+// Composition of the gateway: config, key, stores, pipelines, push hub and dispatcher, the REST
+// surface and the Connect handler on one listener. Shutdown follows §5.5: push hub first, then HTTP.
+import { randomUUID } from "node:crypto";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { createContextValues } from "@connectrpc/connect";
+import type { EmulatorConfig } from "../shared/protocol.js";
+import { createBackendRestClient } from "./backend/rest-client.js";
+import { SessionLookup } from "./backend/session-lookup.js";
+import { ConfigError, LiveConfig } from "./config.js";
+import { clientIpKey, edgeGatewayRoutes } from "./edge-service.js";
+import { createRestSurface } from "./http/rest-surface.js";
+import { Journal } from "./journal.js";
+import { listen, type ListenerLimits, DEFAULT_LISTENER_LIMITS } from "./listener.js";
+import { buildPipelines } from "./pipeline.js";
+import { PushDispatcher } from "./push/dispatcher.js";
+import { PushHub } from "./push/push-hub.js";
+import { RateLimiter } from "./rate-limiter.js";
+import { ReplayStore } from "./replay-store.js";
+import { Ed25519Verifier } from "./signing/ed25519-node.js";
+import { GatewayKey } from "./signing/gateway-key.js";
+
+/** Envelope + 64 KiB payload + signature fit well below this; larger messages are refused unread. */
+export const MAX_RPC_MESSAGE_BYTES = 80 * 1024;
+export const DEFAULT_DRAIN_MS = 5_000;
+
+export interface GatewayOptions {
+  host?: string;
+  port?: number;
+  stateDir: string;
+  /** Initial settings (backend "mock" or a URL, freshness window …). */
+  config?: Partial<EmulatorConfig>;
+  /** What the backend setting "mock" resolves to; absent: "mock" is refused. */
+  mockBackendUrl?: string;
+  accessToken?: string;
+  consoleDir?: string;
+  gatewayId?: string;
+  limits?: Partial<ListenerLimits>;
+  /** Called with push-stream errors (the dispatcher reconnects by itself). */
+  onPushError?: (err: unknown) => void;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  config: LiveConfig;
+  publicKey(): Uint8Array;
+  close(drainMs?: number): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const host = options.host ?? "127.0.0.1";
+  const mockUrl = options.mockBackendUrl;
+  const config = new LiveConfig(options.config, (next) =>
+    next.backend === "mock" && !mockUrl ? "backend: no mock backend runs in this emulator (it was started with a backend URL)" : undefined,
+  );
+  const initial = config.get();
+  if (initial.backend === "mock" && !mockUrl) throw new ConfigError("backend is \"mock\" but no mock backend URL was given");
+
+  const backendUrl = () => {
+    const target = config.get().backend;
+    return target === "mock" ? mockUrl! : target;
+  };
+  const key = await GatewayKey.load(options.stateDir);
+  const backend = createBackendRestClient(backendUrl);
+  const sessions = new SessionLookup(backend);
+  const replay = new ReplayStore();
+  const limiter = new RateLimiter();
+  const journal = new Journal();
+  const hub = new PushHub();
+  const now = () => Date.now() + config.get().clock_offset_ms;
+  const pipelines = buildPipelines({ config, sessions, verifier: new Ed25519Verifier(), replay, limiter, backend });
+
+  const dispatcher = new PushDispatcher(
+    options.gatewayId ?? `gateway-${randomUUID()}`,
+    {
+      clientEvent: (userId, deviceSessionId, eventType, eventId, payloadBytes) =>
+        hub.deliver(userId, deviceSessionId, { eventType, eventId, payloadBytes }),
+      sessionInvalidation: (userId, deviceSessionId) => {
+        sessions.invalidate(userId, deviceSessionId, Date.now());
+        hub.invalidate(userId, deviceSessionId);
+      },
+      connectionChanged: (connected) => sessions.setCacheEnabled(connected),
+    },
+    options.onPushError,
+  );
+  config.onChange((next, previous) => {
+    if (next.backend !== previous.backend) {
+      sessions.clear();
+      dispatcher.start(backendUrl());
+    }
+  });
+
+  let ready = false;
+  const shutdown = new AbortController();
+  const rpc = connectNodeAdapter({
+    routes: edgeGatewayRoutes({ pipelines, hub, journal, signer: key, now }),
+    readMaxBytes: MAX_RPC_MESSAGE_BYTES,
+    shutdownSignal: shutdown.signal,
+    contextValues: (req) => createContextValues().set(clientIpKey, req.socket.remoteAddress ?? "unknown"),
+  });
+  const rest = createRestSurface({
+    config,
+    backend,
+    journal,
+    gatewayPublicKey: () => key.publicKey(),
+    rotateGatewayKey: () => key.rotate(),
+    now,
+    isReady: () => ready,
+    resetLocal: () => {
+      replay.clear();
+      limiter.clear();
+      sessions.clear();
+      journal.clear();
+    },
+    accessToken: options.accessToken,
+    consoleDir: options.consoleDir,
+  });
+
+  const listener = await listen(
+    (req, res) => {
+      if (!rest(req, res)) rpc(req, res);
+    },
+    host,
+    options.port ?? 8787,
+    { ...DEFAULT_LISTENER_LIMITS, ...options.limits },
+  );
+  dispatcher.start(backendUrl());
+  ready = true;
+
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${listener.port}`,
+    port: listener.port,
+    config,
+    publicKey: () => key.publicKey(),
+    close(drainMs = DEFAULT_DRAIN_MS) {
+      closing ??= (async () => {
+        ready = false;
+        hub.close(); // §5.5: streams end with UNAVAILABLE gateway_shutting_down first
+        await dispatcher.stop();
+        await listener.close(drainMs);
+        shutdown.abort();
+        backend.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,77 @@
+// Test harness: a real emulator on a free loopback port, signed-in devices, and connect-node clients
+// for every protocol/transport combination the gateway serves.
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { fromBase64Url, toBase64Url } from "../../src/shared/bytes.js";
+import { generateSeed, publicKeyFromSeed } from "../../src/shared/ed25519.js";
+import { EdgeGateway } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
+import type { DeviceIdentity } from "../../src/shared/sdk.js";
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../../src/emulator/start.js";
+
+export function tempDir(prefix = "gge-"): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function startTestEmulator(options: Partial<EmulatorOptions> = {}): Promise<RunningEmulator> {
+  return startEmulator({ port: 0, stateDir: tempDir(), ...options });
+}
+
+export interface SignedInDevice extends DeviceIdentity {
+  userId: string;
+  email: string;
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
+export async function getJson(url: string): Promise<{ status: number; json: any }> {
+  const res = await fetch(url);
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : undefined };
+}
+
+/** The whole email-code flow through the gateway's public REST, reading the code from the mailbox. */
+export async function signIn(baseUrl: string, email = `pilot-${Math.random().toString(36).slice(2)}@example.com`): Promise<SignedInDevice> {
+  const sent = await postJson(`${baseUrl}/api/v1/public/auth/send-email-code`, { email });
+  if (sent.status !== 200) throw new Error(`send-email-code: ${sent.status} ${JSON.stringify(sent.json)}`);
+  const mailbox = await getJson(`${baseUrl}/emulator/v1/mailbox?email=${encodeURIComponent(email)}`);
+  const message = mailbox.json.messages.findLast((m: any) => m.challenge_id === sent.json.challenge_id);
+  const seed = generateSeed();
+  const confirmed = await postJson(`${baseUrl}/api/v1/public/auth/confirm-email-code`, {
+    challenge_id: sent.json.challenge_id,
+    code: message.code,
+    client_public_key: toBase64Url(publicKeyFromSeed(seed)),
+  });
+  if (confirmed.status !== 200) throw new Error(`confirm-email-code: ${confirmed.status} ${JSON.stringify(confirmed.json)}`);
+  return { deviceSessionId: confirmed.json.device_session_id, userId: confirmed.json.user_id, email, seed };
+}
+
+export async function gatewayPublicKey(baseUrl: string): Promise<Uint8Array> {
+  const info = await getJson(`${baseUrl}/api/v1/public/gateway/info`);
+  return fromBase64Url(info.json.response_signing_public_key);
+}
+
+export const TRANSPORTS = {
+  "connect h2": (baseUrl: string) => createConnectTransport({ baseUrl, httpVersion: "2" }),
+  "connect h1": (baseUrl: string) => createConnectTransport({ baseUrl, httpVersion: "1.1" }),
+  "grpc h2": (baseUrl: string) => createGrpcTransport({ baseUrl }),
+  "grpc-web h2": (baseUrl: string) => createGrpcWebTransport({ baseUrl, httpVersion: "2" }),
+  "grpc-web h1": (baseUrl: string) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }),
+} satisfies Record<string, (baseUrl: string) => Transport>;
+
+export type TransportName = keyof typeof TRANSPORTS;
+export const TRANSPORT_NAMES = Object.keys(TRANSPORTS) as TransportName[];
+
+export function edgeClient(baseUrl: string, transport: TransportName = "connect h2"): Client<typeof EdgeGateway> {
+  return createClient(EdgeGateway, TRANSPORTS[transport](baseUrl));
+}
