@@ -1,0 +1,85 @@
+// One command as sent and answered: request envelope, signing input, signature; the signed response
+// (envelope, result_code, pretty payload) and its verification — or the rejection.
+import { toHex } from "../../../shared/bytes.js";
+import { prettyPayload, type CommandOutcome } from "../../api/gateway-client.js";
+import { KeyValues } from "../../components/KeyValues.js";
+import { Panel } from "../../components/Panel.js";
+import { RejectionView } from "../../components/RejectionView.js";
+import { SigningInputView } from "../../components/SigningInputView.js";
+import { VerifyBadge } from "../../components/VerifyBadge.js";
+import { groupedHex, requestSegments, responseSegments } from "../../lib/segments.js";
+
+function ts(ms: bigint) {
+  return (
+    <>
+      {String(ms)} <span className="dim">{new Date(Number(ms)).toISOString()}</span>
+    </>
+  );
+}
+
+export function CommandResult({ outcome }: { outcome: CommandOutcome }) {
+  const env = outcome.signed.envelope;
+  const res = outcome.response;
+  const renv = res?.envelope;
+  return (
+    <div className="grid two result" data-testid="command-result">
+      <Panel title="Request" actions={<span className="dim small">signed by the device key</span>}>
+        <KeyValues
+          testId="request-envelope"
+          rows={[
+            ["protocol_version", env.protocolVersion],
+            ["device_session_id", env.deviceSessionId],
+            ["message_type", env.messageType],
+            ["timestamp_ms", ts(env.timestampMs)],
+            ["request_id", <span data-testid="request-id">{env.requestId}</span>],
+            ["payload_hash", <span className="mono hex">{groupedHex(env.payloadHash)}</span>],
+            ["payload_bytes", `${outcome.signed.payloadBytes.length} bytes`],
+          ]}
+        />
+        <h3>Signing input</h3>
+        <SigningInputView input={requestSegments(env)} testId="signing-input" />
+        <h3>Signature</h3>
+        <div className="mono hex block" data-testid="request-signature">
+          {groupedHex(outcome.signed.signature)}
+        </div>
+      </Panel>
+      <Panel
+        title={res ? "Response" : "Rejected"}
+        actions={<span className="dim small">{outcome.elapsedMs.toFixed(1)} ms</span>}
+      >
+        {outcome.rejection && <RejectionView rejection={outcome.rejection} testId="command-rejection" />}
+        {res && renv && (
+          <>
+            <div className="result-head">
+              <span className={`result-code ${renv.resultCode === "ok" ? "ok" : "warn"}`} data-testid="result-code">
+                {renv.resultCode}
+              </span>
+              {outcome.verification && <VerifyBadge verification={outcome.verification} testId="response-verification" />}
+            </div>
+            <KeyValues
+              testId="response-envelope"
+              rows={[
+                ["protocol_version", renv.protocolVersion],
+                ["device_session_id", renv.deviceSessionId],
+                ["request_id", renv.requestId],
+                ["timestamp_ms", ts(renv.timestampMs)],
+                ["result_code", renv.resultCode],
+                ["payload_hash", <span className="mono hex">{groupedHex(renv.payloadHash)}</span>],
+              ]}
+            />
+            <h3>Payload</h3>
+            <pre className="mono payload" data-testid="response-payload">
+              {prettyPayload(res.payloadBytes)}
+            </pre>
+            <h3>Signature</h3>
+            <div className="mono hex block">{groupedHex(res.signature)}</div>
+            <details>
+              <summary>Response signing input ({toHex(res.signature).length / 2}-byte signature over it)</summary>
+              <SigningInputView input={responseSegments(renv)} />
+            </details>
+          </>
+        )}
+      </Panel>
+    </div>
+  );
+}

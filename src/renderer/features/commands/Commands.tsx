@@ -1,0 +1,121 @@
+// Compose a command from the routing table, sign it with the active device and send it.
+import { useCallback, useEffect, useRef, useState } from "react";
+import type { RoutingTable } from "../../../shared/protocol.js";
+import { getConfig } from "../../api/control.js";
+import { describeError } from "../../api/http.js";
+import type { CommandOutcome } from "../../api/gateway-client.js";
+import { checkJson, JsonEditor } from "../../components/JsonEditor.js";
+import { Empty, Panel } from "../../components/Panel.js";
+import { useApp } from "../../state/app-state.js";
+import { CommandResult } from "./CommandResult.js";
+import { execute } from "./execute.js";
+
+function exampleText(example: unknown): string {
+  return example === undefined ? "{}" : JSON.stringify(example, null, 2);
+}
+
+export function Commands({ visible }: { visible: boolean }) {
+  const app = useApp();
+  const device = app.active;
+  const [routes, setRoutes] = useState<RoutingTable>({});
+  const [routesError, setRoutesError] = useState<string>();
+  const [messageType, setMessageType] = useState("");
+  const [payload, setPayload] = useState("{}");
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<CommandOutcome>();
+  const typeRef = useRef(messageType);
+  typeRef.current = messageType;
+
+  const loadRoutes = useCallback(async () => {
+    try {
+      const config = await getConfig();
+      setRoutes(config.routes);
+      setRoutesError(undefined);
+      if (!typeRef.current) {
+        const first = Object.keys(config.routes)[0] ?? "";
+        typeRef.current = first;
+        setMessageType(first);
+        setPayload(exampleText(config.routes[first]?.example));
+      }
+    } catch (e) {
+      setRoutesError(describeError(e));
+    }
+  }, []);
+
+  useEffect(() => {
+    if (visible) void loadRoutes();
+  }, [visible, loadRoutes]);
+
+  const choose = (type: string) => {
+    setMessageType(type);
+    setPayload(exampleText(routes[type]?.example));
+  };
+
+  const check = checkJson(payload);
+  const send = async () => {
+    if (!device || !check.ok) return;
+    setBusy(true);
+    try {
+      setOutcome(await execute(app, device, messageType.trim(), check.value));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const route = routes[messageType];
+  return (
+    <div className="stack">
+      <Panel title="Command" actions={<button type="button" className="link" onClick={() => void loadRoutes()}>reload routes</button>}>
+        {routesError && <div className="bad-text small">routes: {routesError}</div>}
+        <div className="composer">
+          <div className="form">
+            <label className="field-label" htmlFor="command-type">Route</label>
+            <select id="command-type" data-testid="command-type" value={routes[messageType] ? messageType : ""} onChange={(e) => choose(e.target.value)}>
+              <option value="" disabled>
+                — pick a message type —
+              </option>
+              {Object.entries(routes).map(([type, r]) => (
+                <option key={type} value={type}>
+                  {type} — {r.method} /api/v1/user/{r.path}
+                </option>
+              ))}
+            </select>
+            <label className="field-label" htmlFor="command-message-type">message_type</label>
+            <input
+              id="command-message-type"
+              className="mono"
+              data-testid="command-message-type"
+              value={messageType}
+              onChange={(e) => setMessageType(e.target.value)}
+            />
+            <div className="dim small">
+              {route ? (
+                <>
+                  routed to <span className="mono">{route.method} /api/v1/user/{route.path}</span>
+                  {route.method === "GET" && " (payload sent as the query string)"}
+                </>
+              ) : messageType ? (
+                "no route: the gateway will answer unknown_message_type"
+              ) : null}
+            </div>
+          </div>
+          <div className="form grow">
+            <JsonEditor value={payload} onChange={setPayload} testId="command-payload" label="Payload (JSON)" rows={7} />
+          </div>
+        </div>
+        <div className="row end">
+          {!device && <span className="dim small">Sign in first: commands are signed by the active device.</span>}
+          {device && (
+            <span className="dim small">
+              as <span className="mono">{device.email}</span> · session <span className="mono">{device.deviceSessionId}</span>
+            </span>
+          )}
+          <button type="button" className="primary" data-testid="command-send" disabled={!device || !check.ok || !messageType.trim() || busy} onClick={() => void send()}>
+            {busy ? "Sending…" : "Sign & send"}
+          </button>
+        </div>
+      </Panel>
+      {outcome ? <CommandResult outcome={outcome} /> : <Empty>The request, its signing input and the verified response appear here.</Empty>}
+    </div>
+  );
+}

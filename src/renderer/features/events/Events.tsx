@@ -1,0 +1,67 @@
+// Live signed events of the active device, with push injection, chat and revocation beside them.
+import { Empty, Panel } from "../../components/Panel.js";
+import { shortId } from "../../components/util.js";
+import { useApp } from "../../state/app-state.js";
+import { ChatForm, PushForm, RevokeForm } from "./Actions.js";
+import { EventList } from "./EventList.js";
+import { StreamStatusView } from "./StreamStatusView.js";
+import { useStreams } from "./use-streams.js";
+
+export function Events() {
+  const app = useApp();
+  const streams = useStreams();
+  const device = app.active;
+  if (!device) return <Empty>Sign in first: events are subscribed per device session.</Empty>;
+  const state = streams.get(device.deviceSessionId);
+  const running = app.streams.isRunning(device.deviceSessionId);
+  const others = [...streams.values()].filter((s) => s.deviceSessionId !== device.deviceSessionId && app.streams.isRunning(s.deviceSessionId));
+
+  return (
+    <div className="grid events-layout">
+      <Panel
+        title={
+          <>
+            Events for <span className="mono">{device.email}</span>
+          </>
+        }
+        actions={
+          <>
+            {running ? (
+              <button type="button" data-testid="events-unsubscribe" onClick={() => app.streams.stop(device.deviceSessionId)}>
+                Unsubscribe
+              </button>
+            ) : (
+              <button type="button" className="primary" data-testid="events-subscribe" onClick={() => app.streams.start(device, app.markRevoked)}>
+                Subscribe
+              </button>
+            )}
+            <button type="button" className="link" onClick={() => app.streams.clear(device.deviceSessionId)}>
+              clear
+            </button>
+          </>
+        }
+      >
+        <StreamStatusView state={state} />
+        {others.length > 0 && (
+          <div className="other-streams small">
+            Also subscribed:{" "}
+            {others.map((s) => {
+              const d = app.devices.find((x) => x.deviceSessionId === s.deviceSessionId);
+              return (
+                <button key={s.deviceSessionId} type="button" className="tag" onClick={() => app.setActive(s.deviceSessionId)}>
+                  {d?.email ?? shortId(s.deviceSessionId)} · {s.events.length}
+                </button>
+              );
+            })}
+          </div>
+        )}
+        <EventList events={state?.events ?? []} />
+      </Panel>
+      <div className="stack">
+        <PushForm key={`p-${device.deviceSessionId}`} device={device} />
+        <ChatForm key={`c-${device.deviceSessionId}`} device={device} />
+        <RevokeForm key={`r-${device.deviceSessionId}`} device={device} />
+      </div>
+    </div>
+  );
+}

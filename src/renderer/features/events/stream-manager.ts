@@ -1,0 +1,212 @@
+// SubscribeEvents streams, one per device session, living outside React so that switching tabs or
+// the active device never drops them. Reconnects with exponential backoff (capped at 10 s) after
+// UNAVAILABLE or network errors, never after session_revoked; drops duplicate event_ids.
+import { Code } from "@connectrpc/connect";
+import type { StoredDevice } from "../../../shared/bridge.js";
+import type { GatewayEvent } from "../../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
+import { SERVER_TIME_EVENT_TYPE } from "../../../shared/protocol.js";
+import { subscribeEventsRequest, verifyEvent, type Verification } from "../../../shared/sdk.js";
+import { gatewayClient, identityOf, pinnedKeyOf, prettyPayload } from "../../api/gateway-client.js";
+import { isTransient, toRejection, type Rejection } from "../../api/rejection.js";
+
+export const BACKOFF_BASE_MS = 500;
+export const BACKOFF_CAP_MS = 10_000;
+const MAX_EVENTS = 500;
+const SEEN_IDS = 1_000;
+
+export type StreamStatus =
+  | { kind: "idle" }
+  | { kind: "connecting"; attempt: number }
+  | { kind: "open"; sinceMs: number; requestId: string }
+  | { kind: "waiting"; attempt: number; retryAtMs: number; last: Rejection }
+  | { kind: "ended"; rejection: Rejection }
+  | { kind: "revoked"; rejection: Rejection }
+  | { kind: "stopped" };
+
+export interface ReceivedEvent {
+  key: string;
+  eventId: string;
+  eventType: string;
+  timestampMs: number;
+  requestId: string;
+  payload: string;
+  verification: Verification;
+  receivedAtMs: number;
+}
+
+export interface StreamState {
+  deviceSessionId: string;
+  status: StreamStatus;
+  events: ReceivedEvent[];
+  duplicatesDropped: number;
+  connections: number;
+}
+
+interface Running {
+  abort: AbortController;
+  seen: Set<string>;
+  seenOrder: string[];
+}
+
+/** Delay before reconnect attempt n (1-based): 0.5 s, 1 s, 2 s … capped at 10 s, ±20 % jitter. */
+export function backoffDelay(attempt: number, retryAfterMs = 0, random = Math.random): number {
+  const exp = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1));
+  const jittered = Math.min(BACKOFF_CAP_MS, exp * (0.8 + 0.4 * random()));
+  return Math.max(Math.round(jittered), retryAfterMs);
+}
+
+export class StreamManager {
+  private readonly running = new Map<string, Running>();
+  private states = new Map<string, StreamState>();
+  private readonly listeners = new Set<() => void>();
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  readonly getSnapshot = (): ReadonlyMap<string, StreamState> => this.states;
+
+  isRunning(id: string): boolean {
+    return this.running.has(id);
+  }
+
+  start(device: StoredDevice, onRevoked: (deviceSessionId: string) => void): void {
+    const id = device.deviceSessionId;
+    if (this.running.has(id)) return;
+    const run: Running = { abort: new AbortController(), seen: new Set(), seenOrder: [] };
+    this.running.set(id, run);
+    this.update(id, (s) => ({ ...s, events: s.events, status: { kind: "connecting", attempt: 0 } }));
+    void this.loop(device, run, onRevoked).finally(() => {
+      if (this.running.get(id) === run) this.running.delete(id);
+    });
+  }
+
+  stop(id: string): void {
+    const run = this.running.get(id);
+    if (!run) return;
+    this.running.delete(id);
+    run.abort.abort();
+    this.update(id, (s) => ({ ...s, status: { kind: "stopped" } }));
+  }
+
+  stopAll(): void {
+    for (const id of [...this.running.keys()]) this.stop(id);
+  }
+
+  clear(id: string): void {
+    this.update(id, (s) => ({ ...s, events: [], duplicatesDropped: 0 }));
+  }
+
+  forget(id: string): void {
+    const next = new Map(this.states);
+    next.delete(id);
+    this.states = next;
+    this.emit();
+  }
+
+  private async loop(device: StoredDevice, run: Running, onRevoked: (id: string) => void): Promise<void> {
+    const id = device.deviceSessionId;
+    const { signal } = run.abort;
+    const pinned = pinnedKeyOf(device);
+    let attempt = 0;
+    while (!signal.aborted) {
+      this.setStatus(id, { kind: "connecting", attempt });
+      const request = subscribeEventsRequest(identityOf(device));
+      const requestId = request.envelope?.requestId ?? "";
+      let last: Rejection;
+      try {
+        this.update(id, (s) => ({ ...s, connections: s.connections + 1 }));
+        for await (const event of gatewayClient().subscribeEvents(request, { signal })) {
+          if (this.states.get(id)?.status.kind !== "open") {
+            attempt = 0;
+            this.setStatus(id, { kind: "open", sinceMs: Date.now(), requestId });
+          }
+          this.receive(id, run, event, pinned, requestId);
+        }
+        if (signal.aborted) return;
+        last = { code: "STREAM_CLOSED", codeNumber: Code.Unavailable, message: "the gateway closed the stream" };
+      } catch (e) {
+        if (signal.aborted) return;
+        last = toRejection(e);
+        if (last.reason === "session_revoked") {
+          this.setStatus(id, { kind: "revoked", rejection: last });
+          onRevoked(id);
+          return;
+        }
+        if (!isTransient(last)) {
+          this.setStatus(id, { kind: "ended", rejection: last });
+          return;
+        }
+      }
+      attempt++;
+      const delay = backoffDelay(attempt, last.retryAfterMs);
+      this.setStatus(id, { kind: "waiting", attempt, retryAtMs: Date.now() + delay, last });
+      await sleep(delay, signal);
+    }
+  }
+
+  private receive(id: string, run: Running, event: GatewayEvent, pinned: Uint8Array, requestId: string): void {
+    const env = event.envelope;
+    const eventId = env?.eventId ?? "";
+    const eventType = env?.eventType ?? "";
+    // Backend events keep their id across reconnects; the gateway's own server_time event is per stream.
+    const key = eventType === SERVER_TIME_EVENT_TYPE ? `${requestId}/${eventId}` : eventId;
+    if (run.seen.has(key)) {
+      this.update(id, (s) => ({ ...s, duplicatesDropped: s.duplicatesDropped + 1 }));
+      return;
+    }
+    run.seen.add(key);
+    run.seenOrder.push(key);
+    if (run.seenOrder.length > SEEN_IDS) run.seen.delete(run.seenOrder.shift()!);
+
+    let verification = verifyEvent(event, pinned);
+    if (verification.ok && env?.deviceSessionId !== id) verification = { ok: false, problem: "device_session_id is not this session" };
+    if (verification.ok && env?.requestId !== requestId) verification = { ok: false, problem: "request_id does not echo the subscription" };
+    const received: ReceivedEvent = {
+      key: `${key}#${Date.now()}`,
+      eventId,
+      eventType,
+      timestampMs: Number(env?.timestampMs ?? 0n),
+      requestId: env?.requestId ?? "",
+      payload: prettyPayload(event.payloadBytes),
+      verification,
+      receivedAtMs: Date.now(),
+    };
+    this.update(id, (s) => ({ ...s, events: [received, ...s.events].slice(0, MAX_EVENTS) }));
+  }
+
+  private setStatus(id: string, status: StreamStatus): void {
+    this.update(id, (s) => ({ ...s, status }));
+  }
+
+  private update(id: string, f: (s: StreamState) => StreamState): void {
+    const prev = this.states.get(id) ?? {
+      deviceSessionId: id,
+      status: { kind: "idle" },
+      events: [],
+      duplicatesDropped: 0,
+      connections: 0,
+    };
+    const next = new Map(this.states);
+    next.set(id, f(prev));
+    this.states = next;
+    this.emit();
+  }
+
+  private emit(): void {
+    for (const l of this.listeners) l();
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}

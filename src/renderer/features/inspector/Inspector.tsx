@@ -1,0 +1,105 @@
+// The gateway journal, live: a list of calls (stage strip per call) and the selected call's diagram.
+import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import type { JournalEntry } from "../../../shared/protocol.js";
+import { Empty, Panel } from "../../components/Panel.js";
+import { clockTime, shortId } from "../../components/util.js";
+import { journalFeed } from "./journal-feed.js";
+import { SequenceDiagram } from "./SequenceDiagram.js";
+
+function StageStrip({ entry }: { entry: JournalEntry }) {
+  return (
+    <span className="strip" aria-hidden>
+      {entry.stages.map((s, i) => (
+        <span key={i} className={`pip ${s.ok ? "ok" : "bad"}`} title={`${s.stage} ${s.ms} ms${s.reason ? ` — ${s.reason}` : ""}`} />
+      ))}
+    </span>
+  );
+}
+
+export function Inspector({ visible }: { visible: boolean }) {
+  const feed = useSyncExternalStore(journalFeed.subscribe, journalFeed.getSnapshot);
+  const [selected, setSelected] = useState<number>();
+  const [follow, setFollow] = useState(true);
+  const [filter, setFilter] = useState("");
+
+  useEffect(() => {
+    if (visible) journalFeed.start();
+  }, [visible]);
+
+  const shown = useMemo(() => {
+    const f = filter.trim().toLowerCase();
+    const list = f
+      ? feed.entries.filter((e) =>
+          [e.message_type, e.device_session_id, e.request_id, e.code, e.reason ?? "", e.result_code ?? "", e.rpc].some((v) => v.toLowerCase().includes(f)),
+        )
+      : feed.entries;
+    return list.slice(-300).reverse();
+  }, [feed.entries, filter]);
+
+  const current = (follow ? shown[0] : shown.find((e) => e.seq === selected)) ?? shown[0];
+
+  return (
+    <div className="grid inspector-layout">
+      <Panel
+        title="Journal"
+        actions={
+          <>
+            <span className={`small ${feed.connected ? "ok-text" : "dim"}`} data-testid="journal-status">
+              {feed.connected ? "● live" : (feed.error ?? "connecting…")}
+            </span>
+            <label className="check small">
+              <input type="checkbox" checked={follow} data-testid="journal-follow" onChange={(e) => setFollow(e.target.checked)} /> follow latest
+            </label>
+          </>
+        }
+      >
+        <input className="filter" placeholder="filter: message type, session, reason…" value={filter} onChange={(e) => setFilter(e.target.value)} />
+        {shown.length === 0 ? (
+          <Empty>No calls yet. Every ExecuteCommand and SubscribeEvents shows up here.</Empty>
+        ) : (
+          <ul className="journal" data-testid="journal-list">
+            {shown.map((e) => (
+              <li key={e.seq}>
+                <button
+                  type="button"
+                  className={`journal-entry ${current?.seq === e.seq ? "selected" : ""}`}
+                  data-testid="journal-entry"
+                  data-seq={e.seq}
+                  data-code={e.code}
+                  data-reason={e.reason ?? ""}
+                  onClick={() => {
+                    setSelected(e.seq);
+                    setFollow(false);
+                  }}
+                >
+                  <span className="dim mono small">#{e.seq}</span>
+                  <span className="dim small">{clockTime(e.at_ms)}</span>
+                  <span className="mono msg">{e.rpc === "SubscribeEvents" ? "⇶ subscribe" : e.message_type}</span>
+                  <StageStrip entry={e} />
+                  <span className={`code-pill ${e.code === "ok" ? "ok" : "bad"}`}>{e.code === "ok" ? (e.result_code ?? "ok") : (e.reason ?? e.code)}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Panel>
+      <Panel
+        title={current ? `Call #${current.seq}` : "Call"}
+        actions={current && <span className="dim small mono">session {shortId(current.device_session_id, 16)}</span>}
+      >
+        {current ? (
+          <>
+            <SequenceDiagram entry={current} />
+            <div className="dim small">
+              {current.rpc} over {current.protocol} at {new Date(current.at_ms).toISOString()} · total{" "}
+              {current.stages.reduce((t, s) => t + s.ms, 0).toFixed(2)} ms · code {current.code}
+              {current.reason ? ` (${current.reason})` : ""}
+            </div>
+          </>
+        ) : (
+          <Empty>Select a call.</Empty>
+        )}
+      </Panel>
+    </div>
+  );
+}

@@ -1,0 +1,107 @@
+// The gateway's response-signing key: show, export, copy, rotate.
+import { useState } from "react";
+import { fromBase64Url, toHex } from "../../../shared/bytes.js";
+import { rotateGatewayKey } from "../../api/control.js";
+import { describeError } from "../../api/http.js";
+import { ConfirmButton } from "../../components/ConfirmButton.js";
+import { Panel } from "../../components/Panel.js";
+import { useApp } from "../../state/app-state.js";
+import { refreshGatewayInfo, useGatewayInfo } from "../../state/gateway-info.js";
+import { groupedHex } from "../../lib/segments.js";
+
+function hexOf(b64: string): string {
+  try {
+    return toHex(fromBase64Url(b64));
+  } catch {
+    return "(not valid base64url)";
+  }
+}
+
+export function GatewayKey() {
+  const app = useApp();
+  const key = useGatewayInfo().info?.response_signing_public_key;
+  const [note, setNote] = useState<string>();
+
+  const exportText = () =>
+    `Galaxy gateway response-signing public key (Ed25519)\norigin: ${location.origin}\nexported: ${new Date().toISOString()}\nbase64url: ${key}\nhex: ${key ? hexOf(key) : ""}\n`;
+
+  const download = () => {
+    const url = URL.createObjectURL(new Blob([exportText()], { type: "text/plain" }));
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = "gateway-public-key.txt";
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  };
+
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(key ?? "");
+      setNote("Copied the base64url key.");
+    } catch (e) {
+      setNote(`Copy failed: ${String(e)}`);
+    }
+  };
+
+  const rotate = async () => {
+    try {
+      const r = await rotateGatewayKey();
+      await refreshGatewayInfo();
+      const stale = app.devices.filter((d) => d.gatewayKey !== r.response_signing_public_key).length;
+      setNote(`Rotated. ${stale} device(s) still pin the old key: their responses now fail verification (✗) until re-pinned.`);
+    } catch (e) {
+      setNote(describeError(e));
+    }
+  };
+
+  const stale = key ? app.devices.filter((d) => d.gatewayKey !== key) : [];
+  return (
+    <Panel title="Gateway response-signing key">
+      {key ? (
+        <dl className="kv">
+          <div className="kv-row">
+            <dt>base64url</dt>
+            <dd className="mono" data-testid="gateway-key-b64">{key}</dd>
+          </div>
+          <div className="kv-row">
+            <dt>hex</dt>
+            <dd className="mono hex" data-testid="gateway-key-hex">{groupedHex(fromBase64UrlSafe(key))}</dd>
+          </div>
+        </dl>
+      ) : (
+        <div className="dim">Fetching /api/v1/public/gateway/info…</div>
+      )}
+      <div className="row">
+        <button type="button" data-testid="gateway-key-export" disabled={!key} onClick={download}>
+          Export public key (.txt)
+        </button>
+        <button type="button" data-testid="gateway-key-copy" disabled={!key} onClick={() => void copy()}>
+          Copy
+        </button>
+        <span className="grow" />
+        <ConfirmButton testId="gateway-key-rotate" confirmLabel="Rotate now?" onConfirm={() => void rotate()}>
+          Rotate key
+        </ConfirmButton>
+      </div>
+      {stale.length > 0 && key && (
+        <div className="row">
+          <span className="warn-text small">{stale.length} device(s) pin an older key.</span>
+          <button type="button" className="link" data-testid="gateway-key-repin" onClick={() => stale.forEach((d) => app.updateDevice(d.deviceSessionId, { gatewayKey: key }))}>
+            re-pin all to the current key
+          </button>
+        </div>
+      )}
+      {note && <div className="small" data-testid="gateway-key-note">{note}</div>}
+    </Panel>
+  );
+}
+
+function fromBase64UrlSafe(b64: string): Uint8Array {
+  try {
+    return fromBase64Url(b64);
+  } catch {
+    return new Uint8Array(0);
+  }
+}

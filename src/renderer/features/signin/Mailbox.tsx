@@ -1,0 +1,65 @@
+// The mock inbox: codes the mock backend "sent", polled from the control plane.
+import { useEffect, useState } from "react";
+import { getMailbox } from "../../api/control.js";
+import { describeError } from "../../api/http.js";
+import { Empty, Panel } from "../../components/Panel.js";
+import { clockTime, shortId } from "../../components/util.js";
+import type { MailboxMessage } from "../../../shared/protocol.js";
+
+const POLL_MS = 1500;
+
+export function Mailbox({ email, visible, onUse }: { email: string; visible: boolean; onUse(m: MailboxMessage): void }) {
+  const [messages, setMessages] = useState<MailboxMessage[]>([]);
+  const [error, setError] = useState<string>();
+
+  useEffect(() => {
+    if (!visible) return;
+    const abort = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async () => {
+      try {
+        const list = await getMailbox(email.trim() || undefined, abort.signal);
+        setMessages(list.slice(-20).reverse());
+        setError(undefined);
+      } catch (e) {
+        if (!abort.signal.aborted) setError(describeError(e));
+      }
+      if (!abort.signal.aborted) timer = setTimeout(poll, POLL_MS);
+    };
+    void poll();
+    return () => {
+      abort.abort();
+      clearTimeout(timer);
+    };
+  }, [email, visible]);
+
+  return (
+    <Panel title="Mock inbox" testId="mailbox" actions={<span className="dim small">{email.trim() ? `for ${email.trim()}` : "all addresses"}</span>}>
+      {error && <div className="bad-text small">{error}</div>}
+      {messages.length === 0 ? (
+        <Empty>No codes yet. Send one and it appears here.</Empty>
+      ) : (
+        <ul className="mail-list">
+          {messages.map((m) => (
+            <li key={`${m.challenge_id}-${m.sent_at_ms}`} className="mail" data-testid="mailbox-message" data-email={m.email}>
+              <div className="mail-meta">
+                <span>{m.email}</span>
+                <span className="dim small">
+                  {clockTime(m.sent_at_ms)} · challenge {shortId(m.challenge_id)}
+                </span>
+              </div>
+              <div className="mail-code">
+                <span className="mono big" data-testid="mailbox-code">
+                  {m.code}
+                </span>
+                <button type="button" data-testid="use-code" onClick={() => onUse(m)}>
+                  use code
+                </button>
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Panel>
+  );
+}

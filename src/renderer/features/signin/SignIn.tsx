@@ -1,0 +1,143 @@
+// Sign in with an email code, then open a device session bound to a fresh Ed25519 key.
+import { useState } from "react";
+import { toBase64Url, toHex } from "../../../shared/bytes.js";
+import { generateSeed, publicKeyFromSeed } from "../../../shared/ed25519.js";
+import { describeError } from "../../api/http.js";
+import { confirmEmailCode, getGatewayInfo, sendEmailCode } from "../../api/rest.js";
+import { Panel } from "../../components/Panel.js";
+import { useApp } from "../../state/app-state.js";
+import { DeviceList } from "./DeviceList.js";
+import { Mailbox } from "./Mailbox.js";
+
+type Status = { kind: "info" | "ok" | "error"; text: string } | undefined;
+
+export function SignIn({ visible }: { visible: boolean }) {
+  const app = useApp();
+  const [email, setEmail] = useState("");
+  const [challengeId, setChallengeId] = useState("");
+  const [code, setCode] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [status, setStatus] = useState<Status>();
+
+  const send = async () => {
+    setBusy(true);
+    setStatus(undefined);
+    try {
+      const r = await sendEmailCode(email.trim());
+      setChallengeId(r.challenge_id);
+      setCode("");
+      setStatus({ kind: "info", text: `Code sent to ${email.trim()} — see the inbox.` });
+    } catch (e) {
+      setStatus({ kind: "error", text: describeError(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const confirm = async () => {
+    setBusy(true);
+    setStatus(undefined);
+    try {
+      const info = await getGatewayInfo();
+      const seed = generateSeed();
+      const publicKey = toBase64Url(publicKeyFromSeed(seed));
+      const r = await confirmEmailCode(challengeId, code.trim(), publicKey);
+      app.addDevice({
+        deviceSessionId: r.device_session_id,
+        userId: r.user_id,
+        email: email.trim(),
+        seedHex: toHex(seed),
+        gatewayKey: info.response_signing_public_key,
+        createdAtMs: Date.now(),
+      });
+      setStatus({ kind: "ok", text: `Signed in as ${r.user_id} — device session ${r.device_session_id} is now active.` });
+      setChallengeId("");
+      setCode("");
+    } catch (e) {
+      setStatus({ kind: "error", text: describeError(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="grid two">
+      <div className="stack">
+        <Panel title="Sign in with an email code">
+          <form
+            className="form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void send();
+            }}
+          >
+            <label className="field-label" htmlFor="signin-email">Email</label>
+            <div className="row">
+              <input
+                id="signin-email"
+                type="email"
+                placeholder="pilot@example.com"
+                value={email}
+                data-testid="signin-email"
+                onChange={(e) => setEmail(e.target.value)}
+              />
+              <button type="submit" className="primary" data-testid="send-code" disabled={busy || !email.trim()}>
+                Send code
+              </button>
+            </div>
+          </form>
+          <form
+            className="form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void confirm();
+            }}
+          >
+            <label className="field-label" htmlFor="signin-code">6-digit code</label>
+            <div className="row">
+              <input
+                id="signin-code"
+                className="mono"
+                inputMode="numeric"
+                maxLength={6}
+                placeholder="000000"
+                value={code}
+                data-testid="signin-code"
+                onChange={(e) => setCode(e.target.value)}
+              />
+              <button type="submit" className="primary" data-testid="confirm-code" disabled={busy || !challengeId || code.trim().length === 0}>
+                Confirm
+              </button>
+            </div>
+            <div className="dim small">
+              {challengeId ? (
+                <>challenge <span className="mono">{challengeId}</span></>
+              ) : (
+                "Send a code first (or pick one from the inbox)."
+              )}
+            </div>
+          </form>
+          {status && (
+            <div className={`status ${status.kind}`} data-testid="signin-status" data-kind={status.kind}>
+              {status.text}
+            </div>
+          )}
+          <p className="dim small">
+            Confirming generates a new Ed25519 device key in this {app.bridge.host === "electron" ? "app" : "browser"} and pins the
+            gateway's response-signing key from <span className="mono">/api/v1/public/gateway/info</span>.
+          </p>
+        </Panel>
+        <DeviceList />
+      </div>
+      <Mailbox
+        email={email}
+        visible={visible}
+        onUse={(m) => {
+          setEmail(m.email);
+          setChallengeId(m.challenge_id);
+          setCode(m.code);
+        }}
+      />
+    </div>
+  );
+}
