@@ -8,7 +8,7 @@ export interface PushServiceDeps {
   log: PushLog;
   /** Aborted when the backend closes: every stream ends with UNAVAILABLE. */
   shutdown: AbortSignal;
-  /** Called when a stream starts and ends, so close() can wait for streams to finish. */
+  /** Called when a stream starts and when it is over (finished, or its client gone), so close() can wait. */
   onStreamOpen(): void;
   onStreamClosed(): void;
 }
@@ -25,12 +25,27 @@ async function* subscribePush(deps: PushServiceDeps, req: SubscribePushRequest, 
   const afterId = parseResumeId(req.resumeAfterEventId);
   if (deps.shutdown.aborted) throw shuttingDown();
   const subscription = deps.log.subscribe(afterId);
-  // Either signal ends the stream; listeners are removed in `finally` so none outlive it.
-  const stop = (): void => subscription.close();
-  ctx.signal.addEventListener("abort", stop);
-  deps.shutdown.addEventListener("abort", stop);
-  if (ctx.signal.aborted || deps.shutdown.aborted) stop();
   deps.onStreamOpen();
+
+  // Runs once: when the generator finishes, or as soon as the client is gone. The second case
+  // matters because connect-node may never resume a generator parked at `yield` once the
+  // response is closed (its pending write settles neither way), so `finally` cannot be relied on.
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    ctx.signal.removeEventListener("abort", release);
+    deps.shutdown.removeEventListener("abort", endForShutdown);
+    subscription.close();
+    deps.onStreamClosed();
+  };
+  // On shutdown the stream is still writable: close the subscription and let the loop below end
+  // the stream with UNAVAILABLE, which releases it in `finally`.
+  const endForShutdown = (): void => subscription.close();
+  ctx.signal.addEventListener("abort", release);
+  deps.shutdown.addEventListener("abort", endForShutdown);
+  if (ctx.signal.aborted) release();
+
   try {
     for (;;) {
       const event = await subscription.next();
@@ -42,10 +57,7 @@ async function* subscribePush(deps: PushServiceDeps, req: SubscribePushRequest, 
     if (err instanceof SubscriberOverflowError) throw new ConnectError(err.message, Code.ResourceExhausted);
     throw err;
   } finally {
-    ctx.signal.removeEventListener("abort", stop);
-    deps.shutdown.removeEventListener("abort", stop);
-    subscription.close();
-    deps.onStreamClosed();
+    release();
   }
 }
 
