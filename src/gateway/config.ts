@@ -28,6 +28,11 @@ export function defaultConfig(): EmulatorConfig {
       per_user: { rate_per_s: 40, burst: 80 },
       per_message_type: { rate_per_s: 10, burst: 20 },
     },
+    public_rate_limits: {
+      per_ip: { rate_per_s: 1, burst: 20 },
+      per_email: { rate_per_s: 1 / 60, burst: 5 },
+      per_challenge: { rate_per_s: 1 / 10, burst: 10 },
+    },
   };
 }
 
@@ -62,6 +67,13 @@ const configPatch = z.strictObject({
       per_session: budget.optional(),
       per_user: budget.optional(),
       per_message_type: budget.optional(),
+    })
+    .optional(),
+  public_rate_limits: z
+    .strictObject({
+      per_ip: budget.optional(),
+      per_email: budget.optional(),
+      per_challenge: budget.optional(),
     })
     .optional(),
 });
@@ -105,6 +117,7 @@ export class LiveConfig {
       backend: p.backend ?? previous.backend,
       routes,
       rate_limits: { ...previous.rate_limits, ...stripUndefined(p.rate_limits ?? {}) },
+      public_rate_limits: { ...previous.public_rate_limits, ...stripUndefined(p.public_rate_limits ?? {}) },
     };
     const problem = this.check(next);
     if (problem) throw new ConfigError(problem);

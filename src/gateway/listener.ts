@@ -58,7 +58,19 @@ export async function listen(
     handler,
   );
 
-  const h1Sockets = new Set<net.Socket>();
+  // The http server never listens itself, so its own idle-connection tracking (closeIdleConnections)
+  // is not set up: in-flight requests per socket are counted here instead.
+  const h1Sockets = new Map<net.Socket, number>();
+  let closing = false;
+  h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket;
+    h1Sockets.set(socket, (h1Sockets.get(socket) ?? 0) + 1);
+    res.once("close", () => {
+      const inFlight = (h1Sockets.get(socket) ?? 1) - 1;
+      if (h1Sockets.has(socket)) h1Sockets.set(socket, inFlight);
+      if (closing && inFlight === 0) socket.destroy();
+    });
+  });
   const h2Sessions = new Set<http2.ServerHttp2Session>();
   const pending = new Set<net.Socket>();
   h2.on("session", (session) => {
@@ -90,7 +102,7 @@ export async function listen(
       if (isH2Prefix) {
         h2.emit("connection", socket);
       } else {
-        h1Sockets.add(socket);
+        h1Sockets.set(socket, 0);
         socket.once("close", () => h1Sockets.delete(socket));
         h1.emit("connection", socket);
       }
@@ -117,19 +129,18 @@ export async function listen(
       const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
       for (const socket of pending) socket.destroy();
       for (const session of h2Sessions) session.close(); // GOAWAY: no new streams, open ones finish
-      h1.closeIdleConnections();
-      // HTTP/1.1 keep-alive sockets that become idle during the drain are closed by the server
-      // because it is closing; whatever is still busy after the drain is cut.
+      // HTTP/1.1: idle keep-alive sockets go now, busy ones as soon as their last response ends.
+      closing = true;
+      for (const [socket, inFlight] of h1Sockets) if (inFlight === 0) socket.destroy();
       const drained = Promise.all([
-        ...[...h2Sessions].map((s) => new Promise<void>((r) => (s.closed ? r() : s.once("close", () => r())))),
-        ...[...h1Sockets].map((s) => new Promise<void>((r) => (s.destroyed ? r() : s.once("close", () => r())))),
+        ...[...h2Sessions].map((s) => new Promise<void>((r) => (s.destroyed ? r() : s.once("close", () => r())))),
+        ...[...h1Sockets.keys()].map((s) => new Promise<void>((r) => (s.destroyed ? r() : s.once("close", () => r())))),
       ]);
-      h1.close();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, drainMs)))]);
       clearTimeout(timer);
       for (const session of h2Sessions) session.destroy();
-      for (const socket of h1Sockets) socket.destroy();
+      for (const socket of h1Sockets.keys()) socket.destroy();
       await closed;
     },
   };

@@ -168,4 +168,10 @@ export interface EmulatorConfig {
     per_user: RateLimitBudget;
     per_message_type: RateLimitBudget;
   };
+  /** The anti-abuse buckets of the public auth calls (§3). */
+  public_rate_limits: {
+    per_ip: RateLimitBudget;
+    per_email: RateLimitBudget;
+    per_challenge: RateLimitBudget;
+  };
 }

@@ -9,6 +9,7 @@ import { Journal } from "../../src/gateway/journal.js";
 import { createRestSurface, type RestSurfaceDeps } from "../../src/gateway/http/rest-surface.js";
 import { generateSeed, publicKeyFromSeed } from "../../src/shared/ed25519.js";
 import { toBase64Url } from "../../src/shared/bytes.js";
+import type { EmulatorConfig } from "../../src/shared/protocol.js";
 
 export type BackendMode = "ok" | "500" | "html" | "404";
 
@@ -100,7 +101,8 @@ export interface Surface {
   close(): Promise<void>;
 }
 
-export type SurfaceOptions = Partial<Pick<RestSurfaceDeps, "accessToken" | "consoleDir" | "publicLimits">> & {
+export type SurfaceOptions = Partial<Pick<RestSurfaceDeps, "accessToken" | "consoleDir">> & {
+  publicLimits?: Partial<EmulatorConfig["public_rate_limits"]>;
   journal?: Journal;
 };
 
@@ -114,6 +116,7 @@ export async function startSurface(options: SurfaceOptions = {}): Promise<Surfac
   const backend = await startFakeBackend();
   const client = createBackendRestClient(() => backend.url);
   const config = new LiveConfig();
+  if (options.publicLimits) config.patch({ public_rate_limits: options.publicLimits });
   const journal = options.journal ?? new Journal();
   const clock = { ms: 1_700_000_000_000 };
   const ready = { value: true };
@@ -136,7 +139,6 @@ export async function startSurface(options: SurfaceOptions = {}): Promise<Surfac
     },
     ...(options.accessToken !== undefined ? { accessToken: options.accessToken } : {}),
     ...(options.consoleDir !== undefined ? { consoleDir: options.consoleDir } : {}),
-    ...(options.publicLimits !== undefined ? { publicLimits: options.publicLimits } : {}),
   });
   const server = http.createServer((req, res) => {
     if (handler(req, res)) return;

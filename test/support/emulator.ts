@@ -15,8 +15,25 @@ export function tempDir(prefix = "gge-"): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/**
+ * A fresh emulator on a free port. Every test signs in from 127.0.0.1, so the per-IP anti-abuse
+ * budget of the public auth calls is raised (tests of that layer use their own settings).
+ */
 export async function startTestEmulator(options: Partial<EmulatorOptions> = {}): Promise<RunningEmulator> {
-  return startEmulator({ port: 0, stateDir: tempDir(), ...options });
+  const emulator = await startEmulator({ port: 0, stateDir: tempDir(), ...options });
+  await patchConfig(emulator.url, { public_rate_limits: { per_ip: { rate_per_s: 1000, burst: 10_000 } } });
+  return emulator;
+}
+
+export async function patchConfig(baseUrl: string, patch: unknown): Promise<any> {
+  const res = await fetch(`${baseUrl}/emulator/v1/config`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(patch),
+  });
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`PATCH config: ${res.status} ${JSON.stringify(body)}`);
+  return body;
 }
 
 export interface SignedInDevice extends DeviceIdentity {

@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { BackendRestClient } from "../backend/rest-client.js";
 import { fromBase64Url } from "../../shared/bytes.js";
 import { isValidPublicKey } from "../../shared/ed25519.js";
-import { EMAIL_CODE_PATTERN, MAX_PUBLIC_BODY_BYTES, PUBLIC_KEY_BYTES, type RateLimitBudget } from "../../shared/protocol.js";
+import { EMAIL_CODE_PATTERN, MAX_PUBLIC_BODY_BYTES, PUBLIC_KEY_BYTES, type EmulatorConfig } from "../../shared/protocol.js";
 import { callBackend, relayedHeaders, requireJsonReply } from "./backend-relay.js";
 import { clientAddress } from "./client-address.js";
 import {
@@ -22,20 +22,8 @@ export const SEND_EMAIL_CODE_PATH = "/api/v1/public/auth/send-email-code";
 export const CONFIRM_EMAIL_CODE_PATH = "/api/v1/public/auth/confirm-email-code";
 export const PUBLIC_AUTH_PATHS: ReadonlySet<string> = new Set([SEND_EMAIL_CODE_PATH, CONFIRM_EMAIL_CODE_PATH]);
 
-export interface PublicLimits {
-  per_ip: RateLimitBudget;
-  per_email: RateLimitBudget;
-  per_challenge: RateLimitBudget;
-  /** Most buckets kept per kind (LRU); bounds memory whatever keys callers invent. */
-  max_keys: number;
-}
-
-export const DEFAULT_PUBLIC_LIMITS: Readonly<PublicLimits> = Object.freeze({
-  per_ip: { burst: 20, rate_per_s: 1 },
-  per_email: { burst: 5, rate_per_s: 1 / 60 },
-  per_challenge: { burst: 10, rate_per_s: 1 / 10 },
-  max_keys: DEFAULT_MAX_BUCKETS,
-});
+/** The §3 budgets, read on every call so a config PATCH applies at once (defaults in config.ts). */
+export type PublicBudgets = EmulatorConfig["public_rate_limits"];
 
 export const CHALLENGE_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 export const MAX_EMAIL_LENGTH = 254;
@@ -109,7 +97,9 @@ function validate<T>(schema: z.ZodType<T>, value: unknown): T {
 export interface PublicAuthDeps {
   backend: BackendRestClient;
   now(): number;
-  limits?: Partial<PublicLimits>;
+  budgets(): PublicBudgets;
+  /** Most buckets kept per kind (LRU); bounds memory whatever keys callers invent. */
+  maxKeys?: number;
 }
 
 export interface PublicAuth {
@@ -120,10 +110,10 @@ export interface PublicAuth {
 }
 
 export function createPublicAuth(deps: PublicAuthDeps): PublicAuth {
-  const limits: PublicLimits = { ...DEFAULT_PUBLIC_LIMITS, ...deps.limits };
-  const perIp = new KeyedTokenBuckets(() => limits.per_ip, limits.max_keys);
-  const perEmail = new KeyedTokenBuckets(() => limits.per_email, limits.max_keys);
-  const perChallenge = new KeyedTokenBuckets(() => limits.per_challenge, limits.max_keys);
+  const maxKeys = deps.maxKeys ?? DEFAULT_MAX_BUCKETS;
+  const perIp = new KeyedTokenBuckets(() => deps.budgets().per_ip, maxKeys);
+  const perEmail = new KeyedTokenBuckets(() => deps.budgets().per_email, maxKeys);
+  const perChallenge = new KeyedTokenBuckets(() => deps.budgets().per_challenge, maxKeys);
 
   function limit(buckets: KeyedTokenBuckets, key: string, what: string): void {
     const verdict = buckets.take(key, deps.now());

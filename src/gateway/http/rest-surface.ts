@@ -32,10 +32,9 @@ import { toBase64Url } from "../../shared/bytes.js";
 import { SUPPORTED_PROTOCOL_VERSIONS, type GatewayInfo } from "../../shared/protocol.js";
 import { createControlPlane } from "./control-plane.js";
 import { answerFailure, sendError, sendJson, sendMethodNotAllowed, type AnyRequest, type AnyResponse } from "./http-json.js";
-import { createPublicAuth, PUBLIC_AUTH_PATHS, type PublicLimits } from "./public-auth.js";
+import { createPublicAuth, PUBLIC_AUTH_PATHS } from "./public-auth.js";
 import { createStaticConsole } from "./static-console.js";
 
-export { DEFAULT_PUBLIC_LIMITS, type PublicLimits } from "./public-auth.js";
 export { checkControlAccess, type AccessRequest, type AccessVerdict } from "./control-plane.js";
 
 export interface RestSurfaceDeps {
@@ -49,8 +48,6 @@ export interface RestSurfaceDeps {
   resetLocal(): void;
   accessToken?: string;
   consoleDir?: string;
-  /** Overrides of DEFAULT_PUBLIC_LIMITS (the §3 anti-abuse buckets). */
-  publicLimits?: Partial<PublicLimits>;
 }
 
 export type RestHandler = (
@@ -69,7 +66,7 @@ export function isRpcPath(path: string): boolean {
 }
 
 export function createRestSurface(deps: RestSurfaceDeps): RestHandler {
-  const publicAuth = createPublicAuth({ backend: deps.backend, now: () => deps.now(), limits: deps.publicLimits });
+  const publicAuth = createPublicAuth({ backend: deps.backend, now: () => deps.now(), budgets: () => deps.config.get().public_rate_limits });
   const controlPlane = createControlPlane({
     config: deps.config,
     backend: deps.backend,
