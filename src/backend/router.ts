@@ -36,7 +36,8 @@ export function createRouter(routes: readonly Route[]): (req: IncomingMessage, r
 
   return async (req, res) => {
     try {
-      const url = new URL(req.url ?? "/", "http://mock-backend");
+      // Concatenated rather than resolved, so "//host/x" stays a path instead of becoming a host.
+      const url = new URL(`http://mock-backend${req.url?.startsWith("/") ? req.url : "/"}`);
       const candidates = compiled
         .map((route) => ({ route, params: matchPath(route.segments, url.pathname) }))
         .filter((c): c is { route: CompiledRoute; params: Record<string, string> } => c.params !== undefined);

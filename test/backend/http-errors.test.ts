@@ -18,7 +18,7 @@ const SEND = "/api/v1/public/auth/send-email-code";
 
 describe("routing", () => {
   it("answers unknown paths with 404 not_found", async () => {
-    for (const path of ["/", "/nope", "/api/v1/user", "/api/v1/internal/sessions/", "/healthz/extra", "/emulator/v1/journal"]) {
+    for (const path of ["/", "/nope", "/api/v1/user", "/api/v1/internal/sessions/", "/healthz/extra", "/emulator/v1/journal", "//healthz"]) {
       expectError(await call(base, "GET", path), 404, "not_found");
     }
   });

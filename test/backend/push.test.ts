@@ -2,13 +2,13 @@
 // resume_after_event_id, live fan-out, and how streams end.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Code, ConnectError } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { connectNodeAdapter, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMockBackend, type MockBackend } from "../../src/backend/server.js";
 import { PUSH_LOG_CAPACITY, PushLog } from "../../src/backend/push-log.js";
 import { pushRoutes } from "../../src/backend/push-service.js";
-import type { PushEvent } from "../../src/shared/gen/galaxy/backend/v1/backend_push_pb.js";
+import { Push, type PushEvent } from "../../src/shared/gen/galaxy/backend/v1/backend_push_pb.js";
 import { call, injectEvent, openPush, payloadOf } from "./helpers.js";
 
 let backend: MockBackend;
@@ -77,6 +77,21 @@ describe("SubscribePush over HTTP", () => {
       }
     } finally {
       for (const r of readers) r.close();
+    }
+  });
+
+  it("also speaks gRPC-Web over HTTP/1.1", async () => {
+    const id = await injectEvent(base, "u_grpc_web", { via: "grpc-web" });
+    const client = createClient(Push, createGrpcWebTransport({ baseUrl: base, httpVersion: "1.1" }));
+    const abort = new AbortController();
+    try {
+      for await (const event of client.subscribePush({ resumeAfterEventId: String(Number(id) - 1) }, { signal: abort.signal })) {
+        expect(event.eventId).toBe(id);
+        expect(payloadOf(event)).toEqual({ via: "grpc-web" });
+        break;
+      }
+    } finally {
+      abort.abort();
     }
   });
 
