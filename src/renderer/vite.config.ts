@@ -18,5 +18,7 @@ export default defineConfig({
     assetsInlineLimit: 0,
     sourcemap: true,
     target: "es2022",
+    // One local chunk (React, protobuf, noble): loaded from the same machine, no point splitting.
+    chunkSizeWarningLimit: 700,
   },
 });

@@ -1,6 +1,6 @@
 // App-wide state: the signed-in devices (kept by the host bridge), the active one, UI preferences,
 // sessions known to be revoked, and the last request accepted by the gateway (for the replay case).
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import type { DesktopBridge, StoredDevice } from "../../shared/bridge.js";
 import type { ExecuteCommandRequest } from "../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { StreamManager } from "../features/events/stream-manager.js";
@@ -28,8 +28,8 @@ export interface AppState {
   removeDevice(deviceSessionId: string): void;
   updateDevice(deviceSessionId: string, patch: Partial<StoredDevice>): void;
   markRevoked(deviceSessionId: string): void;
-  /** The last request the gateway accepted (answered with a response), per the replay tamper case. */
-  lastAccepted: { current: AcceptedRequest | undefined };
+  /** Per device session, the last request the gateway accepted (answered with a response): the replay case. */
+  lastAccepted: Map<string, AcceptedRequest>;
   streams: StreamManager;
 }
 
@@ -52,7 +52,7 @@ export function AppProvider({ bridge, children }: { bridge: DesktopBridge; child
   const [activeId, setActiveId] = useState<string>();
   const [revoked, setRevoked] = useState<ReadonlySet<string>>(new Set());
   const [tab, setTabState] = useState<Tab>("signin");
-  const lastAccepted = useRef<AcceptedRequest | undefined>(undefined);
+  const lastAccepted = useMemo(() => new Map<string, AcceptedRequest>(), []);
   const streams = useMemo(() => new StreamManager(), []);
 
   useEffect(() => {
@@ -97,13 +97,14 @@ export function AppProvider({ bridge, children }: { bridge: DesktopBridge; child
     (id: string) => {
       streams.stop(id);
       streams.forget(id);
+      lastAccepted.delete(id);
       setDevices((ds) => {
         const rest = ds.filter((d) => d.deviceSessionId !== id);
         setActiveId((cur) => (cur === id ? rest[0]?.deviceSessionId : cur));
         return rest;
       });
     },
-    [streams],
+    [streams, lastAccepted],
   );
   const updateDevice = useCallback((id: string, patch: Partial<StoredDevice>) => {
     setDevices((ds) => ds.map((d) => (d.deviceSessionId === id ? { ...d, ...patch, deviceSessionId: id } : d)));

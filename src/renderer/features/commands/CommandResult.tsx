@@ -1,6 +1,5 @@
 // One command as sent and answered: request envelope, signing input, signature; the signed response
 // (envelope, result_code, pretty payload) and its verification — or the rejection.
-import { toHex } from "../../../shared/bytes.js";
 import { prettyPayload, type CommandOutcome } from "../../api/gateway-client.js";
 import { KeyValues } from "../../components/KeyValues.js";
 import { Panel } from "../../components/Panel.js";
@@ -33,7 +32,13 @@ export function CommandResult({ outcome }: { outcome: CommandOutcome }) {
             ["timestamp_ms", ts(env.timestampMs)],
             ["request_id", <span data-testid="request-id">{env.requestId}</span>],
             ["payload_hash", <span className="mono hex">{groupedHex(env.payloadHash)}</span>],
-            ["payload_bytes", `${outcome.signed.payloadBytes.length} bytes`],
+            [
+              "payload_bytes",
+              <>
+                <span className="dim">{outcome.signed.payloadBytes.length} bytes </span>
+                {new TextDecoder().decode(outcome.signed.payloadBytes.slice(0, 400))}
+              </>,
+            ],
           ]}
         />
         <h3>Signing input</h3>
@@ -74,7 +79,7 @@ export function CommandResult({ outcome }: { outcome: CommandOutcome }) {
             <h3>Signature</h3>
             <div className="mono hex block">{groupedHex(res.signature)}</div>
             <details>
-              <summary>Response signing input ({toHex(res.signature).length / 2}-byte signature over it)</summary>
+              <summary>Response signing input (what the gateway signed)</summary>
               <SigningInputView input={responseSegments(renv)} />
             </details>
           </>

@@ -12,6 +12,6 @@ export async function execute(app: AppState, device: StoredDevice, messageType: 
 }
 
 export function noteOutcome(app: AppState, deviceSessionId: string, outcome: Pick<CommandOutcome, "request" | "response" | "rejection">, sentAtMs: number) {
-  if (outcome.response) app.lastAccepted.current = { request: outcome.request, deviceSessionId, sentAtMs };
+  if (outcome.response) app.lastAccepted.set(deviceSessionId, { request: outcome.request, deviceSessionId, sentAtMs });
   if (outcome.rejection?.reason === "session_revoked") app.markRevoked(deviceSessionId);
 }

@@ -28,8 +28,7 @@ export function StreamStatusView({ state }: { state: StreamState | undefined }) 
       body = (
         <span>
           <span className="warn-text">
-            {status.last.code}
-            {status.last.reason ? ` ${status.last.reason}` : ""}
+            {status.last.reason ? `${status.last.code} ${status.last.reason}` : status.last.code === "UNKNOWN" ? "connection lost" : status.last.code}
           </span>{" "}
           — {status.last.message || "stream lost"}; reconnecting in {Math.max(0, (status.retryAtMs - now) / 1000).toFixed(1)} s (attempt{" "}
           {status.attempt}, backoff capped at 10 s)
@@ -61,9 +60,21 @@ export function StreamStatusView({ state }: { state: StreamState | undefined }) 
       {body}
       {state && (state.connections > 0 || state.duplicatesDropped > 0) && (
         <div className="dim small">
-          {state.connections} connection{state.connections === 1 ? "" : "s"} · {state.events.length} events · {state.duplicatesDropped} duplicate
+          {state.connections} connection attempt{state.connections === 1 ? "" : "s"} · {state.events.length} events · {state.duplicatesDropped} duplicate
           {state.duplicatesDropped === 1 ? "" : "s"} dropped
         </div>
+      )}
+      {state && state.history.length > 1 && (
+        <details className="stream-history">
+          <summary>stream history</summary>
+          <ol data-testid="stream-history">
+            {state.history.map((h, i) => (
+              <li key={i} className="small">
+                <span className="dim mono">{clockTime(h.atMs)}</span> {h.text}
+              </li>
+            ))}
+          </ol>
+        </details>
       )}
     </div>
   );

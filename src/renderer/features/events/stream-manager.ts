@@ -40,6 +40,8 @@ export interface StreamState {
   events: ReceivedEvent[];
   duplicatesDropped: number;
   connections: number;
+  /** The latest lifecycle transitions, newest first. */
+  history: { atMs: number; text: string }[];
 }
 
 interface Running {
@@ -78,7 +80,9 @@ export class StreamManager {
     this.running.set(id, run);
     this.update(id, (s) => ({ ...s, events: s.events, status: { kind: "connecting", attempt: 0 } }));
     void this.loop(device, run, onRevoked).finally(() => {
-      if (this.running.get(id) === run) this.running.delete(id);
+      if (this.running.get(id) !== run) return;
+      this.running.delete(id);
+      this.emit();
     });
   }
 
@@ -177,7 +181,8 @@ export class StreamManager {
   }
 
   private setStatus(id: string, status: StreamStatus): void {
-    this.update(id, (s) => ({ ...s, status }));
+    const text = describeStatus(status);
+    this.update(id, (s) => ({ ...s, status, history: [{ atMs: Date.now(), text }, ...s.history].slice(0, 30) }));
   }
 
   private update(id: string, f: (s: StreamState) => StreamState): void {
@@ -187,6 +192,7 @@ export class StreamManager {
       events: [],
       duplicatesDropped: 0,
       connections: 0,
+      history: [],
     };
     const next = new Map(this.states);
     next.set(id, f(prev));
@@ -196,6 +202,29 @@ export class StreamManager {
 
   private emit(): void {
     for (const l of this.listeners) l();
+  }
+}
+
+function describeRejection(r: Rejection): string {
+  return [r.code, r.reason, r.stage && `at ${r.stage}`, r.message && `— ${r.message}`].filter(Boolean).join(" ");
+}
+
+function describeStatus(s: StreamStatus): string {
+  switch (s.kind) {
+    case "idle":
+      return "idle";
+    case "connecting":
+      return s.attempt ? `reconnect attempt ${s.attempt}` : "connecting";
+    case "open":
+      return `open (request_id ${s.requestId})`;
+    case "waiting":
+      return `${describeRejection(s.last)}; retry in ${((s.retryAtMs - Date.now()) / 1000).toFixed(1)} s`;
+    case "ended":
+      return `ended: ${describeRejection(s.rejection)}`;
+    case "revoked":
+      return `revoked: ${describeRejection(s.rejection)}`;
+    case "stopped":
+      return "unsubscribed";
   }
 }
 

@@ -1,6 +1,7 @@
 // The gateway journal, live: a list of calls (stage strip per call) and the selected call's diagram.
 import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import type { JournalEntry } from "../../../shared/protocol.js";
+import { KeyValues } from "../../components/KeyValues.js";
 import { Empty, Panel } from "../../components/Panel.js";
 import { clockTime, shortId } from "../../components/util.js";
 import { journalFeed } from "./journal-feed.js";
@@ -66,6 +67,7 @@ export function Inspector({ visible }: { visible: boolean }) {
                   data-testid="journal-entry"
                   data-seq={e.seq}
                   data-code={e.code}
+                  data-rpc={e.rpc}
                   data-reason={e.reason ?? ""}
                   onClick={() => {
                     setSelected(e.seq);
@@ -90,11 +92,18 @@ export function Inspector({ visible }: { visible: boolean }) {
         {current ? (
           <>
             <SequenceDiagram entry={current} />
-            <div className="dim small">
-              {current.rpc} over {current.protocol} at {new Date(current.at_ms).toISOString()} · total{" "}
-              {current.stages.reduce((t, s) => t + s.ms, 0).toFixed(2)} ms · code {current.code}
-              {current.reason ? ` (${current.reason})` : ""}
-            </div>
+            <KeyValues
+              rows={[
+                ["call", `${current.rpc} over ${current.protocol}`],
+                ["at", new Date(current.at_ms).toISOString()],
+                ["device_session_id", current.device_session_id || "—"],
+                ["request_id", current.request_id || "—"],
+                ["message_type", current.message_type || "—"],
+                ["code", `${current.code}${current.reason ? ` · ${current.reason}` : ""}`],
+                ...(current.result_code !== undefined ? [["result_code", current.result_code] as [string, string]] : []),
+                ["stages", `${current.stages.length} · total ${current.stages.reduce((t, s) => t + s.ms, 0).toFixed(2)} ms`],
+              ]}
+            />
           </>
         ) : (
           <Empty>Select a call.</Empty>

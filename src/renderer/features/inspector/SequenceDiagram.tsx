@@ -25,8 +25,8 @@ function stepsOf(e: JournalEntry): Step[] {
   for (const s of e.stages) {
     const ms = `${s.ms.toFixed(s.ms < 10 ? 2 : 1)} ms`;
     if (s.stage === "session" || s.stage === "backend") {
-      const call = s.stage === "session" ? "session lookup" : "routed REST call";
-      steps.push({ kind: "arrow", from: X.gateway, to: X.backend, label: `${s.stage}: ${call}`, tone: "plain", dashed: s.stage === "session" });
+      const label = s.stage === "session" ? "session: GET internal/sessions/{id}" : `backend: ${e.message_type} → REST`;
+      steps.push({ kind: "arrow", from: X.gateway, to: X.backend, label, tone: "plain", dashed: s.stage === "session" });
       steps.push({
         kind: "arrow",
         from: X.backend,

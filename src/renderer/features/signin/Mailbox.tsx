@@ -8,7 +8,15 @@ import type { MailboxMessage } from "../../../shared/protocol.js";
 
 const POLL_MS = 1500;
 
-export function Mailbox({ email, visible, onUse }: { email: string; visible: boolean; onUse(m: MailboxMessage): void }) {
+export function Mailbox(props: {
+  email: string;
+  visible: boolean;
+  used: ReadonlySet<string>;
+  /** Changes when a code was just sent: poll at once. */
+  refresh: number;
+  onUse(m: MailboxMessage): void;
+}) {
+  const { email, visible, used, refresh, onUse } = props;
   const [messages, setMessages] = useState<MailboxMessage[]>([]);
   const [error, setError] = useState<string>();
 
@@ -31,7 +39,7 @@ export function Mailbox({ email, visible, onUse }: { email: string; visible: boo
       abort.abort();
       clearTimeout(timer);
     };
-  }, [email, visible]);
+  }, [email, visible, refresh]);
 
   return (
     <Panel title="Mock inbox" testId="mailbox" actions={<span className="dim small">{email.trim() ? `for ${email.trim()}` : "all addresses"}</span>}>
@@ -52,9 +60,13 @@ export function Mailbox({ email, visible, onUse }: { email: string; visible: boo
                 <span className="mono big" data-testid="mailbox-code">
                   {m.code}
                 </span>
-                <button type="button" data-testid="use-code" onClick={() => onUse(m)}>
-                  use code
-                </button>
+                {used.has(m.challenge_id) ? (
+                  <span className="tag">used</span>
+                ) : (
+                  <button type="button" data-testid="use-code" onClick={() => onUse(m)}>
+                    use code
+                  </button>
+                )}
               </div>
             </li>
           ))}

@@ -18,6 +18,8 @@ export function SignIn({ visible }: { visible: boolean }) {
   const [code, setCode] = useState("");
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState<Status>();
+  const [used, setUsed] = useState<ReadonlySet<string>>(new Set());
+  const [sent, setSent] = useState(0);
 
   const send = async () => {
     setBusy(true);
@@ -26,6 +28,7 @@ export function SignIn({ visible }: { visible: boolean }) {
       const r = await sendEmailCode(email.trim());
       setChallengeId(r.challenge_id);
       setCode("");
+      setSent((n) => n + 1);
       setStatus({ kind: "info", text: `Code sent to ${email.trim()} — see the inbox.` });
     } catch (e) {
       setStatus({ kind: "error", text: describeError(e) });
@@ -51,6 +54,7 @@ export function SignIn({ visible }: { visible: boolean }) {
         createdAtMs: Date.now(),
       });
       setStatus({ kind: "ok", text: `Signed in as ${r.user_id} — device session ${r.device_session_id} is now active.` });
+      setUsed((u) => new Set([...u, challengeId]));
       setChallengeId("");
       setCode("");
     } catch (e) {
@@ -132,6 +136,8 @@ export function SignIn({ visible }: { visible: boolean }) {
       <Mailbox
         email={email}
         visible={visible}
+        used={used}
+        refresh={sent}
         onUse={(m) => {
           setEmail(m.email);
           setChallengeId(m.challenge_id);
