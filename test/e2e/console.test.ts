@@ -260,12 +260,15 @@ describe("web console (e2e, Chromium)", () => {
     await ended.waitFor({ timeout: 25_000 });
     const kind = await ended.getAttribute("data-kind");
     if (kind === "ended") expect(await page.getAttribute(byTestId("stream-rejection"), "data-reason")).toBe("unknown_session");
+    // The inspector notices the new gateway's journal (seq restarted from 1) and follows it.
+    await openTab("inspector");
+    await page.locator(`${byTestId("journal-entry")}[data-rpc="SubscribeEvents"][data-seq="1"]`).waitFor({ timeout: 25_000 });
   }, T);
 
   e2e("devices survive a reload (IndexedDB bridge)", async () => {
     await page.reload();
     // The open tab is a preference kept by the bridge too.
-    await page.locator(`${byTestId("pane-events")}:not([hidden])`).waitFor();
+    await page.locator(`${byTestId("pane-inspector")}:not([hidden])`).waitFor();
     await openTab("signin");
     await page.locator(byTestId("device-row")).first().waitFor();
     expect(await page.locator(byTestId("device-row")).count()).toBe(2);

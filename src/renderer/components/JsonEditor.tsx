@@ -22,6 +22,8 @@ export function JsonEditor(props: {
   rows?: number;
   label?: string;
   allowEmpty?: boolean;
+  /** Ctrl/⌘+Enter. */
+  onSubmit?(): void;
 }) {
   const check = checkJson(props.value, { allowEmpty: props.allowEmpty ?? true });
   return (
@@ -35,6 +37,12 @@ export function JsonEditor(props: {
         data-testid={props.testId}
         aria-invalid={!check.ok}
         onChange={(e) => props.onChange(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && props.onSubmit) {
+            e.preventDefault();
+            props.onSubmit();
+          }
+        }}
       />
       <div className="json-status small">
         {check.ok ? (

@@ -1,5 +1,6 @@
 // Compose a command from the routing table, sign it with the active device and send it.
 import { useCallback, useEffect, useRef, useState } from "react";
+import type { StoredDevice } from "../../../shared/bridge.js";
 import type { RoutingTable } from "../../../shared/protocol.js";
 import { getConfig } from "../../api/control.js";
 import { describeError } from "../../api/http.js";
@@ -10,8 +11,17 @@ import { useApp } from "../../state/app-state.js";
 import { CommandResult } from "./CommandResult.js";
 import { execute } from "./execute.js";
 
-function exampleText(example: unknown): string {
-  return example === undefined ? "{}" : JSON.stringify(example, null, 2);
+/** The route's example, with empty id fields filled in from the signed-in devices. */
+function exampleText(example: unknown, device: StoredDevice | undefined, devices: StoredDevice[]): string {
+  if (example === undefined) return "{}";
+  if (example && typeof example === "object" && !Array.isArray(example)) {
+    const e = { ...(example as Record<string, unknown>) };
+    if (e.device_session_id === "" && device) e.device_session_id = device.deviceSessionId;
+    const other = devices.find((d) => d.userId !== device?.userId);
+    if (e.to_user_id === "" && other) e.to_user_id = other.userId;
+    return JSON.stringify(e, null, 2);
+  }
+  return JSON.stringify(example, null, 2);
 }
 
 export function Commands({ visible }: { visible: boolean }) {
@@ -25,6 +35,10 @@ export function Commands({ visible }: { visible: boolean }) {
   const [outcome, setOutcome] = useState<CommandOutcome>();
   const typeRef = useRef(messageType);
   typeRef.current = messageType;
+  const deviceRef = useRef(device);
+  deviceRef.current = device;
+  const devicesRef = useRef(app.devices);
+  devicesRef.current = app.devices;
 
   const loadRoutes = useCallback(async () => {
     try {
@@ -35,7 +49,7 @@ export function Commands({ visible }: { visible: boolean }) {
         const first = Object.keys(config.routes)[0] ?? "";
         typeRef.current = first;
         setMessageType(first);
-        setPayload(exampleText(config.routes[first]?.example));
+        setPayload(exampleText(config.routes[first]?.example, deviceRef.current, devicesRef.current));
       }
     } catch (e) {
       setRoutesError(describeError(e));
@@ -48,7 +62,7 @@ export function Commands({ visible }: { visible: boolean }) {
 
   const choose = (type: string) => {
     setMessageType(type);
-    setPayload(exampleText(routes[type]?.example));
+    setPayload(exampleText(routes[type]?.example, device, app.devices));
   };
 
   const check = checkJson(payload);
@@ -100,7 +114,7 @@ export function Commands({ visible }: { visible: boolean }) {
             </div>
           </div>
           <div className="form grow">
-            <JsonEditor value={payload} onChange={setPayload} testId="command-payload" label="Payload (JSON)" rows={7} />
+            <JsonEditor value={payload} onChange={setPayload} onSubmit={() => void send()} testId="command-payload" label="Payload (JSON · Ctrl+Enter sends)" rows={7} />
           </div>
         </div>
         <div className="row end">

@@ -45,6 +45,10 @@ export class JournalFeed {
     let failures = 0;
     while (!signal.aborted) {
       try {
+        if (failures > 0 && (await this.resync(signal))) {
+          failures = 0;
+          continue;
+        }
         const fresh = await getJournal(this.state.lastSeq, WAIT_MS, signal);
         failures = 0;
         const lastSeq = fresh.reduce((m, e) => Math.max(m, e.seq), this.state.lastSeq);
@@ -57,6 +61,18 @@ export class JournalFeed {
         await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** failures)));
       }
     }
+  }
+
+  /**
+   * After an outage the gateway may have restarted with a new journal (seq from 1 again): then the
+   * long poll past our last seq would stay silent. Start over when the journal's seq went backwards.
+   */
+  private async resync(signal: AbortSignal): Promise<boolean> {
+    const all = await getJournal(0, 0, signal);
+    const maxSeq = all.reduce((m, e) => Math.max(m, e.seq), 0);
+    if (maxSeq >= this.state.lastSeq) return false;
+    this.set({ entries: all.slice(-KEEP), lastSeq: maxSeq, connected: true });
+    return true;
   }
 
   private set(next: FeedState): void {
