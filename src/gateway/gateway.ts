@@ -138,6 +138,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       closing ??= (async () => {
         ready = false;
         hub.close(); // §5.5: streams end with UNAVAILABLE gateway_shutting_down first
+        journal.close(); // journal long-polls answer now instead of holding the drain
         await dispatcher.stop();
         await listener.close(drainMs);
         shutdown.abort();

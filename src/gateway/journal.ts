@@ -8,6 +8,7 @@ export class Journal {
   private entries: JournalEntry[] = [];
   private nextSeq = 1;
   private waiters = new Set<() => void>();
+  private closed = false;
 
   constructor(private readonly capacity = DEFAULT_JOURNAL_CAPACITY) {}
 
@@ -15,8 +16,7 @@ export class Journal {
     const full = { seq: this.nextSeq++, ...entry };
     this.entries.push(full);
     if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
-    for (const wake of this.waiters) wake();
-    this.waiters.clear();
+    this.wakeAll();
     return full;
   }
 
@@ -36,7 +36,7 @@ export class Journal {
   /** Like `after`, but waits up to `waitMs` for a first entry; resolves early if `signal` aborts. */
   async waitAfter(after: number, waitMs: number, signal?: AbortSignal, limit?: number): Promise<JournalEntry[]> {
     const ready = this.after(after, limit);
-    if (ready.length > 0 || waitMs <= 0 || signal?.aborted) return ready;
+    if (ready.length > 0 || waitMs <= 0 || signal?.aborted || this.closed) return ready;
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -51,8 +51,18 @@ export class Journal {
     return this.after(after, limit);
   }
 
+  /** Shutdown: long-polls answer now (so HTTP can drain) and no new ones wait. */
+  close(): void {
+    this.closed = true;
+    this.wakeAll();
+  }
+
   clear(): void {
     this.entries = [];
+    this.wakeAll();
+  }
+
+  private wakeAll(): void {
     for (const wake of this.waiters) wake();
     this.waiters.clear();
   }
