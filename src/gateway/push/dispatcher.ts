@@ -3,6 +3,7 @@
 // lost; events at or below the last id seen are dropped, so nothing is delivered twice.
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import { abortableDelay } from "../../shared/abortable-delay.js";
 import { Push, type PushEvent } from "../../shared/gen/galaxy/backend/v1/backend_push_pb.js";
 
 export interface DispatcherTarget {
@@ -91,16 +92,4 @@ export class PushDispatcher {
 function isAfter(id: string, last: string): boolean {
   if (id.length !== last.length) return id.length > last.length;
   return id > last;
-}
-
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

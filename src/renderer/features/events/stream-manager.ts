@@ -2,6 +2,7 @@
 // the active device never drops them. Reconnects with exponential backoff (capped at 10 s) after
 // UNAVAILABLE or network errors, never after session_revoked; drops duplicate event_ids.
 import { Code } from "@connectrpc/connect";
+import { abortableDelay } from "../../../shared/abortable-delay.js";
 import type { StoredDevice } from "../../../shared/bridge.js";
 import type { GatewayEvent } from "../../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { SERVER_TIME_EVENT_TYPE } from "../../../shared/protocol.js";
@@ -146,7 +147,7 @@ export class StreamManager {
       attempt++;
       const delay = backoffDelay(attempt, last.retryAfterMs);
       this.setStatus(id, { kind: "waiting", attempt, retryAtMs: Date.now() + delay, last });
-      await sleep(delay, signal);
+      await abortableDelay(delay, signal);
     }
   }
 
@@ -226,16 +227,4 @@ function describeStatus(s: StreamStatus): string {
     case "stopped":
       return "unsubscribed";
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }
