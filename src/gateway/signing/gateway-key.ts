@@ -2,9 +2,8 @@
 // restarts (§2), and rotatable on demand. Rotation writes the new key before it is used.
 import { randomBytes, type KeyObject } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
-import path from "node:path";
 import { fromBase64Url, toBase64Url } from "../../shared/bytes.js";
-import { writeFileAtomic } from "./atomic-file.js";
+import { removeStaleTempFiles, stateFilePath, writeFileAtomic } from "../../node/atomic-file.js";
 import { privateKeyFromSeed, rawPublicKey, signWith } from "./ed25519-node.js";
 
 const KEY_FILE = "gateway-key.json";
@@ -24,7 +23,8 @@ export class GatewayKey {
   /** Loads the key from `stateDir`, creating (and persisting) one on first use. */
   static async load(stateDir: string): Promise<GatewayKey> {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
-    const file = path.join(stateDir, KEY_FILE);
+    const file = stateFilePath(stateDir, KEY_FILE);
+    await removeStaleTempFiles(file);
     let seed: Uint8Array;
     try {
       const parsed = JSON.parse(await readFile(file, "utf8")) as KeyFile;
