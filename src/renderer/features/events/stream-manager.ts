@@ -1,10 +1,10 @@
 // SubscribeEvents streams, one per device session, living outside React so that switching tabs or
 // the active device never drops them. Reconnects with exponential backoff (capped at 10 s) after
 // UNAVAILABLE or network errors, never after session_revoked; drops duplicate event_ids.
-import { Code } from "@connectrpc/connect";
+import { Code, type Client } from "@connectrpc/connect";
 import { abortableDelay } from "../../../shared/abortable-delay.js";
 import type { StoredDevice } from "../../../shared/bridge.js";
-import type { GatewayEvent } from "../../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
+import type { EdgeGateway, GatewayEvent } from "../../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { SERVER_TIME_EVENT_TYPE } from "../../../shared/protocol.js";
 import { subscribeEventsRequest, verifyEvent, type Verification } from "../../../shared/sdk.js";
 import { gatewayClient, identityOf, pinnedKeyOf, prettyPayload } from "../../api/gateway-client.js";
@@ -58,10 +58,29 @@ export function backoffDelay(attempt: number, retryAfterMs = 0, random = Math.ra
   return Math.max(Math.round(jittered), retryAfterMs);
 }
 
+/** The manager's outside world; each defaults to the browser's. Tests substitute them. */
+export interface StreamManagerDeps {
+  /** The EdgeGateway client (default: Connect over fetch to this page's origin). */
+  client?: () => Pick<Client<typeof EdgeGateway>, "subscribeEvents">;
+  /** Waits `ms` before a reconnect, ending early when `signal` aborts (default: abortableDelay). */
+  delay?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The backoff jitter's random source (default: Math.random). */
+  random?: () => number;
+}
+
 export class StreamManager {
+  private readonly client: NonNullable<StreamManagerDeps["client"]>;
+  private readonly delay: NonNullable<StreamManagerDeps["delay"]>;
+  private readonly random: NonNullable<StreamManagerDeps["random"]>;
   private readonly running = new Map<string, Running>();
   private states = new Map<string, StreamState>();
   private readonly listeners = new Set<() => void>();
+
+  constructor(deps: StreamManagerDeps = {}) {
+    this.client = deps.client ?? gatewayClient;
+    this.delay = deps.delay ?? abortableDelay;
+    this.random = deps.random ?? Math.random;
+  }
 
   readonly subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
@@ -122,7 +141,7 @@ export class StreamManager {
       let last: Rejection;
       try {
         this.update(id, (s) => ({ ...s, connections: s.connections + 1 }));
-        for await (const event of gatewayClient().subscribeEvents(request, { signal })) {
+        for await (const event of this.client().subscribeEvents(request, { signal })) {
           if (this.states.get(id)?.status.kind !== "open") {
             attempt = 0;
             this.setStatus(id, { kind: "open", sinceMs: Date.now(), requestId });
@@ -145,9 +164,9 @@ export class StreamManager {
         }
       }
       attempt++;
-      const delay = backoffDelay(attempt, last.retryAfterMs);
+      const delay = backoffDelay(attempt, last.retryAfterMs, this.random);
       this.setStatus(id, { kind: "waiting", attempt, retryAtMs: Date.now() + delay, last });
-      await abortableDelay(delay, signal);
+      await this.delay(delay, signal);
     }
   }
 
