@@ -1,7 +1,6 @@
 // Composition of the gateway: config, key, stores, pipelines, push hub and dispatcher, the REST
 // surface and the Connect handler on one listener. Shutdown follows §5.5: push hub first, then HTTP.
 import { randomUUID } from "node:crypto";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { createContextValues } from "@connectrpc/connect";
 import type { EmulatorConfig } from "../shared/protocol.js";
 import { createBackendRestClient } from "./backend/rest-client.js";
@@ -16,6 +15,7 @@ import { PushDispatcher } from "./push/dispatcher.js";
 import { PushHub } from "./push/push-hub.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { ReplayStore } from "./replay-store.js";
+import { createRpcHandler } from "./rpc-adapter.js";
 import { Ed25519Verifier } from "./signing/ed25519-node.js";
 import { GatewayKey } from "./signing/gateway-key.js";
 
@@ -92,7 +92,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   let ready = false;
   const shutdown = new AbortController();
-  const rpc = connectNodeAdapter({
+  const rpc = createRpcHandler({
     routes: edgeGatewayRoutes({ pipelines, hub, journal, signer: key, now }),
     readMaxBytes: MAX_RPC_MESSAGE_BYTES,
     shutdownSignal: shutdown.signal,

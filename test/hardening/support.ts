@@ -62,13 +62,26 @@ export interface RawReply {
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   trailers: Record<string, string | string[] | undefined>;
+  /** True when `stopWhen` matched and the request was cut there (a live stream). */
+  cut?: boolean;
+}
+
+export interface RawInit<H> {
+  method?: string;
+  path: string;
+  headers?: H;
+  body?: Uint8Array | string;
+  /** Stop reading (and resolve, with `cut`) once the body so far satisfies this: for live streams. */
+  stopWhen?: (body: Buffer) => boolean;
+}
+
+/** A complete enveloped message frame (flags 0) at the start of a streamed body: the stream is live. */
+export function hasMessageFrame(body: Buffer): boolean {
+  return body.length >= 5 && body[0] === 0 && body.length >= 5 + body.readUInt32BE(1);
 }
 
 /** One HTTP/1.1 request on a fresh connection, bounded by REQUEST_DEADLINE_MS (a hang rejects). */
-export function h1Request(
-  port: number,
-  init: { method?: string; path: string; headers?: http.OutgoingHttpHeaders; body?: Uint8Array | string },
-): Promise<RawReply> {
+export function h1Request(port: number, init: RawInit<http.OutgoingHttpHeaders>): Promise<RawReply> {
   return new Promise<RawReply>((resolve, reject) => {
     const req = http.request(
       {
@@ -82,7 +95,14 @@ export function h1Request(
       },
       (res) => {
         const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("data", (c: Buffer) => {
+          chunks.push(c);
+          const body = Buffer.concat(chunks);
+          if (init.stopWhen?.(body)) {
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body, trailers: {}, cut: true });
+            req.destroy();
+          }
+        });
         res.on("end", () =>
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), trailers: res.trailers }),
         );
@@ -95,17 +115,17 @@ export function h1Request(
 }
 
 /** One HTTP/2 (prior knowledge) request on its own session, bounded by REQUEST_DEADLINE_MS. */
-export function h2Request(
-  port: number,
-  init: { method?: string; path: string; headers?: http2.OutgoingHttpHeaders; body?: Uint8Array | string },
-): Promise<RawReply> {
+export function h2Request(port: number, init: RawInit<http2.OutgoingHttpHeaders>): Promise<RawReply> {
   return new Promise<RawReply>((resolve, reject) => {
     const session = http2.connect(`http://127.0.0.1:${port}`);
     const timer = setTimeout(() => {
       session.destroy();
       reject(new Error(`h2 request to ${init.path} hung for ${REQUEST_DEADLINE_MS} ms`));
     }, REQUEST_DEADLINE_MS);
+    let settled = false;
     const done = (err: Error | undefined, reply?: RawReply) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       session.close();
       if (err) reject(err);
@@ -122,7 +142,14 @@ export function h2Request(
       headers = h;
     });
     stream.on("trailers", (t) => (trailers = t));
-    stream.on("data", (c: Buffer) => chunks.push(c));
+    stream.on("data", (c: Buffer) => {
+      chunks.push(c);
+      const body = Buffer.concat(chunks);
+      if (init.stopWhen?.(body)) {
+        done(undefined, { status, headers, body, trailers, cut: true });
+        session.destroy();
+      }
+    });
     stream.on("end", () => done(undefined, { status, headers, body: Buffer.concat(chunks), trailers }));
     stream.on("error", (err) => done(err));
     stream.end(init.body);
