@@ -1,7 +1,7 @@
 // Composition root of the headless emulator: the mock backend (unless a real backend URL is given)
 // and the gateway in front of it, wired together over HTTP only.
 import { startMockBackend } from "../backend/server.js";
-import { startGateway } from "../gateway/gateway.js";
+import { startGateway, type GatewayOptions } from "../gateway/gateway.js";
 
 export interface EmulatorOptions {
   host?: string;
@@ -18,6 +18,8 @@ export interface EmulatorOptions {
   consoleDir?: string;
   /** Push-stream errors (the gateway reconnects by itself); default: ignored. */
   onPushError?: (err: unknown) => void;
+  /** Gateway limits (timeouts, sizes, stream caps); defaults in docs/SECURITY.md. */
+  limits?: GatewayOptions["limits"];
 }
 
 export interface RunningEmulator {
@@ -45,6 +47,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       accessToken: options.accessToken,
       consoleDir: options.consoleDir,
       onPushError: options.onPushError,
+      limits: options.limits,
     });
     return {
       url: gateway.url,

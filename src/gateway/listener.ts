@@ -12,25 +12,36 @@ export type RequestHandler = (
 ) => void;
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+const { NGHTTP2_STREAM_STATE_OPEN, NGHTTP2_STREAM_STATE_HALF_CLOSED_LOCAL } = http2.constants;
 
 export interface ListenerLimits {
-  /** A connection that sends nothing (or no full preface) within this time is closed. */
+  /** A connection whose first bytes (up to the h2 preface) do not arrive within this time is closed. */
   sniffTimeoutMs: number;
-  /** HTTP/1.1: time allowed to receive the request headers. */
+  /** HTTP/1.1: time allowed to receive a request's headers, from its first byte (then 408 + close). */
   headersTimeoutMs: number;
+  /**
+   * Time allowed to receive a whole request (headers and body): HTTP/1.1 answers 408 and closes the
+   * connection, HTTP/2 resets the stream (CANCEL). Responses (SubscribeEvents streams) are not limited.
+   */
+  requestTimeoutMs: number;
   /** Idle keep-alive connections (HTTP/1.1) and idle h2 sessions are closed after this. */
   idleTimeoutMs: number;
+  /** Request head (HTTP/1.1: 431) or header list (HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE). */
   maxHeaderBytes: number;
-  /** HTTP/2: concurrent streams per connection. */
+  /** HTTP/2: concurrent streams per connection (SETTINGS_MAX_CONCURRENT_STREAMS). */
   maxConcurrentStreams: number;
+  /** Open TCP connections; past it new ones are closed at once. */
+  maxConnections: number;
 }
 
 export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
   sniffTimeoutMs: 10_000,
   headersTimeoutMs: 15_000,
+  requestTimeoutMs: 30_000,
   idleTimeoutMs: 120_000,
   maxHeaderBytes: 16 * 1024,
   maxConcurrentStreams: 256,
+  maxConnections: 10_000,
 };
 
 export interface Listener {
@@ -46,16 +57,37 @@ export async function listen(
   port: number,
   limits: ListenerLimits = DEFAULT_LISTENER_LIMITS,
 ): Promise<Listener> {
-  const h1 = http.createServer({ maxHeaderSize: limits.maxHeaderBytes, requestTimeout: 0 }, handler);
-  h1.headersTimeout = limits.headersTimeoutMs;
-  h1.keepAliveTimeout = limits.idleTimeoutMs;
+  const requestTimeout = limits.requestTimeoutMs;
+  const h1 = http.createServer(
+    {
+      maxHeaderSize: limits.maxHeaderBytes,
+      requestTimeout,
+      headersTimeout: Math.min(limits.headersTimeoutMs, requestTimeout),
+      keepAliveTimeout: limits.idleTimeoutMs,
+      // How often expired headers/request timers are looked for: a quarter of the shortest one.
+      connectionsCheckingInterval: Math.max(10, Math.min(1_000, Math.floor(Math.min(limits.headersTimeoutMs, requestTimeout) / 4))),
+    },
+    handler,
+  );
+  // The http server never listens itself (it is handed sockets), and node starts its headers/request
+  // timeout tracking on 'listening': without this, a client could dribble a request head forever.
+  h1.emit("listening");
   const h2 = http2.createServer(
     {
       maxSessionMemory: 32,
       maxHeaderListPairs: 128,
       settings: { maxConcurrentStreams: limits.maxConcurrentStreams, maxHeaderListSize: limits.maxHeaderBytes },
     },
-    handler,
+    (req, res) => {
+      // Node advertises SETTINGS_MAX_HEADER_LIST_SIZE but only enforces its own 64 KiB: enforce ours
+      // (RFC 9113 counting: name + value + 32 per field), with the answer HTTP/1.1 gives (431).
+      if (headerListSize(req.rawHeaders) > limits.maxHeaderBytes) {
+        res.writeHead(431);
+        res.end();
+        return;
+      }
+      handler(req, res);
+    },
   );
 
   // The http server never listens itself, so its own idle-connection tracking (closeIdleConnections)
@@ -79,11 +111,25 @@ export async function listen(
     session.setTimeout(limits.idleTimeoutMs, () => session.close());
     session.once("close", () => h2Sessions.delete(session));
   });
+  // HTTP/2 has no request timeout of its own: a stream whose request body is still incomplete after
+  // requestTimeoutMs is reset. Streams whose peer finished sending are left alone (they may be long
+  // SubscribeEvents responses).
+  h2.on("stream", (stream: http2.ServerHttp2Stream) => {
+    if (stream.endAfterHeaders) return;
+    const timer = setTimeout(() => {
+      const state = stream.state?.state;
+      if (!stream.destroyed && (state === NGHTTP2_STREAM_STATE_OPEN || state === NGHTTP2_STREAM_STATE_HALF_CLOSED_LOCAL)) {
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      }
+    }, requestTimeout);
+    stream.once("close", () => clearTimeout(timer));
+  });
 
   const tcp = net.createServer((socket) => {
     pending.add(socket);
     socket.setNoDelay(true);
-    socket.setTimeout(limits.sniffTimeoutMs, () => socket.destroy());
+    // Absolute, not an inactivity timeout: dribbling the preface a byte at a time does not extend it.
+    const sniffTimer = setTimeout(() => socket.destroy(), limits.sniffTimeoutMs);
     // Sniff with 'readable' + read(), never 'data': a socket left in flowing mode loses the
     // unshifted bytes when http2 takes over its handle (nodejs/node#34532).
     let seen = Buffer.alloc(0);
@@ -97,7 +143,7 @@ export async function listen(
       socket.off("readable", onReadable);
       socket.off("error", onEarlyError);
       socket.unshift(seen);
-      socket.setTimeout(0);
+      clearTimeout(sniffTimer);
       pending.delete(socket);
       if (isH2Prefix) {
         h2.emit("connection", socket);
@@ -110,8 +156,12 @@ export async function listen(
     const onEarlyError = () => socket.destroy();
     socket.on("readable", onReadable);
     socket.on("error", onEarlyError);
-    socket.once("close", () => pending.delete(socket));
+    socket.once("close", () => {
+      clearTimeout(sniffTimer);
+      pending.delete(socket);
+    });
   });
+  tcp.maxConnections = limits.maxConnections;
 
   await new Promise<void>((resolve, reject) => {
     tcp.once("error", reject);
@@ -144,4 +194,10 @@ export async function listen(
       await closed;
     },
   };
+}
+
+function headerListSize(rawHeaders: readonly string[]): number {
+  let size = 0;
+  for (const field of rawHeaders) size += field.length + 16; // name and value each: length + half of 32
+  return size;
 }
