@@ -132,7 +132,10 @@ export function h2Request(port: number, init: RawInit<http2.OutgoingHttpHeaders>
       else resolve(reply!);
     };
     session.on("error", (err) => done(err));
-    const stream = session.request({ ":method": init.method ?? "POST", ":path": init.path, ...init.headers });
+    const stream = session.request(
+      { ":method": init.method ?? "POST", ":path": init.path, ...init.headers },
+      init.body === undefined ? {} : { endStream: false }, // node ends GET/HEAD streams at once otherwise
+    );
     let status = 0;
     let headers: RawReply["headers"] = {};
     let trailers: RawReply["trailers"] = {};
