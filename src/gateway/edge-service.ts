@@ -84,13 +84,20 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
       record(call, ctx, stages, { code: codeName(rejection), reason: rejection.reason });
       throw rejection.toConnectError(deps.now());
     }
-    record(call, ctx, stages, {});
     const env = call.envelope!;
     const session = call.session!;
     const eventFields = { deviceSessionId: env.deviceSessionId, requestId: env.requestId };
 
     // Register before the first event so nothing pushed after the client sees server_time is missed.
-    const stream = deps.hub.register(session.user_id, env.deviceSessionId);
+    let stream;
+    try {
+      stream = deps.hub.register(session.user_id, env.deviceSessionId);
+    } catch (err) {
+      if (!(err instanceof GatewayRejection)) throw err;
+      record(call, ctx, [...stages, { stage: "push", ok: false, ms: 0, reason: err.reason }], { code: codeName(err), reason: err.reason });
+      throw err.toConnectError(deps.now());
+    }
+    record(call, ctx, stages, {});
     const onAbort = () => stream.end("client_gone");
     ctx.signal.addEventListener("abort", onAbort, { once: true });
     try {

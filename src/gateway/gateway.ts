@@ -12,7 +12,7 @@ import { Journal } from "./journal.js";
 import { listen, type ListenerLimits, DEFAULT_LISTENER_LIMITS } from "./listener.js";
 import { buildPipelines } from "./pipeline.js";
 import { PushDispatcher } from "./push/dispatcher.js";
-import { PushHub } from "./push/push-hub.js";
+import { DEFAULT_PUSH_LIMITS, PushHub, type PushLimits } from "./push/push-hub.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { ReplayStore } from "./replay-store.js";
 import { createRpcHandler } from "./rpc-adapter.js";
@@ -34,10 +34,13 @@ export interface GatewayOptions {
   accessToken?: string;
   consoleDir?: string;
   gatewayId?: string;
-  limits?: Partial<ListenerLimits>;
+  /** Listener, push-stream and backend-call limits; defaults in docs/SECURITY.md. */
+  limits?: Partial<GatewayLimits>;
   /** Called with push-stream errors (the dispatcher reconnects by itself). */
   onPushError?: (err: unknown) => void;
 }
+
+export type GatewayLimits = ListenerLimits & PushLimits;
 
 export interface RunningGateway {
   url: string;
@@ -66,7 +69,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const replay = new ReplayStore();
   const limiter = new RateLimiter();
   const journal = new Journal();
-  const hub = new PushHub();
+  const { streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams } = { ...DEFAULT_PUSH_LIMITS, ...options.limits };
+  const hub = new PushHub({ streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams });
   const now = () => Date.now() + config.get().clock_offset_ms;
   const pipelines = buildPipelines({ config, sessions, verifier: new Ed25519Verifier(), replay, limiter, backend });
 

@@ -47,7 +47,8 @@ export type GatewayReason =
   | "unknown_message_type"
   | "backend_unavailable"
   | "gateway_shutting_down"
-  | "slow_consumer";
+  | "slow_consumer"
+  | "too_many_streams";
 
 /** Public REST error codes (§3). */
 export type PublicErrorCode =
