@@ -1,0 +1,184 @@
+// The bench's output: the figures, their ratios and the targets as PASS/MISS, as a readable table
+// and as one JSON object.
+import type { CpuReport } from "./cpu.js";
+import { round } from "./stats.js";
+
+export interface Quiet {
+  waited_ms: number;
+  foreign_pct: number;
+}
+
+export interface Figures {
+  machine: { nproc: number; node: string; cpu_model: string; platform: string };
+  layout: string;
+  crypto: { verify_per_s: number; sign_per_s: number; limit_rps: number };
+  exec: {
+    concurrency: number;
+    bare_rps: number;
+    bare_p50_ms: number;
+    bare_p99_ms: number;
+    full_rps: number;
+    p50_ms: number;
+    p90_ms: number;
+    p99_ms: number;
+    requests: number;
+    cold_rps: number;
+    cold_p50_ms: number;
+    cold_p99_ms: number;
+    bare_server_us_per_call: number;
+    cold_gateway_us_per_call: number;
+    gateway_us_per_call: number;
+    cpu: { bare: CpuReport; cold: CpuReport; full: CpuReport };
+  };
+  push: {
+    streams: number;
+    connections: number;
+    pushes: number;
+    delivered: number;
+    missing: number;
+    delivered_per_s: number;
+    p50_ms: number;
+    p99_ms: number;
+    fanout_ms: number;
+    bare_delivered_per_s: number;
+    bare_p99_ms: number;
+    bare_server_us_per_delivery: number;
+    gateway_us_per_delivery: number;
+    cpu: { bare: CpuReport; full: CpuReport };
+  };
+  replay: { entries: number; bytes_per_entry: number };
+  rss_mb: number;
+  load_client_rss_mb: number;
+  /** Per phase: how long the bench waited for the machine to calm down, and the other load it saw. */
+  quiet: Record<string, Quiet>;
+  duration_s: number;
+}
+
+export interface Target {
+  name: string;
+  value: number;
+  bound: number;
+  op: "≥" | "≤";
+  pass: boolean;
+}
+
+export interface Report extends Figures {
+  ratios: {
+    exec_full_over_min_bare_limit: number;
+    push_delivered_over_sign: number;
+    /** The same two ratios from CPU time per operation (insensitive to other load on the machine). */
+    cpu_exec_full_over_min_bare_limit: number;
+    cpu_push_delivered_over_sign: number;
+    /** The bare connect-node stream (nothing signed) against the sign rate: the framework's ceiling. */
+    push_bare_over_sign: number;
+  };
+  targets: Target[];
+}
+
+export function buildReport(f: Figures): Report {
+  const execBound = Math.min(f.exec.bare_rps, f.crypto.limit_rps);
+  const targets: Target[] = [
+    target("exec.full_rps ≥ 0.5 × min(exec.bare_rps, crypto.limit_rps)", f.exec.full_rps, "≥", 0.5 * execBound),
+    target("exec.p99_ms ≤ 5 × exec.p50_ms", f.exec.p99_ms, "≤", 5 * f.exec.p50_ms),
+    target("push.delivered_per_s ≥ 0.5 × crypto.sign_per_s", f.push.delivered_per_s, "≥", 0.5 * f.crypto.sign_per_s),
+    target("replay.bytes_per_entry ≤ 200", f.replay.bytes_per_entry, "≤", 200),
+  ];
+  // One core's worth of CPU: calls (deliveries) per second if the process had a core to itself.
+  const perCore = (us: number) => 1e6 / us;
+  return {
+    ...f,
+    ratios: {
+      exec_full_over_min_bare_limit: f.exec.full_rps / execBound,
+      push_delivered_over_sign: f.push.delivered_per_s / f.crypto.sign_per_s,
+      cpu_exec_full_over_min_bare_limit:
+        perCore(f.exec.gateway_us_per_call) / Math.min(perCore(f.exec.bare_server_us_per_call), f.crypto.limit_rps),
+      cpu_push_delivered_over_sign: perCore(f.push.gateway_us_per_delivery) / f.crypto.sign_per_s,
+      push_bare_over_sign: f.push.bare_delivered_per_s / f.crypto.sign_per_s,
+    },
+    targets,
+  };
+}
+
+function target(name: string, value: number, op: "≥" | "≤", bound: number): Target {
+  return { name, value, bound, op, pass: op === "≥" ? value >= bound : value <= bound };
+}
+
+function fmt(n: number, digits = 0): string {
+  if (!Number.isFinite(n)) return String(n);
+  return round(n, digits).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+type Row = [string, string, string];
+
+function table(rows: Row[]): string[] {
+  const w0 = Math.max(...rows.map((row) => row[0].length));
+  const w1 = Math.max(...rows.map((row) => row[1].length));
+  return rows.map(([a, b, c]) => `  ${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`.trimEnd());
+}
+
+function cpuLine(c: CpuReport): string {
+  const parts = Object.entries(c.processes).map(([name, pct]) => `${name} ${fmt(pct)}%`);
+  return `${parts.join(", ")}; other work on the machine ${fmt(c.foreign_pct)}%`;
+}
+
+export function formatTable(r: Report): string {
+  const m = r.machine;
+  const figures: Row[] = [
+    ["crypto.verify_per_s", fmt(r.crypto.verify_per_s), "node:crypto Ed25519 verify, one core"],
+    ["crypto.sign_per_s", fmt(r.crypto.sign_per_s), "node:crypto Ed25519 sign, one core"],
+    ["crypto.limit_rps", fmt(r.crypto.limit_rps), "1 / (1/verify + 1/sign)"],
+    ["exec.bare_rps", fmt(r.exec.bare_rps), `echo server, Connect over h2c, ${r.exec.concurrency} concurrent (p50 ${fmt(r.exec.bare_p50_ms, 1)} ms, p99 ${fmt(r.exec.bare_p99_ms, 1)} ms)`],
+    ["exec.full_rps", fmt(r.exec.full_rps), `all stages + mock backend + signed answer, ${r.exec.concurrency} concurrent, ${fmt(r.exec.requests)} calls`],
+    ["exec.p50_ms", fmt(r.exec.p50_ms, 2), ""],
+    ["exec.p99_ms", fmt(r.exec.p99_ms, 2), `(p90 ${fmt(r.exec.p90_ms, 2)} ms)`],
+    ["push.delivered_per_s", fmt(r.push.delivered_per_s), `${r.push.pushes} pushes × ${fmt(r.push.streams)} streams on ${r.push.connections} h2 connections, ${r.push.missing} missing`],
+    ["push.p99_ms", fmt(r.push.p99_ms, 2), `injection → receipt (p50 ${fmt(r.push.p50_ms, 1)} ms; mean fan-out ${fmt(r.push.fanout_ms, 1)} ms per push)`],
+    ["replay.bytes_per_entry", fmt(r.replay.bytes_per_entry, 1), `ReplayStore heap per reservation at ${fmt(r.replay.entries)} entries`],
+    ["rss_mb", fmt(r.rss_mb, 1), `gateway + mock process at the end (load client: ${fmt(r.load_client_rss_mb, 1)} MB)`],
+  ];
+  const context: Row[] = [
+    ["exec.cold_rps", fmt(r.exec.cold_rps), `exec.full before the backend push stream carried an event: session lookups uncached (p50 ${fmt(r.exec.cold_p50_ms, 1)} ms)`],
+    ["push.bare_delivered_per_s", fmt(r.push.bare_delivered_per_s), `the bare server streaming the same events, nothing hashed or signed (p99 ${fmt(r.push.bare_p99_ms, 1)} ms)`],
+    ["cpu µs per call: bare server", fmt(r.exec.bare_server_us_per_call), ""],
+    ["cpu µs per call: gateway, cold", fmt(r.exec.cold_gateway_us_per_call), "gateway + mock process CPU time / calls"],
+    ["cpu µs per call: gateway", fmt(r.exec.gateway_us_per_call), ""],
+    ["cpu µs per delivery: bare server", fmt(r.push.bare_server_us_per_delivery), ""],
+    ["cpu µs per delivery: gateway", fmt(r.push.gateway_us_per_delivery), `one Ed25519 sign alone is ${fmt(1e6 / r.crypto.sign_per_s)} µs`],
+  ];
+  const ratios: Row[] = [
+    ["exec.full_rps / min(exec.bare_rps, crypto.limit_rps)", fmt(r.ratios.exec_full_over_min_bare_limit, 2), `(from CPU time per call: ${fmt(r.ratios.cpu_exec_full_over_min_bare_limit, 2)})`],
+    ["push.delivered_per_s / crypto.sign_per_s", fmt(r.ratios.push_delivered_over_sign, 2), `(from CPU time per delivery: ${fmt(r.ratios.cpu_push_delivered_over_sign, 2)})`],
+    ["push.bare_delivered_per_s / crypto.sign_per_s", fmt(r.ratios.push_bare_over_sign, 2), "connect-node's own ceiling for that ratio"],
+  ];
+  const quiet = Object.entries(r.quiet)
+    .map(([phase, q]) => `${phase} ${fmt(q.foreign_pct)}%${q.waited_ms > 600 ? ` (after waiting ${fmt(q.waited_ms / 1000, 1)} s)` : ""}`)
+    .join(", ");
+  return [
+    `Galaxy Gateway Emulator bench — ${m.nproc} cores (${m.cpu_model}), node ${m.node}, ${m.platform}; ${fmt(r.duration_s)} s`,
+    `layout: ${r.layout}`,
+    "",
+    ...table(figures),
+    "",
+    "context",
+    ...table(context),
+    "",
+    "ratios",
+    ...table(ratios),
+    "",
+    `CPU, % of one core (${m.nproc} cores = ${m.nproc * 100}%)`,
+    `  exec.bare  ${cpuLine(r.exec.cpu.bare)}`,
+    `  exec.cold  ${cpuLine(r.exec.cpu.cold)}`,
+    `  exec.full  ${cpuLine(r.exec.cpu.full)}`,
+    `  push.bare  ${cpuLine(r.push.cpu.bare)}`,
+    `  push       ${cpuLine(r.push.cpu.full)}`,
+    `  other work just before each phase: ${quiet}`,
+    "",
+    "targets",
+    ...r.targets.map((t) => `  ${t.pass ? "PASS" : "MISS"}  ${t.name}: ${fmt(t.value, 2)} ${t.op} ${fmt(t.bound, 2)}`),
+  ].join("\n");
+}
+
+/** The JSON line: non-integers rounded to 3 decimals. */
+export function toJson(r: Report): string {
+  return JSON.stringify(r, (_key, value) => (typeof value === "number" && !Number.isInteger(value) ? round(value, 3) : value));
+}
