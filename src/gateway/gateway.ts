@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { createContextValues } from "@connectrpc/connect";
 import type { EmulatorConfig } from "../shared/protocol.js";
-import { createBackendRestClient } from "./backend/rest-client.js";
+import { createBackendRestClient, DEFAULT_BACKEND_TIMEOUT_MS } from "./backend/rest-client.js";
 import { SessionLookup } from "./backend/session-lookup.js";
 import { ConfigError, LiveConfig } from "./config.js";
 import { clientIpKey, edgeGatewayRoutes } from "./edge-service.js";
@@ -40,7 +40,12 @@ export interface GatewayOptions {
   onPushError?: (err: unknown) => void;
 }
 
-export type GatewayLimits = ListenerLimits & PushLimits;
+export interface BackendLimits {
+  /** Deadline of each backend REST call, and of the push stream's response headers. */
+  backendTimeoutMs: number;
+}
+
+export type GatewayLimits = ListenerLimits & PushLimits & BackendLimits;
 
 export interface RunningGateway {
   url: string;
@@ -64,7 +69,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return target === "mock" ? mockUrl! : target;
   };
   const key = await GatewayKey.load(options.stateDir);
-  const backend = createBackendRestClient(backendUrl);
+  const backendTimeoutMs = options.limits?.backendTimeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS;
+  const backend = createBackendRestClient(backendUrl, { timeoutMs: backendTimeoutMs });
   const sessions = new SessionLookup(backend);
   const replay = new ReplayStore();
   const limiter = new RateLimiter();
@@ -86,6 +92,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       connectionChanged: (connected) => sessions.setCacheEnabled(connected),
     },
     options.onPushError,
+    { connectTimeoutMs: backendTimeoutMs },
   );
   config.onChange((next, previous) => {
     if (next.backend !== previous.backend) {

@@ -38,23 +38,42 @@ export interface BackendRestClient {
 export const DEFAULT_BACKEND_TIMEOUT_MS = 5_000;
 export const MAX_BACKEND_RESPONSE_BYTES = 1024 * 1024;
 
-export function createBackendRestClient(resolveBaseUrl: () => string): BackendRestClient & { close(): void } {
+export interface BackendClientOptions {
+  /** Default deadline of a call, from the moment it is made (waiting for a pooled socket included). */
+  timeoutMs?: number;
+}
+
+export function createBackendRestClient(
+  resolveBaseUrl: () => string,
+  options: BackendClientOptions = {},
+): BackendRestClient & { close(): void } {
   const agents = {
     "http:": new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: "lifo" }),
     "https:": new https.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: "lifo" }),
   };
+  const defaultTimeoutMs = options.timeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS;
 
   function request(method: string, path: string, init: BackendRequestInit = {}): Promise<BackendReply> {
-    const url = new URL(resolveBaseUrl() + path + (init.query ? `?${init.query}` : ""));
+    let url: URL;
+    try {
+      url = new URL(resolveBaseUrl() + path + (init.query ? `?${init.query}` : ""));
+    } catch (err) {
+      return Promise.reject(new BackendUnavailableError(`no usable backend URL: ${(err as Error).message}`, err));
+    }
     const transport = url.protocol === "https:" ? https : http;
     const agent = url.protocol === "https:" ? agents["https:"] : agents["http:"];
-    const timeoutMs = init.timeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS;
+    const timeoutMs = init.timeoutMs ?? defaultTimeoutMs;
     return new Promise<BackendReply>((resolve, reject) => {
       const headers: Record<string, string | number> = { ...init.headers };
       if (init.body) {
         headers["content-type"] ??= "application/json";
         headers["content-length"] = init.body.length;
       }
+      let timer: NodeJS.Timeout | undefined;
+      const fail = (err: unknown) => {
+        clearTimeout(timer);
+        reject(asUnavailable(err));
+      };
       const req = transport.request(url, { method, headers, agent, signal: init.signal }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -66,11 +85,20 @@ export function createBackendRestClient(resolveBaseUrl: () => string): BackendRe
           }
           chunks.push(chunk);
         });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on("error", (err) => reject(asUnavailable(err)));
+        res.on("end", () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+        });
+        res.on("error", fail);
+        // A connection cut mid-answer: settle even if no 'error' is emitted.
+        res.on("close", () => {
+          if (!res.complete) fail(new BackendUnavailableError("backend closed the connection in the middle of its answer"));
+        });
       });
-      req.setTimeout(timeoutMs, () => req.destroy(new BackendUnavailableError(`backend did not answer within ${timeoutMs} ms`)));
-      req.on("error", (err) => reject(asUnavailable(err)));
+      // An absolute deadline (req.setTimeout only watches socket inactivity, and not the wait for a
+      // pooled socket): a backend that hangs, or trickles its answer, cannot hold a call longer.
+      timer = setTimeout(() => req.destroy(new BackendUnavailableError(`backend did not answer within ${timeoutMs} ms`)), timeoutMs);
+      req.on("error", fail);
       req.end(init.body);
     });
   }

@@ -27,11 +27,11 @@ export class SessionLookup {
   constructor(private readonly backend: BackendRestClient) {}
 
   /** undefined when the backend does not know the session. */
-  async get(deviceSessionId: string): Promise<FoundSession | undefined> {
+  async get(deviceSessionId: string, signal?: AbortSignal): Promise<FoundSession | undefined> {
     const cached = this.cacheEnabled ? this.cache.get(deviceSessionId) : undefined;
     if (cached) return cached;
     const generation = this.generation;
-    const reply = await this.backend.request("GET", `/api/v1/internal/sessions/${encodeURIComponent(deviceSessionId)}`);
+    const reply = await this.backend.request("GET", `/api/v1/internal/sessions/${encodeURIComponent(deviceSessionId)}`, { signal });
     if (reply.status === 404) return undefined;
     if (reply.status !== 200) throw new BackendUnavailableError(`session lookup answered ${reply.status}`);
     const found = parseSession(reply.body);

@@ -146,6 +146,7 @@ export function createPublicAuth(deps: PublicAuthDeps): PublicAuth {
       headers: { "content-type": "application/json" },
     });
     const bytes = requireJsonReply(reply);
+    requireAnswerShape(path, reply.status, bytes);
     sendJsonBytes(req, res, reply.status, bytes, relayedHeaders(reply));
   }
 
@@ -157,4 +158,23 @@ export function createPublicAuth(deps: PublicAuthDeps): PublicAuth {
       perChallenge.clear();
     },
   };
+}
+
+const ID = z.string().min(1).max(256);
+const SUCCESS_SHAPES: Record<string, z.ZodType> = {
+  [SEND_EMAIL_CODE_PATH]: z.object({ challenge_id: ID }),
+  [CONFIRM_EMAIL_CODE_PATH]: z.object({ device_session_id: ID, user_id: ID }),
+};
+const ERROR_SHAPE = z.object({ error: z.object({ code: z.string().min(1).max(128), message: z.string().optional() }) });
+
+/**
+ * The backend's JSON must be what §3 promises before it is relayed: the success fields on 2xx, an
+ * `{"error":{"code"}}` body on 4xx. Anything else is a broken backend: 502 backend_unavailable.
+ */
+function requireAnswerShape(path: string, status: number, bytes: Uint8Array): void {
+  const value: unknown = JSON.parse(Buffer.from(bytes).toString("utf8"));
+  const shape = status >= 200 && status < 300 ? SUCCESS_SHAPES[path] : ERROR_SHAPE;
+  if (shape && !shape.safeParse(value).success) {
+    throw new HttpError(502, "backend_unavailable", `the backend's HTTP ${status} answer does not have the expected fields`);
+  }
 }

@@ -15,6 +15,14 @@ export interface DispatcherTarget {
 
 export const RECONNECT_MIN_MS = 100;
 export const RECONNECT_MAX_MS = 5_000;
+/** Response headers of the push stream must arrive within this, or the attempt is abandoned and retried. */
+export const DEFAULT_PUSH_CONNECT_TIMEOUT_MS = 5_000;
+/** A push event larger than this ends the stream (RESOURCE_EXHAUSTED) and is retried, never buffered. */
+export const MAX_PUSH_EVENT_BYTES = 1024 * 1024;
+
+export interface DispatcherOptions {
+  connectTimeoutMs?: number;
+}
 
 export class PushDispatcher {
   private abort = new AbortController();
@@ -27,6 +35,7 @@ export class PushDispatcher {
     private readonly gatewayId: string,
     private readonly target: DispatcherTarget,
     private readonly onError: (err: unknown) => void = () => {},
+    private readonly options: DispatcherOptions = {},
   ) {}
 
   /** (Re)starts consuming from `baseUrl`; a new backend means the old event ids mean nothing. */
@@ -34,7 +43,7 @@ export class PushDispatcher {
     void this.stop();
     this.abort = new AbortController();
     this.lastEventId = "";
-    this.client = createClient(Push, createConnectTransport({ baseUrl, httpVersion: "1.1" }));
+    this.client = createClient(Push, createConnectTransport({ baseUrl, httpVersion: "1.1", readMaxBytes: MAX_PUSH_EVENT_BYTES }));
     this.running = this.loop(this.abort.signal);
   }
 
@@ -48,18 +57,35 @@ export class PushDispatcher {
 
   private async loop(signal: AbortSignal): Promise<void> {
     let delay = RECONNECT_MIN_MS;
+    const connectTimeoutMs = this.options.connectTimeoutMs ?? DEFAULT_PUSH_CONNECT_TIMEOUT_MS;
     while (!signal.aborted) {
+      // Each attempt has its own signal: a backend that accepts the connection but never answers is
+      // given up after connectTimeoutMs instead of holding the dispatcher forever.
+      const attempt = new AbortController();
+      const onStop = () => attempt.abort();
+      signal.addEventListener("abort", onStop, { once: true });
+      const connectTimer = setTimeout(
+        () => attempt.abort(new Error(`push stream: no response headers within ${connectTimeoutMs} ms`)),
+        connectTimeoutMs,
+      );
       try {
         const stream = this.client!.subscribePush(
           { gatewayId: this.gatewayId, resumeAfterEventId: this.lastEventId },
-          { signal, onHeader: () => this.setConnected(true) },
+          {
+            signal: attempt.signal,
+            onHeader: () => {
+              clearTimeout(connectTimer);
+              delay = RECONNECT_MIN_MS;
+              this.setConnected(true);
+            },
+          },
         );
-        for await (const event of stream) {
-          delay = RECONNECT_MIN_MS;
-          this.handle(event);
-        }
+        for await (const event of stream) this.handle(event);
       } catch (err) {
         if (!signal.aborted) this.onError(err);
+      } finally {
+        clearTimeout(connectTimer);
+        signal.removeEventListener("abort", onStop);
       }
       this.setConnected(false);
       if (signal.aborted) return;

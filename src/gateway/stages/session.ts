@@ -11,7 +11,7 @@ export function sessionStage(sessions: SessionLookup): Stage {
       const { deviceSessionId } = requireEnvelope(call);
       let found;
       try {
-        found = await sessions.get(deviceSessionId);
+        found = await sessions.get(deviceSessionId, call.signal);
       } catch (err) {
         if (err instanceof BackendUnavailableError) {
           throw new GatewayRejection(Code.Unavailable, "backend_unavailable", "session", err.message);
