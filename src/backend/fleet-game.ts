@@ -22,10 +22,28 @@ export type DispatchResult =
   | { ok: true; fleet: Fleet; ships_remaining: number }
   | { ok: false; code: "same_planet" | "insufficient_ships"; message: string };
 
+/** A game's persisted form (see persistence.ts). */
+export interface FleetGameState {
+  parked: [string, number][];
+  in_flight: Fleet[];
+}
+
 export class FleetGame {
   /** Ships parked per planet. */
   private readonly parked = new Map<string, number>([[STARTING_PLANET, STARTING_SHIPS]]);
   private inFlight: Fleet[] = [];
+
+  static fromState(state: FleetGameState): FleetGame {
+    const game = new FleetGame();
+    game.parked.clear();
+    for (const [planet, ships] of state.parked) game.parked.set(planet, ships);
+    game.inFlight = state.in_flight.map((f) => ({ ...f }));
+    return game;
+  }
+
+  toState(): FleetGameState {
+    return { parked: [...this.parked], in_flight: this.inFlight.map((f) => ({ ...f })) };
+  }
 
   dispatch(fromPlanet: string, toPlanet: string, ships: number, nowMs: number): DispatchResult {
     if (fromPlanet === toPlanet) return { ok: false, code: "same_planet", message: "from_planet and to_planet are the same" };

@@ -1,6 +1,8 @@
 // The backend's push event log: assigns increasing ids ("1", "2", …), keeps the newest
 // PUSH_LOG_CAPACITY events for replay, and fans every new event out to all live subscribers.
-import { create } from "@bufbuild/protobuf";
+// With persistence, an event is published (fanned out, visible to resumes) only once it is durable:
+// a gateway never sees an id that a crash could hand out again.
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   ClientEventSchema,
   PushEventSchema,
@@ -29,14 +31,43 @@ export interface SessionInvalidationInit {
 
 export class SubscriberOverflowError extends Error {}
 
+/** The log's persisted form: the id counter and the retained events (binary PushEvent, base64). */
+export interface PushLogState {
+  last_id: number;
+  events: string[];
+}
+
 export class PushLog {
   /** Ids are consecutive, so the entry for id N sits at index N - firstId. */
-  private readonly events: PushEvent[] = [];
+  private events: PushEvent[] = [];
+  /** Base64 of each retained event's binary form, computed once (persistence writes them often). */
+  private encoded: string[] = [];
   private lastId = 0;
+  /** Highest id fanned out to subscribers; with persistence it trails lastId until the write lands. */
+  private publishedId = 0;
+  private unpublished: PushEvent[] = [];
   private readonly subscribers = new Set<PushSubscription>();
+
+  /** `durable`: resolves once everything appended so far is persisted (absent: no persistence). */
+  constructor(private readonly durable?: () => Promise<void>) {}
 
   get subscriberCount(): number {
     return this.subscribers.size;
+  }
+
+  toState(): PushLogState {
+    return { last_id: this.lastId, events: [...this.encoded] };
+  }
+
+  /** Replaces the log with a persisted one (at start, before serving). */
+  restore(state: PushLogState): void {
+    this.events = state.events.map((b64) => fromBinary(PushEventSchema, Buffer.from(b64, "base64")));
+    this.encoded = [...state.events];
+    const newest = this.events.at(-1);
+    if (newest && Number(newest.eventId) !== state.last_id) throw new Error("push log: last_id does not match the newest event");
+    this.lastId = state.last_id;
+    this.publishedId = state.last_id;
+    this.unpublished = [];
   }
 
   appendClientEvent(init: ClientEventInit): PushEvent {
@@ -64,7 +95,8 @@ export class PushLog {
    * An `afterId` older than the log replays the whole log; one beyond the newest replays nothing.
    */
   subscribe(afterId: number | undefined): PushSubscription {
-    const replay = afterId === undefined ? [] : this.events.filter((_, i) => this.idAt(i) > afterId);
+    const replay =
+      afterId === undefined ? [] : this.events.filter((_, i) => this.idAt(i) > afterId && this.idAt(i) <= this.publishedId);
     const subscription = new PushSubscription(replay, (s) => this.subscribers.delete(s));
     this.subscribers.add(subscription);
     return subscription;
@@ -76,11 +108,37 @@ export class PushLog {
 
   private append(kind: PushEvent["kind"]): PushEvent {
     this.lastId += 1;
-    const event = create(PushEventSchema, { eventId: String(this.lastId), kind });
+    const id = this.lastId;
+    const event = create(PushEventSchema, { eventId: String(id), kind });
     this.events.push(event);
-    if (this.events.length > PUSH_LOG_CAPACITY) this.events.shift();
-    for (const s of this.subscribers) s.offer(event);
+    if (this.durable) this.encoded.push(Buffer.from(toBinary(PushEventSchema, event)).toString("base64"));
+    if (this.events.length > PUSH_LOG_CAPACITY) {
+      this.events.shift();
+      if (this.durable) this.encoded.shift();
+    }
+    this.unpublished.push(event);
+    if (!this.durable) {
+      this.publish(id);
+    } else {
+      // Writes complete in order, so ids are published in order. A failed write is logged and the
+      // event published anyway: the caller's request fails (router), but live streams stay consistent.
+      this.durable().then(
+        () => this.publish(id),
+        (err: unknown) => {
+          console.error("mock backend: push log not persisted", err);
+          this.publish(id);
+        },
+      );
+    }
     return event;
+  }
+
+  private publish(upTo: number): void {
+    while (this.unpublished.length > 0 && Number(this.unpublished[0]!.eventId) <= upTo) {
+      const event = this.unpublished.shift()!;
+      this.publishedId = Number(event.eventId);
+      for (const s of this.subscribers) s.offer(event);
+    }
   }
 }
 

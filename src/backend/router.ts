@@ -31,10 +31,41 @@ interface CompiledRoute extends Route {
   segments: string[];
 }
 
-export function createRouter(routes: readonly Route[]): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export interface RouterOptions {
+  /**
+   * Persistence (persistence.ts): called after every non-GET request, whether it succeeded or not
+   * (a wrong code still counts an attempt), and awaited before the answer, so what a client was told
+   * survives a crash. A failure answers 500.
+   */
+  persist?: () => Promise<void>;
+}
+
+export function createRouter(
+  routes: readonly Route[],
+  options: RouterOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const compiled: CompiledRoute[] = routes.map((r) => ({ ...r, segments: r.path.split("/") }));
 
   return async (req, res) => {
+    try {
+      await route(req, res);
+    } finally {
+      if (options.persist && req.method !== "GET" && req.method !== "HEAD") await persistOrFail(res);
+    }
+    if (pending.has(res)) send(req, res, pending.get(res)!);
+  };
+
+  async function persistOrFail(res: ServerResponse): Promise<void> {
+    try {
+      await options.persist!();
+    } catch (err) {
+      console.error("mock backend: state not persisted", err);
+      pending.set(res, new HttpError(500, "internal_error", "the mock backend could not persist its state"));
+    }
+  }
+
+  /** Routes the request; the answer (a reply or an HttpError) is parked in `pending` until persisted. */
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       // Concatenated rather than resolved, so "//host/x" stays a path instead of becoming a host.
       const url = new URL(`http://mock-backend${req.url?.startsWith("/") ? req.url : "/"}`);
@@ -48,18 +79,29 @@ export function createRouter(routes: readonly Route[]): (req: IncomingMessage, r
         throw new HttpError(405, "method_not_allowed", `${req.method} is not allowed here`, { allow });
       }
       const reply = await hit.route.handler({ req, url, params: hit.params, body: () => readJsonBody(req) });
-      sendJson(res, reply.status ?? 200, reply.body);
+      pending.set(res, reply);
     } catch (err) {
-      // Discard an unread body so the error reply is not reset away under the client.
-      if (!req.complete) req.resume();
       if (err instanceof HttpError) {
-        sendError(res, err);
+        pending.set(res, err);
       } else {
         console.error("mock backend: unexpected error", err);
-        sendError(res, new HttpError(500, "internal_error", "unexpected mock backend error"));
+        pending.set(res, new HttpError(500, "internal_error", "unexpected mock backend error"));
       }
     }
-  };
+  }
+}
+
+const pending = new WeakMap<ServerResponse, JsonReply | HttpError>();
+
+function send(req: IncomingMessage, res: ServerResponse, answer: JsonReply | HttpError): void {
+  pending.delete(res);
+  if (answer instanceof HttpError) {
+    // Discard an unread body so the error reply is not reset away under the client.
+    if (!req.complete) req.resume();
+    sendError(res, answer);
+  } else {
+    sendJson(res, answer.status ?? 200, answer.body);
+  }
 }
 
 function matchPath(segments: readonly string[], pathname: string): Record<string, string> | undefined {

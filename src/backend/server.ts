@@ -7,6 +7,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Push } from "../shared/gen/galaxy/backend/v1/backend_push_pb.js";
 import { authRoutes } from "./auth-routes.js";
 import { emulatorRoutes } from "./emulator-routes.js";
+import { StateFile, STATE_VERSION } from "./persistence.js";
 import { PushLog } from "./push-log.js";
 import { pushRoutes } from "./push-service.js";
 import { createRouter } from "./router.js";
@@ -20,6 +21,11 @@ export interface MockBackendOptions {
   port?: number;
   /** Clock in ms since the epoch; injectable so tests can expire challenges. */
   now?: () => number;
+  /**
+   * Persist users, sessions, challenges, mailbox and the push log (with its id counter) in this
+   * folder, atomically, before answering each change; reload them on start. Absent: memory only.
+   */
+  stateDir?: string;
 }
 
 export interface MockBackend {
@@ -35,7 +41,22 @@ const STREAM_DRAIN_MS = 1_000;
 export async function startMockBackend(options: MockBackendOptions = {}): Promise<MockBackend> {
   const { host = "127.0.0.1", port = 0, now = Date.now } = options;
   const store = new MockStore(now);
-  const pushLog = new PushLog();
+  let stateFile: StateFile | undefined;
+  const persist = options.stateDir ? () => stateFile!.flush() : undefined;
+  const pushLog = new PushLog(persist);
+  if (options.stateDir) {
+    const opened = await StateFile.open(options.stateDir, () => ({
+      version: STATE_VERSION,
+      saved_at_ms: Date.now(),
+      store: store.toState(),
+      push: pushLog.toState(),
+    }));
+    stateFile = opened.file;
+    if (opened.loaded) {
+      store.restore(opened.loaded.store);
+      pushLog.restore(opened.loaded.push);
+    }
+  }
   const shutdown = new AbortController();
 
   let openStreams = 0;
@@ -50,7 +71,7 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
       },
     }),
   });
-  const restHandler = createRouter([...authRoutes(store), ...userRoutes(store, pushLog), ...emulatorRoutes(store, pushLog)]);
+  const restHandler = createRouter([...authRoutes(store), ...userRoutes(store, pushLog), ...emulatorRoutes(store, pushLog)], { persist });
   const pushPrefix = `/${Push.typeName}/`;
 
   const server = http.createServer((req, res) => {
@@ -91,6 +112,7 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
     await new Promise<void>((resolve) => setImmediate(resolve));
     for (const socket of sockets) socket.destroy();
     await closed;
+    await stateFile?.flush(); // the last changes are on disk before close() resolves
   }
 
   return {

@@ -4,9 +4,11 @@
 import { randomBytes } from "node:crypto";
 import type { BackendSession, MailboxMessage } from "../shared/protocol.js";
 import { CHALLENGE_TTL_MS } from "../shared/protocol.js";
-import { FleetGame } from "./fleet-game.js";
+import { FleetGame, type FleetGameState } from "./fleet-game.js";
 
 export const MAILBOX_CAPACITY = 1_000;
+/** Challenges kept at most (oldest first out), so a flood of send-email-code calls stays bounded. */
+export const MAX_CHALLENGES = 10_000;
 /** Expired challenges are kept this long so that late confirms still answer 410, not "unknown". */
 const EXPIRED_CHALLENGE_RETENTION_MS = 60 * 60_000;
 
@@ -35,6 +37,14 @@ export function randomId(prefix: string, bytes = 16): string {
   return `${prefix}${randomBytes(bytes).toString("hex")}`;
 }
 
+/** The store's persisted form (see persistence.ts). */
+export interface StoreState {
+  users: (Omit<User, "game"> & { game: FleetGameState })[];
+  sessions: BackendSession[];
+  challenges: Challenge[];
+  mailbox: MailboxMessage[];
+}
+
 export class MockStore {
   private readonly usersById = new Map<string, User>();
   private readonly userIdByEmail = new Map<string, string>();
@@ -56,6 +66,7 @@ export class MockStore {
       used: false,
     };
     this.challenges.set(challenge.challenge_id, challenge);
+    if (this.challenges.size > MAX_CHALLENGES) this.challenges.delete(this.challenges.keys().next().value!);
     return challenge;
   }
 
@@ -128,6 +139,27 @@ export class MockStore {
       revoked.push(s.device_session_id);
     }
     return revoked;
+  }
+
+  toState(): StoreState {
+    return {
+      users: [...this.usersById.values()].map(({ game, ...user }) => ({ ...user, game: game.toState() })),
+      sessions: [...this.sessions.values()].map((s) => ({ ...s })),
+      challenges: [...this.challenges.values()].map((c) => ({ ...c })),
+      mailbox: this.mailbox.map((m) => ({ ...m })),
+    };
+  }
+
+  /** Replaces everything with a persisted state (at start, before serving). */
+  restore(state: StoreState): void {
+    this.reset();
+    for (const { game, ...user } of state.users) {
+      this.usersById.set(user.user_id, { ...user, game: FleetGame.fromState(game) });
+      this.userIdByEmail.set(user.email, user.user_id);
+    }
+    for (const s of state.sessions) this.sessions.set(s.device_session_id, { ...s });
+    for (const c of state.challenges) this.challenges.set(c.challenge_id, { ...c });
+    this.mailbox = state.mailbox.slice(-MAILBOX_CAPACITY);
   }
 
   reset(): void {

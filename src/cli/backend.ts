@@ -1,17 +1,20 @@
-// `npm run backend -- [--host H] [--port P]`: the mock backend alone, for pointing a gateway
-// (or curl) at it. Ctrl-C / SIGTERM closes it and exits 0.
+// `npm run backend -- [--host H] [--port P] [--state-dir D]`: the mock backend alone, for pointing a
+// gateway (or curl) at it. With --state-dir its state survives restarts (and kill -9). Ctrl-C / SIGTERM
+// closes it and exits 0.
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { startMockBackend } from "../backend/server.js";
 
-const USAGE = "usage: npm run backend -- [--host 127.0.0.1] [--port 8788]";
+const USAGE = "usage: npm run backend -- [--host 127.0.0.1] [--port 8788] [--state-dir DIR]";
 
-function parseOptions(): { host: string; port: number } {
-  let values: { host?: string; port?: string; help?: boolean };
+function parseOptions(): { host: string; port: number; stateDir?: string } {
+  let values: { host?: string; port?: string; "state-dir"?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       options: {
         host: { type: "string", default: "127.0.0.1" },
         port: { type: "string", default: "8788" },
+        "state-dir": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -27,7 +30,9 @@ function parseOptions(): { host: string; port: number } {
   const port = Number(values.port);
   if (!/^[0-9]+$/.test(values.port ?? "") || port > 65_535) fail(`--port must be an integer 0..65535, got "${values.port}"`);
   if (!values.host) fail("--host must not be empty");
-  return { host: values.host, port };
+  const stateDir = values["state-dir"];
+  if (stateDir !== undefined && stateDir.trim() === "") fail("--state-dir must not be empty");
+  return { host: values.host, port, ...(stateDir !== undefined ? { stateDir: path.resolve(stateDir) } : {}) };
 }
 
 function fail(message: string): never {
@@ -35,9 +40,9 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const { host, port } = parseOptions();
-const backend = await startMockBackend({ host, port }).catch((err: unknown) => {
-  console.error(`backend: cannot listen on ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`);
+const { host, port, stateDir } = parseOptions();
+const backend = await startMockBackend({ host, port, stateDir }).catch((err: unknown) => {
+  console.error(`backend: cannot start on ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
 console.log(`Mock backend ready at ${backend.url}`);

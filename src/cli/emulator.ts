@@ -13,7 +13,7 @@ const USAGE = `usage: npm run emulator -- [options]
   --port P            listen port, 0 = any free port (default 8787)
   --backend B         "mock" (default) or the base URL of a real backend
   --freshness-ms N    freshness window in ms (default 60000)
-  --state-dir D       where the gateway key is kept (default $XDG_STATE_HOME or ~/.local/state, /galaxy-gateway-emulator)
+  --state-dir D       where the gateway key and the mock backend's state are kept (default $XDG_STATE_HOME or ~/.local/state, /galaxy-gateway-emulator)
   --token T           require "Authorization: Bearer T" on the control plane (also allows non-loopback callers)
   --console-dir D     built web console to serve at / (default: dist/renderer of this package, when built)`;
 

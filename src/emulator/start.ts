@@ -2,6 +2,10 @@
 // and the gateway in front of it, wired together over HTTP only.
 import { startMockBackend } from "../backend/server.js";
 import { startGateway, type GatewayOptions } from "../gateway/gateway.js";
+import { stateFilePath } from "../node/atomic-file.js";
+
+/** The mock backend's folder inside the emulator's state directory. */
+export const MOCK_STATE_SUBDIR = "mock-backend";
 
 export interface EmulatorOptions {
   host?: string;
@@ -10,8 +14,10 @@ export interface EmulatorOptions {
   /** "mock" (default) starts the mock backend on a free loopback port; otherwise a backend base URL. */
   backend?: string;
   freshnessMs?: number;
-  /** Where the gateway key (and other persisted state) lives. */
+  /** Where the gateway key (and, under mock-backend/, the mock backend's state) lives. */
   stateDir: string;
+  /** Persist the mock backend's state under `stateDir`/mock-backend (default true). */
+  persistMockBackend?: boolean;
   /** When set, the control plane requires `Authorization: Bearer <token>` (and may be reached off-loopback). */
   accessToken?: string;
   /** The built renderer (`dist/renderer`) served as the web console at `/`; omitted: no console. */
@@ -33,7 +39,8 @@ export interface RunningEmulator {
 
 export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
   const backend = options.backend ?? "mock";
-  const mock = backend === "mock" ? await startMockBackend({ host: "127.0.0.1", port: 0 }) : undefined;
+  const mockStateDir = options.persistMockBackend === false ? undefined : stateFilePath(options.stateDir, MOCK_STATE_SUBDIR);
+  const mock = backend === "mock" ? await startMockBackend({ host: "127.0.0.1", port: 0, stateDir: mockStateDir }) : undefined;
   try {
     const gateway = await startGateway({
       host: options.host,
