@@ -1,7 +1,7 @@
 // CPU accounting per phase from /proc (Linux): how busy the whole machine was, how much of that
 // was the bench's own processes, and so how much was someone else's (other work on a shared
 // machine slows every figure; the bench reports it rather than hiding it).
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 
 const TICKS_PER_S = 100; // USER_HZ on Linux
@@ -10,6 +10,8 @@ interface Snapshot {
   at: number;
   busyTicks: number;
   perPid: Map<string, number>;
+  /** Every process on the machine: pid → [command name, ticks]. */
+  all: Map<number, [string, number]>;
 }
 
 export interface CpuReport {
@@ -21,6 +23,8 @@ export interface CpuReport {
   processes: Record<string, number>;
   /** Machine minus the bench's processes: other work competing for the cores, % of one core. */
   foreign_pct: number;
+  /** The busiest other processes in the window ("name pct%"), to tell what the other work was. */
+  foreign_top: string[];
 }
 
 function machineBusyTicks(): number {
@@ -31,14 +35,35 @@ function machineBusyTicks(): number {
   return total - idle;
 }
 
-function processTicks(pid: number): number {
+function readStat(pid: number | string): [string, number] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14 and 15)
+    return [name, Number(fields[11]) + Number(fields[12])]; // utime + stime (fields 14 and 15)
   } catch {
-    return 0; // gone, or not Linux
+    return undefined; // gone, or not Linux
   }
+}
+
+function processTicks(pid: number): number {
+  return readStat(pid)?.[1] ?? 0;
+}
+
+function allProcesses(): Map<number, [string, number]> {
+  const all = new Map<number, [string, number]>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return all;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readStat(entry);
+    if (stat) all.set(Number(entry), stat);
+  }
+  return all;
 }
 
 export class CpuMeter {
@@ -49,7 +74,7 @@ export class CpuMeter {
   private snapshot(): Snapshot {
     const perPid = new Map<string, number>();
     for (const [name, pid] of Object.entries(this.pids())) perPid.set(name, processTicks(pid));
-    return { at: performance.now(), busyTicks: machineBusyTicks(), perPid };
+    return { at: performance.now(), busyTicks: machineBusyTicks(), perPid, all: allProcesses() };
   }
 
   begin(): void {
@@ -70,7 +95,19 @@ export class CpuMeter {
       ours += used;
     }
     const machine = stop.busyTicks - start.busyTicks;
-    return { seconds, machine_pct: pct(machine), processes, foreign_pct: Math.max(0, pct(machine - ours)) };
+    const ourPids = new Set(Object.values(this.pids()));
+    const others = new Map<string, number>();
+    for (const [pid, [name, ticks]] of stop.all) {
+      if (ourPids.has(pid)) continue;
+      const used = ticks - (start.all.get(pid)?.[1] ?? 0); // a process born in the window counts whole
+      if (used > 0) others.set(name, (others.get(name) ?? 0) + used);
+    }
+    const foreign_top = [...others]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .filter(([, ticks]) => pct(ticks) >= 5)
+      .map(([name, ticks]) => `${name} ${Math.round(pct(ticks))}%`);
+    return { seconds, machine_pct: pct(machine), processes, foreign_pct: Math.max(0, pct(machine - ours)), foreign_top };
   }
 }
 

@@ -27,8 +27,10 @@ export function startChild(name: string, script: string, options: { execArgv?: s
   const proc = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
     execArgv: ["--import", TSX, ...(options.execArgv ?? [])],
     env: { ...process.env, ...options.env },
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    // A child's stdout goes to our stderr: stdout is the table and, with --json, ends with the JSON line.
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
   });
+  proc.stdout?.pipe(process.stderr, { end: false });
   live.add(proc);
   let nextId = 1;
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();

@@ -118,7 +118,8 @@ function table(rows: Row[]): string[] {
 
 function cpuLine(c: CpuReport): string {
   const parts = Object.entries(c.processes).map(([name, pct]) => `${name} ${fmt(pct)}%`);
-  return `${parts.join(", ")}; other work on the machine ${fmt(c.foreign_pct)}%`;
+  const top = c.foreign_top.length > 0 ? ` (${c.foreign_top.join(", ")})` : "";
+  return `${parts.join(", ")}; other work on the machine ${fmt(c.foreign_pct)}%${top}`;
 }
 
 export function formatTable(r: Report): string {
