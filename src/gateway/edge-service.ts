@@ -1,6 +1,6 @@
 // EdgeGateway (gateway.proto) served through connect-es: both RPCs run their stage list from
 // pipeline.ts, every rejection carries a GatewayError detail, every answer is signed.
-import { createContextKey, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import { Code, createContextKey, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
 import {
   EdgeGateway,
   type ExecuteCommandRequest,
@@ -26,6 +26,8 @@ export interface EdgeServiceDeps {
   signer: Signer;
   /** Gateway clock in ms, with the configured offset. */
   now(): number;
+  /** Aborted when a shutdown's drain time is over: calls still running answer gateway_shutting_down. */
+  shutdownSignal?: AbortSignal;
 }
 
 export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter) => void {
@@ -60,7 +62,13 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
 
   async function executeCommand(req: ExecuteCommandRequest, ctx: HandlerContext): Promise<ExecuteCommandResponse> {
     const call = newCall("ExecuteCommand", ctx, req);
-    const { stages, rejection } = await runPipeline(deps.pipelines.executeCommand, call);
+    const outcome = await runPipeline(deps.pipelines.executeCommand, call);
+    const { stages } = outcome;
+    let rejection = outcome.rejection;
+    if (rejection?.code === Code.Unavailable && deps.shutdownSignal?.aborted) {
+      // Cut short by the end of a shutdown drain, not by the backend.
+      rejection = new GatewayRejection(Code.Unavailable, "gateway_shutting_down", rejection.stage, "the gateway is shutting down");
+    }
     if (rejection) {
       record(call, ctx, stages, { code: codeName(rejection), reason: rejection.reason });
       throw rejection.toConnectError(deps.now());

@@ -104,7 +104,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let ready = false;
   const shutdown = new AbortController();
   const rpc = createRpcHandler({
-    routes: edgeGatewayRoutes({ pipelines, hub, journal, signer: key, now }),
+    routes: edgeGatewayRoutes({ pipelines, hub, journal, signer: key, now, shutdownSignal: shutdown.signal }),
     readMaxBytes: MAX_RPC_MESSAGE_BYTES,
     shutdownSignal: shutdown.signal,
     contextValues: (req) => createContextValues().set(clientIpKey, req.socket.remoteAddress ?? "unknown"),
@@ -151,7 +151,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         hub.close(); // §5.5: streams end with UNAVAILABLE gateway_shutting_down first
         journal.close(); // journal long-polls answer now instead of holding the drain
         await dispatcher.stop();
-        await listener.close(drainMs);
+        // In-flight calls get drainMs to finish; then they are aborted and answer UNAVAILABLE
+        // gateway_shutting_down (within ABORT_GRACE_MS) before the connections are cut.
+        await listener.close(drainMs, () => shutdown.abort());
         shutdown.abort();
         backend.close();
       })();

@@ -11,6 +11,9 @@ export type RequestHandler = (
   res: http.ServerResponse | http2.Http2ServerResponse,
 ) => void;
 
+/** After the drain timeout: how long aborted calls get to write their answers before connections are cut. */
+export const ABORT_GRACE_MS = 500;
+
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 const { NGHTTP2_STREAM_STATE_OPEN, NGHTTP2_STREAM_STATE_HALF_CLOSED_LOCAL } = http2.constants;
 
@@ -47,8 +50,12 @@ export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
 export interface Listener {
   readonly port: number;
   readonly host: string;
-  /** Stops accepting, lets in-flight requests finish for up to `drainMs`, then cuts what remains. */
-  close(drainMs: number): Promise<void>;
+  /**
+   * Stops accepting, lets in-flight requests finish for up to `drainMs`; then calls `onDrainTimeout`
+   * (which should make the remaining calls answer) and waits up to ABORT_GRACE_MS more for those
+   * answers; then cuts what remains. Resolves within drainMs + ABORT_GRACE_MS.
+   */
+  close(drainMs: number, onDrainTimeout?: () => void): Promise<void>;
 }
 
 export async function listen(
@@ -175,7 +182,7 @@ export async function listen(
   return {
     port: address.port,
     host,
-    async close(drainMs: number) {
+    async close(drainMs: number, onDrainTimeout?: () => void) {
       const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
       for (const socket of pending) socket.destroy();
       for (const session of h2Sessions) session.close(); // GOAWAY: no new streams, open ones finish
@@ -186,9 +193,17 @@ export async function listen(
         ...[...h2Sessions].map((s) => new Promise<void>((r) => (s.destroyed ? r() : s.once("close", () => r())))),
         ...[...h1Sockets.keys()].map((s) => new Promise<void>((r) => (s.destroyed ? r() : s.once("close", () => r())))),
       ]);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, drainMs)))]);
-      clearTimeout(timer);
+      const within = async (ms: number): Promise<boolean> => {
+        let timer: NodeJS.Timeout | undefined;
+        const done = await Promise.race([drained.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+        clearTimeout(timer);
+        return done;
+      };
+      if (!(await within(drainMs)) && onDrainTimeout) {
+        // Calls still running get to answer (UNAVAILABLE) rather than lose their connection unanswered.
+        onDrainTimeout();
+        await within(ABORT_GRACE_MS);
+      }
       for (const session of h2Sessions) session.destroy();
       for (const socket of h1Sockets.keys()) socket.destroy();
       await closed;
