@@ -1,6 +1,7 @@
-// The signing inputs of PROTOCOL.md §2, byte for byte. Pure: used by the gateway, the mock
-// backend's tests, the renderer and any SDK, and checked against vectors.json.
-import { concatBytes, utf8 } from "./bytes.js";
+// The signing inputs of PROTOCOL.md §2, byte for byte. Pure: used by the gateway (hot path: one per
+// request verified, per response and per event delivered), the renderer and any SDK, and checked
+// against vectors.json. Each input is written into one exactly-sized array: sizes first, then bytes,
+// with a small UTF-8 writer (TextEncoder's per-call cost dominated inputs this short).
 
 export const REQUEST_TAG = "galaxy-gateway/v1/request";
 export const RESPONSE_TAG = "galaxy-gateway/v1/response";
@@ -34,78 +35,130 @@ export interface EventSigningFields {
   payloadHash: Uint8Array;
 }
 
-/** Appends the §2 primitives to a growing list of parts; one allocation at the end. */
-class SigningInputWriter {
-  private readonly parts: Uint8Array[] = [];
-
-  tag(text: string): this {
-    this.parts.push(utf8(text), new Uint8Array([0]));
-    return this;
-  }
-
-  u32(n: number): this {
-    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError(`u32 out of range: ${n}`);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, n, false);
-    this.parts.push(b);
-    return this;
-  }
-
-  i64(n: bigint): this {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigInt64(0, BigInt.asIntN(64, n), false);
-    this.parts.push(b);
-    return this;
-  }
-
-  str(s: string): this {
-    return this.bin(utf8(s));
-  }
-
-  bin(b: Uint8Array): this {
-    this.u32(b.length);
-    this.parts.push(b);
-    return this;
-  }
-
-  bytes(): Uint8Array {
-    return concatBytes(this.parts);
-  }
-}
+/** One field of a signing input, in order. `tag` is written once, at the start. */
+type Field =
+  | { u32: number }
+  | { i64: bigint }
+  | { str: string }
+  | { bin: Uint8Array };
 
 export function requestSigningInput(f: RequestSigningFields): Uint8Array {
-  return new SigningInputWriter()
-    .tag(REQUEST_TAG)
-    .u32(f.protocolVersion)
-    .str(f.deviceSessionId)
-    .str(f.messageType)
-    .i64(f.timestampMs)
-    .str(f.requestId)
-    .bin(f.payloadHash)
-    .bytes();
+  return write(REQUEST_TAG, [
+    { u32: f.protocolVersion },
+    { str: f.deviceSessionId },
+    { str: f.messageType },
+    { i64: f.timestampMs },
+    { str: f.requestId },
+    { bin: f.payloadHash },
+  ]);
 }
 
 export function responseSigningInput(f: ResponseSigningFields): Uint8Array {
-  return new SigningInputWriter()
-    .tag(RESPONSE_TAG)
-    .u32(f.protocolVersion)
-    .str(f.deviceSessionId)
-    .str(f.requestId)
-    .i64(f.timestampMs)
-    .str(f.resultCode)
-    .bin(f.payloadHash)
-    .bytes();
+  return write(RESPONSE_TAG, [
+    { u32: f.protocolVersion },
+    { str: f.deviceSessionId },
+    { str: f.requestId },
+    { i64: f.timestampMs },
+    { str: f.resultCode },
+    { bin: f.payloadHash },
+  ]);
 }
 
 export function eventSigningInput(f: EventSigningFields): Uint8Array {
-  return new SigningInputWriter()
-    .tag(EVENT_TAG)
-    .u32(f.protocolVersion)
-    .str(f.deviceSessionId)
-    .str(f.eventType)
-    .str(f.eventId)
-    .i64(f.timestampMs)
-    .str(f.requestId)
-    .bin(f.payloadHash)
-    .bytes();
+  return write(EVENT_TAG, [
+    { u32: f.protocolVersion },
+    { str: f.deviceSessionId },
+    { str: f.eventType },
+    { str: f.eventId },
+    { i64: f.timestampMs },
+    { str: f.requestId },
+    { bin: f.payloadHash },
+  ]);
+}
+
+/** tag(T) || fields, where tag(T) = ASCII(T) || 0x00 and str/bin carry a u32 length prefix. */
+function write(tag: string, fields: readonly Field[]): Uint8Array {
+  let size = tag.length + 1;
+  for (const field of fields) {
+    if ("u32" in field) size += 4;
+    else if ("i64" in field) size += 8;
+    else if ("str" in field) size += 4 + utf8Length(field.str);
+    else size += 4 + field.bin.length;
+  }
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  let at = writeUtf8(tag, out, 0);
+  out[at++] = 0;
+  for (const field of fields) {
+    if ("u32" in field) {
+      const n = field.u32;
+      if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError(`u32 out of range: ${n}`);
+      view.setUint32(at, n, false);
+      at += 4;
+    } else if ("i64" in field) {
+      view.setBigInt64(at, BigInt.asIntN(64, field.i64), false);
+      at += 8;
+    } else if ("str" in field) {
+      const end = writeUtf8(field.str, out, at + 4);
+      view.setUint32(at, end - at - 4, false);
+      at = end;
+    } else {
+      view.setUint32(at, field.bin.length, false);
+      out.set(field.bin, at + 4);
+      at += 4 + field.bin.length;
+    }
+  }
+  return out;
+}
+
+/** UTF-8 length of a JS string; a lone surrogate counts as U+FFFD (3 bytes), as TextEncoder does. */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (isHighSurrogate(c) && isLowSurrogate(s.charCodeAt(i + 1))) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** Writes s as UTF-8 at `at`; returns the end offset. Lone surrogates become U+FFFD. */
+function writeUtf8(s: string, out: Uint8Array, at: number): number {
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      out[at++] = c;
+      continue;
+    }
+    if (c < 0x800) {
+      out[at++] = 0xc0 | (c >> 6);
+      out[at++] = 0x80 | (c & 0x3f);
+      continue;
+    }
+    if (isHighSurrogate(c) && isLowSurrogate(s.charCodeAt(i + 1))) {
+      const cp = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
+      out[at++] = 0xf0 | (cp >> 18);
+      out[at++] = 0x80 | ((cp >> 12) & 0x3f);
+      out[at++] = 0x80 | ((cp >> 6) & 0x3f);
+      out[at++] = 0x80 | (cp & 0x3f);
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+    out[at++] = 0xe0 | (c >> 12);
+    out[at++] = 0x80 | ((c >> 6) & 0x3f);
+    out[at++] = 0x80 | (c & 0x3f);
+  }
+  return at;
+}
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
 }

@@ -9,7 +9,7 @@ import {
   type GatewayEvent,
 } from "../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { PROTOCOL_VERSION } from "../../shared/protocol.js";
-import { eventSigningInput, responseSigningInput } from "./signing-input-node.js";
+import { eventSigningInput, responseSigningInput } from "../../shared/signing-input.js";
 import { sha256Node } from "../stages/payload-hash.js";
 
 export interface Signer {

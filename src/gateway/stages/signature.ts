@@ -1,7 +1,7 @@
 // Stage 4, signature: Ed25519 (strict RFC 8032) over the request signing input, with the key the
 // session was bound to at sign-in.
 import { Code } from "@connectrpc/connect";
-import { requestSigningInput } from "../signing/signing-input-node.js";
+import { requestSigningInput } from "../../shared/signing-input.js";
 import type { Ed25519Verifier } from "../signing/ed25519-node.js";
 import { GatewayRejection, requireEnvelope, type GatewayCall, type Stage } from "./stage.js";
 
