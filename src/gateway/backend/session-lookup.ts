@@ -54,6 +54,11 @@ export class SessionLookup {
     for (const [id, found] of this.cache.entries()) if (found.session.user_id === userId) this.cache.delete(id);
   }
 
+  /** Sessions held in the cache (at most SESSION_CACHE_MAX). */
+  get cachedCount(): number {
+    return this.cache.size;
+  }
+
   /** The cache is safe only while invalidations can reach it. */
   setCacheEnabled(enabled: boolean): void {
     this.generation++;
