@@ -12,6 +12,12 @@ import {
 import { utf8 } from "../shared/bytes.js";
 
 export const PUSH_LOG_CAPACITY = 10_000;
+/**
+ * The newest events persisted, by encoded size (the whole state is rewritten on every change, so this
+ * bounds the cost of a push). A gateway further behind than this when the backend crashes gets the
+ * whole persisted log on resume, not the older events.
+ */
+export const PERSISTED_PUSH_LOG_BYTES = 1024 * 1024;
 /** A subscriber further behind than this is cut off; it resumes from its last event id. */
 export const MAX_PENDING_PER_SUBSCRIBER = 10_000;
 
@@ -55,8 +61,10 @@ export class PushLog {
     return this.subscribers.size;
   }
 
-  toState(): PushLogState {
-    return { last_id: this.lastId, events: [...this.encoded] };
+  toState(maxBytes = PERSISTED_PUSH_LOG_BYTES): PushLogState {
+    let start = this.encoded.length;
+    for (let bytes = 0; start > 0 && bytes + this.encoded[start - 1]!.length <= maxBytes; start--) bytes += this.encoded[start - 1]!.length;
+    return { last_id: this.lastId, events: this.encoded.slice(start) };
   }
 
   /** Replaces the log with a persisted one (at start, before serving). */

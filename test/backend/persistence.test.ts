@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { STATE_FILE } from "../../src/backend/persistence.js";
+import { PERSISTED_PUSH_LOG_BYTES } from "../../src/backend/push-log.js";
 import { startMockBackend, type MockBackend } from "../../src/backend/server.js";
 import { call, injectEvent, openPush, payloadOf, signIn } from "./helpers.js";
 
@@ -76,6 +77,29 @@ describe("mock backend persistence", () => {
     const id = await injectEvent(backend.url, alice.userId);
     const after = JSON.parse(await readFile(path.join(dir, STATE_FILE), "utf8"));
     expect(after.push.last_id).toBe(Number(id));
+  });
+
+  it("the persisted push log is the newest PERSISTED_PUSH_LOG_BYTES of events; ids still continue", async () => {
+    const dir = tempState();
+    const first = await start(dir);
+    for (let i = 0; i < 40; i++) await injectEvent(first.url, "u_big", { i, pad: "x".repeat(40_000) });
+    await stop(first);
+    const { readFile } = await import("node:fs/promises");
+    const state = JSON.parse(await readFile(path.join(dir, STATE_FILE), "utf8"));
+    const bytes = state.push.events.reduce((n: number, e: string) => n + e.length, 0);
+    expect(bytes).toBeLessThanOrEqual(PERSISTED_PUSH_LOG_BYTES);
+    expect(state.push.events.length).toBeGreaterThan(0);
+    expect(state.push.events.length).toBeLessThan(40);
+
+    const second = await start(dir);
+    const push = openPush(second.url, "0"); // older than the log: the whole persisted log
+    try {
+      const oldest = await push.next();
+      expect(Number(oldest.eventId)).toBe(40 - state.push.events.length + 1);
+      expect(Number(await injectEvent(second.url, "u_big"))).toBe(41);
+    } finally {
+      push.close();
+    }
   });
 
   it("a reset is persisted too", async () => {

@@ -32,7 +32,9 @@ const QUEUE_EVENTS = 16;
 let emulator: RunningEmulator;
 
 beforeAll(async () => {
-  emulator = await startTestEmulator({ limits: { streamQueueEvents: QUEUE_EVENTS } });
+  // The mock keeps its state in memory here: 400 pushes of 8 KiB are about the gateway's queues, not
+  // about the mock's disk (each persisted push rewrites up to 1 MiB of log).
+  emulator = await startTestEmulator({ limits: { streamQueueEvents: QUEUE_EVENTS }, persistMockBackend: false });
   const big = { rate_per_s: 1e6, burst: 1e6 };
   await patchConfig(emulator.url, { rate_limits: { per_ip: big, per_session: big, per_user: big, per_message_type: big } });
 });
