@@ -1,7 +1,8 @@
 // galaxy.backend.v1.Push/SubscribePush: replays the log after resume_after_event_id, then streams
 // live events until the client goes away or the backend shuts down.
 import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
-import { Push, type SubscribePushRequest } from "../shared/gen/galaxy/backend/v1/backend_push_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { Push, PushEventSchema, type SubscribePushRequest } from "../shared/gen/galaxy/backend/v1/backend_push_pb.js";
 import { PushLog, SubscriberOverflowError } from "./push-log.js";
 
 export interface PushServiceDeps {
@@ -47,6 +48,10 @@ async function* subscribePush(deps: PushServiceDeps, req: SubscribePushRequest, 
   if (ctx.signal.aborted) release();
 
   try {
+    // A heartbeat (no event_id, no kind) first: connect-node sends the response headers only with the
+    // first message, and the gateway counts its push stream as connected (and caches sessions) only
+    // once they arrive. Gateways ignore kindless events.
+    yield create(PushEventSchema, {});
     for (;;) {
       const event = await subscription.next();
       if (!event) break;

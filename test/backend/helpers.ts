@@ -100,10 +100,14 @@ export function openPush(base: string, resumeAfterEventId = "", gatewayId = "tes
   const iterator = client
     .subscribePush({ gatewayId, resumeAfterEventId }, { signal: abort.signal })
     [Symbol.asyncIterator]();
+  /** The next real event: heartbeats (no id, no kind; one opens every stream) are skipped. */
   async function next(): Promise<PushEvent> {
-    const r = await iterator.next();
-    if (r.done) throw new Error("push stream ended");
-    return r.value;
+    for (;;) {
+      const r = await iterator.next();
+      if (r.done) throw new Error("push stream ended");
+      if (r.value.kind.case === undefined && r.value.eventId === "") continue;
+      return r.value;
+    }
   }
   return {
     next,

@@ -3,7 +3,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { connectNodeAdapter, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { connectNodeAdapter, createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMockBackend, type MockBackend } from "../../src/backend/server.js";
 import { PUSH_LOG_CAPACITY, PushLog } from "../../src/backend/push-log.js";
@@ -80,12 +80,27 @@ describe("SubscribePush over HTTP", () => {
     }
   });
 
+  it("opens every stream with a heartbeat (no id, no kind), so response headers flow before any event", async () => {
+    const client = createClient(Push, createConnectTransport({ baseUrl: base, httpVersion: "1.1" }));
+    const abort = new AbortController();
+    let headers = false;
+    const iterator = client.subscribePush({}, { signal: abort.signal, onHeader: () => (headers = true) })[Symbol.asyncIterator]();
+    try {
+      const first = await iterator.next();
+      expect(headers).toBe(true);
+      expect(first.value).toMatchObject({ eventId: "", kind: { case: undefined } });
+    } finally {
+      abort.abort();
+    }
+  });
+
   it("also speaks gRPC-Web over HTTP/1.1", async () => {
     const id = await injectEvent(base, "u_grpc_web", { via: "grpc-web" });
     const client = createClient(Push, createGrpcWebTransport({ baseUrl: base, httpVersion: "1.1" }));
     const abort = new AbortController();
     try {
       for await (const event of client.subscribePush({ resumeAfterEventId: String(Number(id) - 1) }, { signal: abort.signal })) {
+        if (event.kind.case === undefined) continue; // the opening heartbeat
         expect(event.eventId).toBe(id);
         expect(payloadOf(event)).toEqual({ via: "grpc-web" });
         break;

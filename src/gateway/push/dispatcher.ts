@@ -95,6 +95,9 @@ export class PushDispatcher {
   }
 
   private handle(event: PushEvent): void {
+    // A kindless event is a heartbeat (the mock sends one when a stream opens); without an id an
+    // event cannot be resumed from, so it is not delivered either.
+    if (event.kind.case === undefined || event.eventId === "") return;
     if (this.lastEventId && !isAfter(event.eventId, this.lastEventId)) return; // duplicate from a resume
     this.lastEventId = event.eventId;
     const kind = event.kind;
