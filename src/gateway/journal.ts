@@ -15,7 +15,11 @@ export class Journal {
   append(entry: Omit<JournalEntry, "seq">): JournalEntry {
     const full = { seq: this.nextSeq++, ...entry };
     this.entries.push(full);
-    if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
+    // Trim in batches of a tenth of the capacity: one splice per many appends keeps appends O(1)
+    // amortised (a splice per append once full cost O(capacity) each).
+    if (this.entries.length > this.capacity + Math.ceil(this.capacity / 10)) {
+      this.entries.splice(0, this.entries.length - this.capacity);
+    }
     this.wakeAll();
     return full;
   }

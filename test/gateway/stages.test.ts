@@ -262,3 +262,18 @@ describe("pipeline", () => {
     expect(outcome.stages.map((s) => `${s.stage}:${s.ok}`)).toEqual(["envelope:true", "session:true", "payload_hash:true", "signature:true", "freshness:false"]);
   });
 });
+
+describe("journal", () => {
+  it("keeps the newest entries within its capacity (plus one batch), in order, with seq for long-polls", async () => {
+    const { Journal } = await import("../../src/gateway/journal.js");
+    const journal = new Journal(100);
+    for (let i = 0; i < 1_000; i++) {
+      journal.append({ at_ms: i, rpc: "ExecuteCommand", protocol: "connect", device_session_id: "", request_id: `r${i}`, message_type: "", stages: [], code: "ok" });
+      expect(journal.size).toBeLessThanOrEqual(110);
+    }
+    const all = journal.after(0, 10_000);
+    expect(all.at(-1)!.seq).toBe(1_000);
+    expect(all.map((e) => e.seq)).toEqual([...Array(all.length).keys()].map((k) => 1_000 - all.length + 1 + k));
+    expect(journal.after(990).map((e) => e.request_id)).toEqual([...Array(10).keys()].map((k) => `r${990 + k}`));
+  });
+});
