@@ -5,17 +5,20 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { startEmulator } from "../emulator/start.js";
+import { closeOnSignals, fail as failWith, parseFlags, parsePort, type CommandLine } from "./command-line.js";
 
-const USAGE = `usage: npm run emulator -- [options]
+const cli: CommandLine = {
+  name: "emulator",
+  usage: `usage: npm run emulator -- [options]
   --host H            listen address (default 127.0.0.1)
   --port P            listen port, 0 = any free port (default 8787)
   --backend B         "mock" (default) or the base URL of a real backend
   --freshness-ms N    freshness window in ms (default 60000)
   --state-dir D       where the gateway key and the mock backend's state are kept (default $XDG_STATE_HOME or ~/.local/state, /galaxy-gateway-emulator)
   --token T           require "Authorization: Bearer T" on the control plane (also allows non-loopback callers)
-  --console-dir D     built web console to serve at / (default: dist/renderer of this package, when built)`;
+  --console-dir D     built web console to serve at / (default: dist/renderer of this package, when built)`,
+};
 
 interface CliOptions {
   host: string;
@@ -28,38 +31,21 @@ interface CliOptions {
 }
 
 function fail(message: string): never {
-  console.error(`emulator: ${message}\n${USAGE}`);
-  process.exit(2);
+  failWith(cli, message);
 }
 
 function parseOptions(argv: string[]): CliOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        host: { type: "string", default: "127.0.0.1" },
-        port: { type: "string", default: "8787" },
-        backend: { type: "string", default: "mock" },
-        "freshness-ms": { type: "string" },
-        "state-dir": { type: "string" },
-        token: { type: "string" },
-        "console-dir": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    fail(err instanceof Error ? err.message : String(err));
-  }
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const str = (name: string) => values[name] as string | undefined;
-  const port = str("port")!;
-  if (!/^[0-9]{1,5}$/.test(port) || Number(port) > 65_535) fail(`--port must be an integer 0..65535, got "${port}"`);
+  const values = parseFlags(cli, argv, {
+    host: { type: "string", default: "127.0.0.1" },
+    port: { type: "string", default: "8787" },
+    backend: { type: "string", default: "mock" },
+    "freshness-ms": { type: "string" },
+    "state-dir": { type: "string" },
+    token: { type: "string" },
+    "console-dir": { type: "string" },
+  });
+  const str = (name: string) => values[name];
+  const port = parsePort(cli, str("port"));
   const backend = str("backend")!;
   if (backend !== "mock") {
     let url: URL | undefined;
@@ -82,7 +68,7 @@ function parseOptions(argv: string[]): CliOptions {
   }
   return {
     host: str("host")!,
-    port: Number(port),
+    port,
     backend: backend.replace(/\/+$/, ""),
     freshnessMs: freshness === undefined ? undefined : Number(freshness),
     stateDir: path.resolve(str("state-dir") ?? defaultStateDir()),
@@ -140,17 +126,4 @@ try {
 console.log(`Gateway emulator ready at ${emulator.url}`);
 if (!options.consoleDir) console.log("(no web console: run `npm run build` to serve it at /)");
 
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    emulator.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        console.error("emulator: error while closing", err);
-        process.exit(1);
-      },
-    );
-  });
-}
+closeOnSignals(cli, () => emulator.close());
