@@ -35,77 +35,90 @@ export interface EventSigningFields {
   payloadHash: Uint8Array;
 }
 
-/** One field of a signing input, in order. `tag` is written once, at the start. */
-type Field =
-  | { u32: number }
-  | { i64: bigint }
-  | { str: string }
-  | { bin: Uint8Array };
+/** One field of a signing input, named as in the envelope; the layouts below are the §2 table. */
+export type SigningField = { name: string } & (
+  | { kind: "u32"; value: number }
+  | { kind: "i64"; value: bigint }
+  | { kind: "str"; value: string }
+  | { kind: "bin"; value: Uint8Array }
+);
+
+export function requestSigningFields(f: RequestSigningFields): SigningField[] {
+  return [
+    { name: "protocol_version", kind: "u32", value: f.protocolVersion },
+    { name: "device_session_id", kind: "str", value: f.deviceSessionId },
+    { name: "message_type", kind: "str", value: f.messageType },
+    { name: "timestamp_ms", kind: "i64", value: f.timestampMs },
+    { name: "request_id", kind: "str", value: f.requestId },
+    { name: "payload_hash", kind: "bin", value: f.payloadHash },
+  ];
+}
+
+export function responseSigningFields(f: ResponseSigningFields): SigningField[] {
+  return [
+    { name: "protocol_version", kind: "u32", value: f.protocolVersion },
+    { name: "device_session_id", kind: "str", value: f.deviceSessionId },
+    { name: "request_id", kind: "str", value: f.requestId },
+    { name: "timestamp_ms", kind: "i64", value: f.timestampMs },
+    { name: "result_code", kind: "str", value: f.resultCode },
+    { name: "payload_hash", kind: "bin", value: f.payloadHash },
+  ];
+}
+
+export function eventSigningFields(f: EventSigningFields): SigningField[] {
+  return [
+    { name: "protocol_version", kind: "u32", value: f.protocolVersion },
+    { name: "device_session_id", kind: "str", value: f.deviceSessionId },
+    { name: "event_type", kind: "str", value: f.eventType },
+    { name: "event_id", kind: "str", value: f.eventId },
+    { name: "timestamp_ms", kind: "i64", value: f.timestampMs },
+    { name: "request_id", kind: "str", value: f.requestId },
+    { name: "payload_hash", kind: "bin", value: f.payloadHash },
+  ];
+}
 
 export function requestSigningInput(f: RequestSigningFields): Uint8Array {
-  return write(REQUEST_TAG, [
-    { u32: f.protocolVersion },
-    { str: f.deviceSessionId },
-    { str: f.messageType },
-    { i64: f.timestampMs },
-    { str: f.requestId },
-    { bin: f.payloadHash },
-  ]);
+  return signingInput(REQUEST_TAG, requestSigningFields(f));
 }
 
 export function responseSigningInput(f: ResponseSigningFields): Uint8Array {
-  return write(RESPONSE_TAG, [
-    { u32: f.protocolVersion },
-    { str: f.deviceSessionId },
-    { str: f.requestId },
-    { i64: f.timestampMs },
-    { str: f.resultCode },
-    { bin: f.payloadHash },
-  ]);
+  return signingInput(RESPONSE_TAG, responseSigningFields(f));
 }
 
 export function eventSigningInput(f: EventSigningFields): Uint8Array {
-  return write(EVENT_TAG, [
-    { u32: f.protocolVersion },
-    { str: f.deviceSessionId },
-    { str: f.eventType },
-    { str: f.eventId },
-    { i64: f.timestampMs },
-    { str: f.requestId },
-    { bin: f.payloadHash },
-  ]);
+  return signingInput(EVENT_TAG, eventSigningFields(f));
 }
 
 /** tag(T) || fields, where tag(T) = ASCII(T) || 0x00 and str/bin carry a u32 length prefix. */
-function write(tag: string, fields: readonly Field[]): Uint8Array {
+export function signingInput(tag: string, fields: readonly SigningField[]): Uint8Array {
   let size = tag.length + 1;
   for (const field of fields) {
-    if ("u32" in field) size += 4;
-    else if ("i64" in field) size += 8;
-    else if ("str" in field) size += 4 + utf8Length(field.str);
-    else size += 4 + field.bin.length;
+    if (field.kind === "u32") size += 4;
+    else if (field.kind === "i64") size += 8;
+    else if (field.kind === "str") size += 4 + utf8Length(field.value);
+    else size += 4 + field.value.length;
   }
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   let at = writeUtf8(tag, out, 0);
   out[at++] = 0;
   for (const field of fields) {
-    if ("u32" in field) {
-      const n = field.u32;
+    if (field.kind === "u32") {
+      const n = field.value;
       if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError(`u32 out of range: ${n}`);
       view.setUint32(at, n, false);
       at += 4;
-    } else if ("i64" in field) {
-      view.setBigInt64(at, BigInt.asIntN(64, field.i64), false);
+    } else if (field.kind === "i64") {
+      view.setBigInt64(at, BigInt.asIntN(64, field.value), false);
       at += 8;
-    } else if ("str" in field) {
-      const end = writeUtf8(field.str, out, at + 4);
+    } else if (field.kind === "str") {
+      const end = writeUtf8(field.value, out, at + 4);
       view.setUint32(at, end - at - 4, false);
       at = end;
     } else {
-      view.setUint32(at, field.bin.length, false);
-      out.set(field.bin, at + 4);
-      at += 4 + field.bin.length;
+      view.setUint32(at, field.value.length, false);
+      out.set(field.value, at + 4);
+      at += 4 + field.value.length;
     }
   }
   return out;

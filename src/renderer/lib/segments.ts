@@ -6,14 +6,18 @@ import {
   EVENT_TAG,
   REQUEST_TAG,
   RESPONSE_TAG,
+  eventSigningFields,
   eventSigningInput,
+  requestSigningFields,
   requestSigningInput,
+  responseSigningFields,
   responseSigningInput,
+  type SigningField,
 } from "../../shared/signing-input.js";
 
 export interface Segment {
   field: string;
-  kind: "tag" | "u32" | "i64" | "str" | "bin";
+  kind: "tag" | SigningField["kind"];
   /** u32 length prefix of str/bin. */
   prefix?: Uint8Array;
   value: Uint8Array;
@@ -34,20 +38,24 @@ function u32(n: number): Uint8Array {
   return b;
 }
 
-function i64(n: bigint): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigInt64(0, BigInt.asIntN(64, n), false);
-  return b;
+/** One field's bytes, encoded on their own (the shared writer encodes the whole input at once). */
+function segment(f: SigningField): Segment {
+  switch (f.kind) {
+    case "u32":
+      return { field: f.name, kind: "u32", value: u32(f.value), display: String(f.value) };
+    case "i64": {
+      const value = new Uint8Array(8);
+      new DataView(value.buffer).setBigInt64(0, BigInt.asIntN(64, f.value), false);
+      return { field: f.name, kind: "i64", value, display: timeDisplay(f.value) };
+    }
+    case "str": {
+      const value = utf8(f.value);
+      return { field: f.name, kind: "str", prefix: u32(value.length), value, display: JSON.stringify(f.value) };
+    }
+    case "bin":
+      return { field: f.name, kind: "bin", prefix: u32(f.value.length), value: f.value, display: `${f.value.length} bytes` };
+  }
 }
-
-const tag = (t: string): Segment => ({ field: "tag", kind: "tag", value: concatBytes([utf8(t), new Uint8Array([0])]), display: `"${t}\\0"` });
-const u32Seg = (field: string, n: number): Segment => ({ field, kind: "u32", value: u32(n), display: String(n) });
-const i64Seg = (field: string, n: bigint): Segment => ({ field, kind: "i64", value: i64(n), display: timeDisplay(n) });
-const strSeg = (field: string, s: string): Segment => {
-  const value = utf8(s);
-  return { field, kind: "str", prefix: u32(value.length), value, display: JSON.stringify(s) };
-};
-const binSeg = (field: string, b: Uint8Array): Segment => ({ field, kind: "bin", prefix: u32(b.length), value: b, display: `${b.length} bytes` });
 
 function timeDisplay(n: bigint): string {
   const ms = Number(n);
@@ -55,55 +63,25 @@ function timeDisplay(n: bigint): string {
   return Number.isFinite(d.getTime()) ? `${n} (${d.toISOString()})` : String(n);
 }
 
-function finish(segments: Segment[], expected: Uint8Array): SegmentedInput {
+function segmented(tag: string, fields: SigningField[], expected: Uint8Array): SegmentedInput {
+  const segments: Segment[] = [
+    { field: "tag", kind: "tag", value: concatBytes([utf8(tag), new Uint8Array([0])]), display: `"${tag}\\0"` },
+    ...fields.map(segment),
+  ];
   const bytes = concatBytes(segments.flatMap((s) => (s.prefix ? [s.prefix, s.value] : [s.value])));
   return { segments, bytes, consistent: bytesEqual(bytes, expected) };
 }
 
 export function requestSegments(e: RequestEnvelope): SegmentedInput {
-  return finish(
-    [
-      tag(REQUEST_TAG),
-      u32Seg("protocol_version", e.protocolVersion),
-      strSeg("device_session_id", e.deviceSessionId),
-      strSeg("message_type", e.messageType),
-      i64Seg("timestamp_ms", e.timestampMs),
-      strSeg("request_id", e.requestId),
-      binSeg("payload_hash", e.payloadHash),
-    ],
-    requestSigningInput(e),
-  );
+  return segmented(REQUEST_TAG, requestSigningFields(e), requestSigningInput(e));
 }
 
 export function responseSegments(e: ResponseEnvelope): SegmentedInput {
-  return finish(
-    [
-      tag(RESPONSE_TAG),
-      u32Seg("protocol_version", e.protocolVersion),
-      strSeg("device_session_id", e.deviceSessionId),
-      strSeg("request_id", e.requestId),
-      i64Seg("timestamp_ms", e.timestampMs),
-      strSeg("result_code", e.resultCode),
-      binSeg("payload_hash", e.payloadHash),
-    ],
-    responseSigningInput(e),
-  );
+  return segmented(RESPONSE_TAG, responseSigningFields(e), responseSigningInput(e));
 }
 
 export function eventSegments(e: EventEnvelope): SegmentedInput {
-  return finish(
-    [
-      tag(EVENT_TAG),
-      u32Seg("protocol_version", e.protocolVersion),
-      strSeg("device_session_id", e.deviceSessionId),
-      strSeg("event_type", e.eventType),
-      strSeg("event_id", e.eventId),
-      i64Seg("timestamp_ms", e.timestampMs),
-      strSeg("request_id", e.requestId),
-      binSeg("payload_hash", e.payloadHash),
-    ],
-    eventSigningInput(e),
-  );
+  return segmented(EVENT_TAG, eventSigningFields(e), eventSigningInput(e));
 }
 
 /** Hex in groups of 4 bytes: "0a1b2c3d 4e5f…". */
