@@ -1,6 +1,7 @@
 // Composition of the gateway: config, key, stores, pipelines, push hub and dispatcher, the REST
 // surface and the Connect handler on one listener. Shutdown follows §5.5: push hub first, then HTTP.
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { createContextValues } from "@connectrpc/connect";
 import type { EmulatorConfig } from "../shared/protocol.js";
 import { createBackendRestClient, DEFAULT_BACKEND_TIMEOUT_MS } from "./backend/rest-client.js";
@@ -103,6 +104,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   let ready = false;
   const shutdown = new AbortController();
+  // Every in-flight call listens on this signal: dozens at once are normal, not a leak.
+  setMaxListeners(0, shutdown.signal);
   const rpc = createRpcHandler({
     routes: edgeGatewayRoutes({ pipelines, hub, journal, signer: key, now, shutdownSignal: shutdown.signal }),
     readMaxBytes: MAX_RPC_MESSAGE_BYTES,
