@@ -29,6 +29,11 @@ export async function measureBare(
   return { ...result, cpu };
 }
 
+/** The gateway's event-loop utilisation since the previous call (gateway-proc.ts "elu"). */
+export type EluProbe = () => Promise<{ active_ms: number; idle_ms: number }>;
+
+const ELU_SAMPLE_MS = 250;
+
 export async function measureFull(
   client: Child,
   gatewayUrl: string,
@@ -36,12 +41,38 @@ export async function measureFull(
   gatewayKey: Buffer,
   phase: ExecPhase,
   meter: CpuMeter,
-): Promise<ExecResult & { cpu: CpuReport }> {
+  gatewayElu?: EluProbe,
+): Promise<ExecResult & { cpu: CpuReport; server_elu?: number }> {
   const args: ExecArgs = { url: gatewayUrl, devices, messageType: EXEC_MESSAGE_TYPE, gatewayPublicKey: gatewayKey.toString("base64"), ...phase };
+  // Gateway ELU is sampled every 250 ms; the samples inside the timed run (its last elapsed_ms) count.
+  const samples: { from: number; to: number; active: number; idle: number }[] = [];
+  let sampling = gatewayElu !== undefined;
+  const sampler = (async () => {
+    if (!gatewayElu) return;
+    await gatewayElu();
+    let from = performance.now();
+    while (sampling) {
+      await new Promise((resolve) => setTimeout(resolve, ELU_SAMPLE_MS));
+      const e = await gatewayElu();
+      const to = performance.now();
+      samples.push({ from, to, active: e.active_ms, idle: e.idle_ms });
+      from = to;
+    }
+  })();
   // Spans warm-up, pre-signing and the timed run.
   meter.begin();
-  const result = await client.call<ExecResult>("exec", args, phase.warmupMs + phase.durationMs + 120_000);
+  let result: ExecResult;
+  try {
+    result = await client.call<ExecResult>("exec", args, phase.warmupMs + phase.durationMs + 120_000);
+  } finally {
+    sampling = false;
+    await sampler.catch(() => {});
+  }
+  const ended = performance.now();
   const cpu = meter.end();
   if (result.errors > 0) throw new Error(`exec: ${result.errors} failed calls (first: ${result.first_error})`);
-  return { ...result, cpu };
+  const inRun = samples.filter((s) => s.from >= ended - result.elapsed_ms && s.to <= ended);
+  const active = inRun.reduce((a, s) => a + s.active, 0);
+  const idle = inRun.reduce((a, s) => a + s.idle, 0);
+  return { ...result, cpu, ...(active + idle > 0 ? { server_elu: active / (active + idle) } : {}) };
 }

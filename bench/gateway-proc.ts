@@ -1,27 +1,42 @@
-// The system under test in its own process: the mock backend and the gateway, composed exactly as
-// `npm run emulator` does (src/emulator/start.ts), on loopback. Run with --cpu-prof to profile.
+// The system under test in its own process. Default layout: the mock backend and the gateway together,
+// composed exactly as `npm run emulator` does (src/emulator/start.ts), on loopback. Split layout
+// (`start({ mockBackendUrl })`): the gateway alone, composed as startEmulator composes it, with the
+// backend setting "mock" resolving to a mock backend running in another process (mock-proc.ts).
+// Run with --cpu-prof to profile.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startEmulator, type RunningEmulator } from "../src/emulator/start.js";
+import { performance } from "node:perf_hooks";
+import { startGateway } from "../src/gateway/gateway.js";
+import { startEmulator } from "../src/emulator/start.js";
 import { serveCommands } from "./proc.js";
 
-let emulator: RunningEmulator | undefined;
+let running: { url: string; close(): Promise<void> } | undefined;
 const stateDir = mkdtempSync(path.join(os.tmpdir(), "gge-bench-"));
+let lastElu = performance.eventLoopUtilization();
 
 serveCommands(
   {
-    async start() {
-      emulator = await startEmulator({ port: 0, stateDir, onPushError: () => {} });
-      return { url: emulator.url, pid: process.pid };
+    async start(args?: { mockBackendUrl?: string }) {
+      running = args?.mockBackendUrl
+        ? await startGateway({ port: 0, stateDir, mockBackendUrl: args.mockBackendUrl, config: { backend: "mock" }, onPushError: () => {} })
+        : await startEmulator({ port: 0, stateDir, onPushError: () => {} });
+      return { url: running.url, pid: process.pid };
     },
     stats() {
       const m = process.memoryUsage();
       return { rss: m.rss, heap_used: m.heapUsed };
     },
+    /** Event-loop utilisation since the previous call (or since start): how busy the main thread was. */
+    elu() {
+      const now = performance.eventLoopUtilization();
+      const since = performance.eventLoopUtilization(now, lastElu);
+      lastElu = now;
+      return { utilization: since.utilization, active_ms: since.active, idle_ms: since.idle };
+    },
   },
   async () => {
-    await emulator?.close();
+    await running?.close();
     rmSync(stateDir, { recursive: true, force: true });
   },
 );

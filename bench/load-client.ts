@@ -1,6 +1,7 @@
 // The load generator: a child process of bench/run.ts, so the gateway's event loop is never shared
 // with the client. It drives ExecuteCommand at a fixed concurrency (exec), holds SubscribeEvents
 // streams (subscribe) and injects pushes, timing each delivery from injection to receipt (push).
+import { performance } from "node:perf_hooks";
 import { setMaxListeners } from "node:events";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -51,6 +52,7 @@ export interface ExecResult {
   signed_during_run: number;
   verified_samples: number;
   client_cpu_pct: number;
+  client_elu: number;
 }
 
 interface LoadOutcome {
@@ -62,6 +64,8 @@ interface LoadOutcome {
   verified: number;
   /** CPU use of this (client) process during the run, % of one core. */
   cpuPct: number;
+  /** Event-loop utilisation of this process during the run. */
+  elu?: number;
 }
 
 async function runLoad(
@@ -74,6 +78,7 @@ async function runLoad(
   const latencies = new Samples();
   const outcome: LoadOutcome = { ok: 0, errors: 0, elapsedMs: 0, latencies, verified: 0, cpuPct: 0 };
   const cpu = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   const start = performance.now();
   const end = start + durationMs;
   const worker = async () => {
@@ -104,6 +109,7 @@ async function runLoad(
   outcome.elapsedMs = performance.now() - start;
   const used = process.cpuUsage(cpu);
   outcome.cpuPct = ((used.user + used.system) / 1000 / outcome.elapsedMs) * 100;
+  outcome.elu = performance.eventLoopUtilization(elu0).utilization;
   return outcome;
 }
 
@@ -155,6 +161,7 @@ async function exec(args: ExecArgs): Promise<ExecResult> {
     signed_during_run: signedDuringRun,
     verified_samples: warm.verified + run.verified,
     client_cpu_pct: run.cpuPct,
+    client_elu: run.elu ?? 0,
   };
 }
 

@@ -28,6 +28,9 @@ export interface Figures {
     bare_server_us_per_call: number;
     cold_gateway_us_per_call: number;
     gateway_us_per_call: number;
+    /** Event-loop utilisation over the exec.full timed run: gateway process, load client. */
+    gateway_elu: number;
+    client_elu: number;
     cpu: { bare: CpuReport; cold: CpuReport; full: CpuReport };
   };
   push: {
@@ -143,6 +146,7 @@ export function formatTable(r: Report): string {
     ["cpu µs per call: bare server", fmt(r.exec.bare_server_us_per_call), ""],
     ["cpu µs per call: gateway, cold", fmt(r.exec.cold_gateway_us_per_call), "gateway + mock process CPU time / calls"],
     ["cpu µs per call: gateway", fmt(r.exec.gateway_us_per_call), ""],
+    ["event-loop utilisation, exec.full", fmt(r.exec.gateway_elu, 2), `gateway main thread, timed run (load client: ${fmt(r.exec.client_elu, 2)})`],
     ["cpu µs per delivery: bare server", fmt(r.push.bare_server_us_per_delivery), ""],
     ["cpu µs per delivery: gateway", fmt(r.push.gateway_us_per_delivery), `one Ed25519 sign alone is ${fmt(1e6 / r.crypto.sign_per_s)} µs`],
   ];
