@@ -6,6 +6,8 @@ export const DEFAULT_JOURNAL_CAPACITY = 5_000;
 
 export class Journal {
   private entries: JournalEntry[] = [];
+  /** Entries before this index are dropped; they are spliced out in batches, so appends stay O(1). */
+  private start = 0;
   private nextSeq = 1;
   private waiters = new Set<() => void>();
   private closed = false;
@@ -15,10 +17,10 @@ export class Journal {
   append(entry: Omit<JournalEntry, "seq">): JournalEntry {
     const full = { seq: this.nextSeq++, ...entry };
     this.entries.push(full);
-    // Trim in batches of a tenth of the capacity: one splice per many appends keeps appends O(1)
-    // amortised (a splice per append once full cost O(capacity) each).
-    if (this.entries.length > this.capacity + Math.ceil(this.capacity / 10)) {
-      this.entries.splice(0, this.entries.length - this.capacity);
+    if (this.entries.length - this.start > this.capacity) this.start = this.entries.length - this.capacity;
+    if (this.start > this.capacity / 10) {
+      this.entries.splice(0, this.start);
+      this.start = 0;
     }
     this.wakeAll();
     return full;
@@ -27,7 +29,7 @@ export class Journal {
   /** Entries with seq > after, oldest first, at most `limit`. */
   after(after: number, limit = 1_000): JournalEntry[] {
     // Entries are sorted by seq: binary search for the first one past `after`.
-    let lo = 0;
+    let lo = this.start;
     let hi = this.entries.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
@@ -63,6 +65,7 @@ export class Journal {
 
   clear(): void {
     this.entries = [];
+    this.start = 0;
     this.wakeAll();
   }
 
@@ -72,6 +75,6 @@ export class Journal {
   }
 
   get size(): number {
-    return this.entries.length;
+    return this.entries.length - this.start;
   }
 }
