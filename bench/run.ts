@@ -22,7 +22,7 @@ const mockApart = argv.has("--mock-apart");
 const WATCHDOG_MS = 290_000;
 
 const EXEC: ExecPhase = quick ? { concurrency: 64, warmupMs: 1_500, durationMs: 3_000 } : { concurrency: 64, warmupMs: 4_000, durationMs: 15_000 };
-/** Before the push stream has carried an event (session lookups uncached, see README): shorter. */
+/** Before any push event was injected (see bench/README.md, finding 2): shorter. */
 const EXEC_COLD: ExecPhase = quick ? { concurrency: 64, warmupMs: 1_000, durationMs: 2_000 } : { concurrency: 64, warmupMs: 2_000, durationMs: 6_000 };
 const PUSH: PushPhase = { streams: 2_000, perConnection: 200, warmupPushes: quick ? 2 : 3, pushes: quick ? 5 : 12 };
 const EXEC_DEVICES = 16;
