@@ -6,14 +6,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { performance } from "node:perf_hooks";
 import { startGateway } from "../src/gateway/gateway.js";
 import { startEmulator } from "../src/emulator/start.js";
-import { serveCommands } from "./proc.js";
+import { processProbes, serveCommands } from "./proc.js";
 
 let running: { url: string; close(): Promise<void> } | undefined;
 const stateDir = mkdtempSync(path.join(os.tmpdir(), "gge-bench-"));
-let lastElu = performance.eventLoopUtilization();
 
 serveCommands(
   {
@@ -23,17 +21,7 @@ serveCommands(
         : await startEmulator({ port: 0, stateDir, onPushError: () => {} });
       return { url: running.url, pid: process.pid };
     },
-    stats() {
-      const m = process.memoryUsage();
-      return { rss: m.rss, heap_used: m.heapUsed };
-    },
-    /** Event-loop utilisation since the previous call (or since start): how busy the main thread was. */
-    elu() {
-      const now = performance.eventLoopUtilization();
-      const since = performance.eventLoopUtilization(now, lastElu);
-      lastElu = now;
-      return { utilization: since.utilization, active_ms: since.active, idle_ms: since.idle };
-    },
+    ...processProbes(),
   },
   async () => {
     await running?.close();

@@ -4,15 +4,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { performance } from "node:perf_hooks";
 import { startMockBackend, type MockBackend } from "../src/backend/server.js";
 import { MOCK_STATE_SUBDIR } from "../src/emulator/start.js";
 import { stateFilePath } from "../src/node/atomic-file.js";
-import { serveCommands } from "./proc.js";
+import { processProbes, serveCommands } from "./proc.js";
 
 let mock: MockBackend | undefined;
 const stateDir = mkdtempSync(path.join(os.tmpdir(), "gge-bench-mock-"));
-let lastElu = performance.eventLoopUtilization();
 
 serveCommands(
   {
@@ -20,17 +18,7 @@ serveCommands(
       mock = await startMockBackend({ host: "127.0.0.1", port: 0, stateDir: stateFilePath(stateDir, MOCK_STATE_SUBDIR) });
       return { url: mock.url, pid: process.pid };
     },
-    stats() {
-      const m = process.memoryUsage();
-      return { rss: m.rss, heap_used: m.heapUsed };
-    },
-    /** Event-loop utilisation since the previous call (or since start). */
-    elu() {
-      const now = performance.eventLoopUtilization();
-      const since = performance.eventLoopUtilization(now, lastElu);
-      lastElu = now;
-      return { utilization: since.utilization, active_ms: since.active, idle_ms: since.idle };
-    },
+    ...processProbes(),
   },
   async () => {
     await mock?.close();

@@ -2,6 +2,7 @@
 // and always killed at the end (SIGTERM, then SIGKILL), even when the bench fails or is interrupted.
 // A child exits on its own as soon as its IPC channel closes, so none outlives the parent.
 import { fork, type ChildProcess } from "node:child_process";
+import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 
 const TSX = import.meta.resolve("tsx");
@@ -146,4 +147,22 @@ export function serveCommands(handlers: Handlers, onStop: () => Promise<void> | 
   });
   process.on("disconnect", () => void stop());
   process.on("SIGTERM", () => void stop());
+}
+
+/** The probes every system-under-test child answers besides `start`: memory and event-loop use. */
+export function processProbes(): Handlers {
+  let lastElu = performance.eventLoopUtilization();
+  return {
+    stats() {
+      const m = process.memoryUsage();
+      return { rss: m.rss, heap_used: m.heapUsed };
+    },
+    /** Event-loop utilisation since the previous call (or since start): how busy the main thread was. */
+    elu() {
+      const now = performance.eventLoopUtilization();
+      const since = performance.eventLoopUtilization(now, lastElu);
+      lastElu = now;
+      return { utilization: since.utilization, active_ms: since.active, idle_ms: since.idle };
+    },
+  };
 }
