@@ -3,7 +3,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromUtf8 } from "../../src/shared/bytes.js";
-import { GatewayErrorSchema, type GatewayEvent } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
+import { GatewayErrorSchema } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { executeCommandRequest, subscribeEventsRequest, verifyEvent } from "../../src/shared/sdk.js";
 import type { RunningEmulator } from "../../src/emulator/start.js";
 import {
@@ -12,34 +12,9 @@ import {
   postJson,
   signIn,
   startTestEmulator,
+  subscribe,
   TRANSPORT_NAMES,
-  type SignedInDevice,
-  type TransportName,
 } from "../support/emulator.js";
-
-/** A subscription read one event at a time, with the error that ended it. */
-function subscribe(baseUrl: string, device: SignedInDevice, transport: TransportName) {
-  const abort = new AbortController();
-  const iterator = edgeClient(baseUrl, transport)
-    .subscribeEvents(subscribeEventsRequest(device), { signal: abort.signal })
-    [Symbol.asyncIterator]();
-  return {
-    next: async (): Promise<GatewayEvent> => {
-      const r = await iterator.next();
-      if (r.done) throw new Error("stream ended");
-      return r.value;
-    },
-    /** Resolves with the ConnectError that ends the stream (after draining events). */
-    ended: async (): Promise<ConnectError> => {
-      try {
-        for (;;) if ((await iterator.next()).done) throw new Error("stream ended without an error");
-      } catch (err) {
-        return ConnectError.from(err);
-      }
-    },
-    cancel: () => abort.abort(),
-  };
-}
 
 function detailOf(err: ConnectError) {
   return err.findDetails(GatewayErrorSchema)[0];

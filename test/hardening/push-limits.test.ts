@@ -12,16 +12,15 @@ import { DEFAULT_PUSH_LIMITS } from "../../src/gateway/push/push-hub.js";
 import {
   GatewayErrorSchema,
   SubscribeEventsRequestSchema,
-  type GatewayEvent,
 } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { subscribeEventsRequest } from "../../src/shared/sdk.js";
 import {
-  edgeClient,
   getJson,
   patchConfig,
   postJson,
   signIn,
   startTestEmulator,
+  subscribe,
   TRANSPORT_NAMES,
   type SignedInDevice,
   type TransportName,
@@ -40,20 +39,7 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.close());
 
-function open(device: SignedInDevice, transport: TransportName = "connect h2") {
-  const abort = new AbortController();
-  const iterator = edgeClient(emulator.url, transport)
-    .subscribeEvents(subscribeEventsRequest(device), { signal: abort.signal })
-    [Symbol.asyncIterator]();
-  return {
-    next: async (): Promise<GatewayEvent> => {
-      const r = await iterator.next();
-      if (r.done) throw new Error("stream ended");
-      return r.value;
-    },
-    cancel: () => abort.abort(),
-  };
-}
+const open = (device: SignedInDevice, transport: TransportName = "connect h2") => subscribe(emulator.url, device, transport);
 
 async function errorOf(promise: Promise<unknown>): Promise<ConnectError | undefined> {
   return promise.then(

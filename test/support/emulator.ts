@@ -3,12 +3,12 @@
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { fromBase64Url, toBase64Url } from "../../src/shared/bytes.js";
 import { generateSeed, publicKeyFromSeed } from "../../src/shared/ed25519.js";
-import { EdgeGateway } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
-import type { DeviceIdentity } from "../../src/shared/sdk.js";
+import { EdgeGateway, type GatewayEvent } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
+import { subscribeEventsRequest, type DeviceIdentity } from "../../src/shared/sdk.js";
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../../src/emulator/start.js";
 
 export function tempDir(prefix = "gge-"): string {
@@ -91,4 +91,28 @@ export const TRANSPORT_NAMES = Object.keys(TRANSPORTS) as TransportName[];
 
 export function edgeClient(baseUrl: string, transport: TransportName = "connect h2"): Client<typeof EdgeGateway> {
   return createClient(EdgeGateway, TRANSPORTS[transport](baseUrl));
+}
+
+/** A SubscribeEvents stream read one event at a time, with the error that ends it. */
+export function subscribe(baseUrl: string, device: DeviceIdentity, transport: TransportName = "connect h2") {
+  const abort = new AbortController();
+  const iterator = edgeClient(baseUrl, transport)
+    .subscribeEvents(subscribeEventsRequest(device), { signal: abort.signal })
+    [Symbol.asyncIterator]();
+  return {
+    next: async (): Promise<GatewayEvent> => {
+      const r = await iterator.next();
+      if (r.done) throw new Error("stream ended");
+      return r.value;
+    },
+    /** Resolves with the ConnectError that ends the stream (after draining events). */
+    ended: async (): Promise<ConnectError> => {
+      try {
+        for (;;) if ((await iterator.next()).done) throw new Error("stream ended without an error");
+      } catch (err) {
+        return ConnectError.from(err);
+      }
+    },
+    cancel: () => abort.abort(),
+  };
 }
