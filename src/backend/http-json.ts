@@ -128,7 +128,7 @@ export function asObject(value: unknown, what = "the body"): JsonObject {
 }
 
 /** Length in Unicode code points, so an emoji counts as one character. */
-export function charLength(text: string): number {
+function charLength(text: string): number {
   let n = 0;
   for (const _ of text) n++;
   return n;
