@@ -18,6 +18,7 @@ import { RateLimiter } from "./rate-limiter.js";
 import { ReplayStore } from "./replay-store.js";
 import { createRpcHandler } from "./rpc-adapter.js";
 import { Ed25519Verifier } from "./signing/ed25519-node.js";
+import { sha256Node } from "./stages/payload-hash.js";
 import { GatewayKey } from "./signing/gateway-key.js";
 
 /** Envelope + 64 KiB payload + signature fit well below this; larger messages are refused unread. */
@@ -85,7 +86,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     options.gatewayId ?? `gateway-${randomUUID()}`,
     {
       clientEvent: (userId, deviceSessionId, eventType, eventId, payloadBytes) =>
-        hub.deliver(userId, deviceSessionId, { eventType, eventId, payloadBytes }),
+        hub.deliver(userId, deviceSessionId, { eventType, eventId, payloadBytes, payloadHash: sha256Node(payloadBytes) }),
       sessionInvalidation: (userId, deviceSessionId) => {
         sessions.invalidate(userId, deviceSessionId, Date.now());
         hub.invalidate(userId, deviceSessionId);

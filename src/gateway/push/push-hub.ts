@@ -27,6 +27,8 @@ export interface HubEvent {
   eventType: string;
   eventId: string;
   payloadBytes: Uint8Array;
+  /** SHA-256 of payloadBytes, computed once per push rather than once per stream; absent: computed when signed. */
+  payloadHash?: Uint8Array;
 }
 
 /** One subscriber: an async-iterable queue of events, ended with a rejection or by the client. */
