@@ -1,6 +1,6 @@
 // Signed requests built with node:crypto (the SDK's noble signer is far too slow to generate load),
 // byte-for-byte the same envelopes as src/shared/sdk.ts builds.
-import { createHash, createPublicKey, verify, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import {
   ExecuteCommandRequestSchema,
@@ -13,7 +13,8 @@ import {
 } from "../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { PROTOCOL_VERSION, SUBSCRIBE_MESSAGE_TYPE } from "../src/shared/protocol.js";
 import { eventSigningInput, requestSigningInput, responseSigningInput } from "../src/shared/signing-input.js";
-import { privateKeyFromSeed, signWith } from "../src/gateway/signing/ed25519-node.js";
+import { Ed25519Verifier, privateKeyFromSeed, signWith } from "../src/gateway/signing/ed25519-node.js";
+import { sha256Node as sha256 } from "../src/gateway/stages/payload-hash.js";
 
 /** A signed-in device as it travels between bench processes (JSON over IPC). */
 export interface BenchDevice {
@@ -25,10 +26,6 @@ export interface BenchDevice {
 
 const EMPTY = new Uint8Array(0);
 const EMPTY_HASH = sha256(EMPTY);
-
-function sha256(bytes: Uint8Array): Uint8Array {
-  return createHash("sha256").update(bytes).digest();
-}
 
 /** Shared by every signer of this process: request ids never repeat within a run (replay stage). */
 let requestCounter = 0;
@@ -69,23 +66,19 @@ export class DeviceSigner {
   }
 }
 
-const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
-
 /** Checks the gateway's signatures on sampled answers, so the bench never measures a broken path. */
 export class GatewaySignatureChecker {
-  private readonly key: KeyObject;
+  private readonly verifier = new Ed25519Verifier();
 
-  constructor(rawPublicKey: Uint8Array) {
-    this.key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, rawPublicKey]), format: "der", type: "spki" });
-  }
+  constructor(private readonly gatewayKey: Uint8Array) {}
 
   response(res: ExecuteCommandResponse): boolean {
     const env = res.envelope;
-    return !!env && Buffer.from(sha256(res.payloadBytes)).equals(env.payloadHash) && verify(null, responseSigningInput(env), this.key, res.signature);
+    return !!env && Buffer.from(sha256(res.payloadBytes)).equals(env.payloadHash) && this.verifier.verify(res.signature, responseSigningInput(env), this.gatewayKey);
   }
 
   event(ev: GatewayEvent): boolean {
     const env = ev.envelope;
-    return !!env && Buffer.from(sha256(ev.payloadBytes)).equals(env.payloadHash) && verify(null, eventSigningInput(env), this.key, ev.signature);
+    return !!env && Buffer.from(sha256(ev.payloadBytes)).equals(env.payloadHash) && this.verifier.verify(ev.signature, eventSigningInput(env), this.gatewayKey);
   }
 }
