@@ -60,11 +60,12 @@ export interface RunningGateway {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const host = options.host ?? "127.0.0.1";
   const mockUrl = options.mockBackendUrl;
-  const config = new LiveConfig(options.config, (next) =>
-    next.backend === "mock" && !mockUrl ? "backend: no mock backend runs in this emulator (it was started with a backend URL)" : undefined,
-  );
-  const initial = config.get();
-  if (initial.backend === "mock" && !mockUrl) throw new ConfigError("backend is \"mock\" but no mock backend URL was given");
+  // One rule for the initial settings and every PATCH: "mock" needs a mock backend to point at.
+  const mockProblem = (candidate: EmulatorConfig) =>
+    candidate.backend === "mock" && !mockUrl ? "backend: no mock backend runs in this emulator (it was started with a backend URL)" : undefined;
+  const config = new LiveConfig(options.config, mockProblem);
+  const initialProblem = mockProblem(config.get());
+  if (initialProblem) throw new ConfigError(initialProblem);
 
   const backendUrl = () => {
     const target = config.get().backend;
