@@ -1,6 +1,7 @@
 // JSON-over-HTTP helpers shared by every REST route of the mock backend: bounded body reading,
 // replies, the `{"error":{"code","message"}}` shape, and small field validators.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { fromUtf8 } from "../shared/bytes.js";
 import type { RestErrorBody } from "../shared/protocol.js";
 
 /** Largest request body the mock accepts; bigger ones are refused with 413 before being buffered. */
@@ -67,7 +68,7 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   const body = await readBounded(req);
   if (body.length === 0) return {};
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+    return JSON.parse(fromUtf8(body));
   } catch {
     throw invalidRequest("the body is not well-formed UTF-8 JSON");
   }

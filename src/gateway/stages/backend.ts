@@ -1,10 +1,13 @@
 // Stage 9, backend: the routed REST call. 2xx and 4xx-with-JSON answers become signed responses
 // (business errors are answers, §4); 5xx, refusal, timeout or garbage become UNAVAILABLE.
 import { Code } from "@connectrpc/connect";
+import { fromUtf8, utf8 } from "../../shared/bytes.js";
 import { BackendUnavailableError, type BackendRestClient } from "../backend/rest-client.js";
 import { GatewayRejection, requireEnvelope, requireSession, type GatewayCall, type Stage } from "./stage.js";
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The body of a routed non-GET call whose payload is empty. */
+const EMPTY_OBJECT = utf8("{}");
 
 function unavailable(message: string): GatewayRejection {
   return new GatewayRejection(Code.Unavailable, "backend_unavailable", "backend", message);
@@ -22,7 +25,7 @@ export function backendStage(backend: BackendRestClient): Stage {
       try {
         call.backendReply = await backend.request(route.method, `/api/v1/user/${route.path}`, {
           query: isGet ? queryString(call.payloadBytes) : undefined,
-          body: isGet ? undefined : call.payloadBytes.length > 0 ? call.payloadBytes : new TextEncoder().encode("{}"),
+          body: isGet ? undefined : call.payloadBytes.length > 0 ? call.payloadBytes : EMPTY_OBJECT,
           headers: {
             "x-galaxy-user-id": session.user_id,
             "x-galaxy-device-session-id": env.deviceSessionId,
@@ -63,7 +66,7 @@ function errorCodeOf(body: Uint8Array): string | undefined {
 
 function parseJson(body: Uint8Array): unknown {
   try {
-    return JSON.parse(utf8.decode(body));
+    return JSON.parse(fromUtf8(body));
   } catch {
     return undefined;
   }

@@ -1,5 +1,6 @@
 // Stage 1, envelope: shape checks that need no state, then the protocol version.
 import { Code } from "@connectrpc/connect";
+import { fromUtf8 } from "../../shared/bytes.js";
 import {
   MAX_PAYLOAD_BYTES,
   PAYLOAD_HASH_BYTES,
@@ -13,7 +14,6 @@ import { GatewayRejection, type GatewayCall, type Stage } from "./stage.js";
 /** Ids and types are opaque to the gateway but bounded and printable (they reach logs and headers). */
 const DEVICE_SESSION_ID_PATTERN = /^[\x21-\x7e\u00a0-\uffff]{1,128}$/u;
 const MESSAGE_TYPE_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 function malformed(message: string): GatewayRejection {
   return new GatewayRejection(Code.InvalidArgument, "malformed_envelope", "envelope", message);
@@ -49,7 +49,7 @@ export const envelopeStage: Stage = {
 function assertJsonObject(bytes: Uint8Array): void {
   let value: unknown;
   try {
-    value = JSON.parse(utf8.decode(bytes));
+    value = JSON.parse(fromUtf8(bytes));
   } catch {
     throw malformed("payload_bytes must be UTF-8 JSON");
   }
