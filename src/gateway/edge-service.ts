@@ -12,7 +12,6 @@ import { SERVER_TIME_EVENT_TYPE, type JournalEntry, type JournalStage } from "..
 import type { Journal } from "./journal.js";
 import { runPipeline, type Pipelines } from "./pipeline.js";
 import type { PushHub } from "./push/push-hub.js";
-import { resultCodeOf } from "./stages/backend.js";
 import { GatewayRejection, type GatewayCall, type RpcName } from "./stages/stage.js";
 import { signedEvent, signedResponse, type Signer } from "./signing/signed-messages.js";
 
@@ -74,7 +73,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
       throw rejection.toConnectError(deps.now());
     }
     const reply = call.backendReply!;
-    const resultCode = resultCodeOf(reply.status, reply.body);
+    const resultCode = call.resultCode!;
     record(call, ctx, stages, { result_code: resultCode });
     return signedResponse(deps.signer, {
       deviceSessionId: call.envelope!.deviceSessionId,

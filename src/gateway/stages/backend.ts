@@ -42,20 +42,18 @@ export function backendStage(backend: BackendRestClient): Stage {
       const { status, body } = call.backendReply;
       if (status >= 200 && status < 300) {
         if (body.length > 0 && parseJson(body) === undefined) throw unavailable(`backend answered ${status} with a non-JSON body`);
+        call.resultCode = "ok";
         return;
       }
       if (status >= 400 && status < 500) {
-        if (!errorCodeOf(body)) throw unavailable(`backend answered ${status} without a JSON error`);
+        const code = errorCodeOf(body);
+        if (!code) throw unavailable(`backend answered ${status} without a JSON error`);
+        call.resultCode = code;
         return;
       }
       throw unavailable(`backend answered ${status}`);
     },
   };
-}
-
-/** The result_code of a reply that passed the backend stage: "ok" or the backend's error code. */
-export function resultCodeOf(status: number, body: Uint8Array): string {
-  return status >= 200 && status < 300 ? "ok" : (errorCodeOf(body) ?? `http_${status}`);
 }
 
 function errorCodeOf(body: Uint8Array): string | undefined {

@@ -22,6 +22,8 @@ export interface GatewayCall {
   sessionPublicKey?: Uint8Array;
   route?: Route;
   backendReply?: BackendReply;
+  /** Set by the backend stage: "ok" for 2xx, else the backend's error code (§4). */
+  resultCode?: string;
   signal: AbortSignal;
 }
 
