@@ -33,8 +33,11 @@ export interface RunningEmulator {
   url: string;
   /** Base URL of the mock backend, when one was started. */
   mockBackendUrl?: string;
-  /** Gateway shutdown order of §5 (push hub, then HTTP), then the mock backend. */
-  close(): Promise<void>;
+  /**
+   * Gateway shutdown order of §5 (push hub, then HTTP, in-flight calls getting up to drainMs, default
+   * DEFAULT_DRAIN_MS), then the mock backend.
+   */
+  close(drainMs?: number): Promise<void>;
 }
 
 export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
@@ -59,8 +62,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     return {
       url: gateway.url,
       mockBackendUrl: mock?.url,
-      async close() {
-        await gateway.close();
+      async close(drainMs) {
+        await gateway.close(drainMs);
         await mock?.close();
       },
     };

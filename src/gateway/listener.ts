@@ -132,7 +132,18 @@ export async function listen(
     stream.once("close", () => clearTimeout(timer));
   });
 
+  // Every TCP connection, whatever it became: close() cuts them all at the end.
+  const sockets = new Set<net.Socket>();
+  // HTTP/2 connections. A session closed gracefully (GOAWAY) ends its socket's writable side when its
+  // last stream is done, then waits for the client's FIN, which a client may never send: a connection
+  // counts as drained once its writable side has finished.
+  const h2Sockets = new Set<net.Socket>();
   const tcp = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once("close", () => {
+      sockets.delete(socket);
+      h2Sockets.delete(socket);
+    });
     pending.add(socket);
     socket.setNoDelay(true);
     // Absolute, not an inactivity timeout: dribbling the preface a byte at a time does not extend it.
@@ -153,6 +164,7 @@ export async function listen(
       clearTimeout(sniffTimer);
       pending.delete(socket);
       if (isH2Prefix) {
+        h2Sockets.add(socket);
         h2.emit("connection", socket);
       } else {
         h1Sockets.set(socket, 0);
@@ -190,7 +202,7 @@ export async function listen(
       closing = true;
       for (const [socket, inFlight] of h1Sockets) if (inFlight === 0) socket.destroy();
       const drained = Promise.all([
-        ...[...h2Sessions].map((s) => new Promise<void>((r) => (s.destroyed ? r() : s.once("close", () => r())))),
+        ...[...h2Sockets].map((s) => new Promise<void>((r) => (s.destroyed || s.writableFinished ? r() : s.once("finish", r).once("close", r)))),
         ...[...h1Sockets.keys()].map((s) => new Promise<void>((r) => (s.destroyed ? r() : s.once("close", () => r())))),
       ]);
       const within = async (ms: number): Promise<boolean> => {
@@ -205,7 +217,7 @@ export async function listen(
         await within(ABORT_GRACE_MS);
       }
       for (const session of h2Sessions) session.destroy();
-      for (const socket of h1Sockets.keys()) socket.destroy();
+      for (const socket of sockets) socket.destroy();
       await closed;
     },
   };
