@@ -5,10 +5,12 @@ import {
   EdgeGateway,
   type ExecuteCommandRequest,
   type ExecuteCommandResponse,
+  GatewayEventSchema,
   type GatewayEvent,
   type SubscribeEventsRequest,
 } from "../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { SERVER_TIME_EVENT_TYPE, type JournalEntry, type JournalStage } from "../shared/protocol.js";
+import { directStreamKey } from "./direct-stream.js";
 import type { Journal } from "./journal.js";
 import { runPipeline, type Pipelines } from "./pipeline.js";
 import type { PushHub } from "./push/push-hub.js";
@@ -109,15 +111,20 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
     ctx.signal.addEventListener("abort", onAbort, { once: true });
     try {
       const serverTime = deps.now();
-      yield signedEvent(deps.signer, {
+      yield await signedEvent(deps.signer, {
         ...eventFields,
         eventType: SERVER_TIME_EVENT_TYPE,
         eventId: `gw-${++serverTimeEvents}`,
         timestampMs: serverTime,
         payloadBytes: new TextEncoder().encode(JSON.stringify({ server_time_ms: serverTime })),
       });
+      // connect-node has written the headers and server_time: later events go out directly, a fan-out's
+      // signatures batched onto the signing pool (the next event waits for the previous one's write).
+      const direct = ctx.values.get(directStreamKey);
       for await (const event of stream.events()) {
-        yield signedEvent(deps.signer, { ...eventFields, ...event, timestampMs: deps.now() });
+        const signed = await signedEvent(deps.signer, { ...eventFields, ...event, timestampMs: deps.now() });
+        if (direct) await direct.write(GatewayEventSchema, signed, ctx.signal);
+        else yield signed;
       }
     } catch (err) {
       if (err instanceof GatewayRejection) throw err.toConnectError(deps.now());

@@ -20,10 +20,13 @@ import { createRpcHandler } from "./rpc-adapter.js";
 import { Ed25519Verifier } from "./signing/ed25519-node.js";
 import { sha256Node } from "./stages/payload-hash.js";
 import { GatewayKey } from "./signing/gateway-key.js";
+import { SigningPool } from "./signing/signing-pool.js";
 
 /** Envelope + 64 KiB payload + signature fit well below this; larger messages are refused unread. */
 export const MAX_RPC_MESSAGE_BYTES = 80 * 1024;
 export const DEFAULT_DRAIN_MS = 5_000;
+/** Worker threads that sign push fan-outs (signing-pool.ts); 0 signs on the main thread. */
+export const DEFAULT_SIGNING_THREADS = 1;
 
 export interface GatewayOptions {
   host?: string;
@@ -38,6 +41,8 @@ export interface GatewayOptions {
   gatewayId?: string;
   /** Listener, push-stream and backend-call limits; defaults in docs/SECURITY.md. */
   limits?: Partial<GatewayLimits>;
+  /** Worker threads signing push fan-outs; default DEFAULT_SIGNING_THREADS, 0 = the main thread. */
+  signingThreads?: number;
   /** Called with push-stream errors (the dispatcher reconnects by itself). */
   onPushError?: (err: unknown) => void;
 }
@@ -71,7 +76,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const target = config.get().backend;
     return target === "mock" ? mockUrl! : target;
   };
-  const key = await GatewayKey.load(options.stateDir);
+  const signingPool = new SigningPool(options.signingThreads ?? DEFAULT_SIGNING_THREADS);
+  const key = await GatewayKey.load(options.stateDir, signingPool);
   const backendTimeoutMs = options.limits?.backendTimeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS;
   const backend = createBackendRestClient(backendUrl, { timeoutMs: backendTimeoutMs });
   const sessions = new SessionLookup(backend);
@@ -161,6 +167,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         await listener.close(drainMs, () => shutdown.abort());
         shutdown.abort();
         backend.close();
+        await signingPool.close();
       })();
       return closing;
     },

@@ -3,12 +3,21 @@
 // with hostile input are fixed at the edge:
 // - a request without an authority (HTTP/1.0 without Host, HTTP/2 without :authority) made the adapter
 //   throw out of the request listener: an uncaught exception, i.e. a crashed gateway. It gets one.
+// It also hands each call its raw response (direct-stream.ts), through which SubscribeEvents writes events.
 // - a request body that does not decode ("parse binary: …", or a compressed-flag envelope without an
 //   encoding) is reported as INTERNAL (HTTP 500 on Connect unary), although the client is at fault:
 //   it becomes INVALID_ARGUMENT, in every protocol's own error format.
 import type http from "node:http";
 import type http2 from "node:http2";
-import { Code, ConnectError, createConnectRouter, type ConnectRouter, type ConnectRouterOptions, type ContextValues } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  createConnectRouter,
+  createContextValues,
+  type ConnectRouter,
+  type ConnectRouterOptions,
+  type ContextValues,
+} from "@connectrpc/connect";
 import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import {
   compressionBrotli,
@@ -16,9 +25,9 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
+import { DirectStream, directStreamKey, type NodeResponse } from "./direct-stream.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
-type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 
 export interface RpcHandlerOptions extends ConnectRouterOptions {
   routes: (router: ConnectRouter) => void;
@@ -46,7 +55,9 @@ export function createRpcHandler(options: RpcHandlerOptions): (req: NodeRequest,
     let uReq;
     try {
       ensureAuthority(req);
-      uReq = universalRequestFromNodeRequest(req, res as http.ServerResponse, undefined, options.contextValues?.(req));
+      const values = options.contextValues?.(req) ?? createContextValues();
+      values.set(directStreamKey, new DirectStream(res, contentType));
+      uReq = universalRequestFromNodeRequest(req, res as http.ServerResponse, undefined, values);
     } catch (err) {
       // Never expected after ensureAuthority; answer rather than throw out of the listener.
       console.error("gateway: cannot read RPC request", err);

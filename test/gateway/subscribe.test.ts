@@ -13,6 +13,7 @@ import {
   signIn,
   startTestEmulator,
   subscribe,
+  JSON_TRANSPORT_NAMES,
   TRANSPORT_NAMES,
 } from "../support/emulator.js";
 
@@ -130,4 +131,44 @@ it("at shutdown ends every stream with UNAVAILABLE gateway_shutting_down, on eve
     expect(err.code).toBe(Code.Unavailable);
     expect(detailOf(err)).toMatchObject({ reason: "gateway_shutting_down", stage: "push" });
   }
+});
+
+it("fans a burst of pushes out to 16 streams of one user on every protocol and codec: each gets all, in order, signed for its own stream", async () => {
+  // 16 deliveries per push are signed on the signing pool's worker, and written past connect-node's
+  // stream writer (direct-stream.ts), binary and JSON alike.
+  const email = `fleet-${Math.random().toString(36).slice(2)}@example.com`;
+  const devices = [await signIn(emulator.url, email), await signIn(emulator.url, email)];
+  const transports = [...TRANSPORT_NAMES, ...JSON_TRANSPORT_NAMES];
+  const subs = Array.from({ length: 16 }, (_, k) => {
+    const device = devices[k % devices.length]!;
+    return { device, sub: subscribe(emulator.url, device, transports[k % transports.length]) };
+  });
+  const requestIds = await Promise.all(
+    subs.map(async ({ sub }) => {
+      const first = await sub.next();
+      expect(first.envelope?.eventType).toBe("gateway.server_time");
+      return first.envelope!.requestId;
+    }),
+  );
+  expect(new Set(requestIds).size).toBe(16);
+
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const injected = await postJson(`${emulator.url}/emulator/v1/push`, {
+      client_event: { user_id: devices[0]!.userId, event_type: "game.fleet.arrived", payload: { i } },
+    });
+    expect(injected.status).toBe(200);
+    ids.push(injected.json.event_id);
+  }
+  await Promise.all(
+    subs.map(async ({ device, sub }, k) => {
+      for (let i = 0; i < ids.length; i++) {
+        const event = await sub.next();
+        expect(verifyEvent(event, gatewayKey)).toEqual({ ok: true });
+        expect(event.envelope).toMatchObject({ eventId: ids[i], deviceSessionId: device.deviceSessionId, requestId: requestIds[k] });
+        expect(JSON.parse(fromUtf8(event.payloadBytes))).toEqual({ i });
+      }
+      sub.cancel();
+    }),
+  );
 });

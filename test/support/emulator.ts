@@ -86,11 +86,19 @@ export const TRANSPORTS = {
   "grpc-web h1": (baseUrl: string) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }),
 } satisfies Record<string, (baseUrl: string) => Transport>;
 
-export type TransportName = keyof typeof TRANSPORTS;
+/** The JSON codec (the web console's connect-web client uses it), for the few tests that need it. */
+export const JSON_TRANSPORTS = {
+  "connect json h1": (baseUrl: string) => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false }),
+  "grpc-web json h2": (baseUrl: string) => createGrpcWebTransport({ baseUrl, httpVersion: "2", useBinaryFormat: false }),
+} satisfies Record<string, (baseUrl: string) => Transport>;
+
+export type TransportName = keyof typeof TRANSPORTS | keyof typeof JSON_TRANSPORTS;
 export const TRANSPORT_NAMES = Object.keys(TRANSPORTS) as TransportName[];
+export const JSON_TRANSPORT_NAMES = Object.keys(JSON_TRANSPORTS) as TransportName[];
+const ALL_TRANSPORTS: Record<TransportName, (baseUrl: string) => Transport> = { ...TRANSPORTS, ...JSON_TRANSPORTS };
 
 export function edgeClient(baseUrl: string, transport: TransportName = "connect h2"): Client<typeof EdgeGateway> {
-  return createClient(EdgeGateway, TRANSPORTS[transport](baseUrl));
+  return createClient(EdgeGateway, ALL_TRANSPORTS[transport](baseUrl));
 }
 
 /** A SubscribeEvents stream read one event at a time, with the error that ends it. */

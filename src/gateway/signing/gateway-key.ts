@@ -5,6 +5,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { fromBase64Url, toBase64Url } from "../../shared/bytes.js";
 import { removeStaleTempFiles, stateFilePath, writeFileAtomic } from "../../node/atomic-file.js";
 import { privateKeyFromSeed, rawPublicKey, signWith } from "./ed25519-node.js";
+import { SigningPool } from "./signing-pool.js";
 
 const KEY_FILE = "gateway-key.json";
 
@@ -18,10 +19,14 @@ export class GatewayKey {
     private readonly file: string,
     private privateKey: KeyObject,
     private publicKeyBytes: Uint8Array,
+    private readonly pool: SigningPool,
   ) {}
 
-  /** Loads the key from `stateDir`, creating (and persisting) one on first use. */
-  static async load(stateDir: string): Promise<GatewayKey> {
+  /**
+   * Loads the key from `stateDir`, creating (and persisting) one on first use. `pool` signs for
+   * signLater (push fan-outs); without one, signLater signs on the calling thread.
+   */
+  static async load(stateDir: string, pool = new SigningPool(0)): Promise<GatewayKey> {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
     const file = stateFilePath(stateDir, KEY_FILE);
     await removeStaleTempFiles(file);
@@ -38,7 +43,7 @@ export class GatewayKey {
       await persist(file, seed);
     }
     const privateKey = privateKeyFromSeed(seed);
-    return new GatewayKey(file, privateKey, rawPublicKey(privateKey));
+    return new GatewayKey(file, privateKey, rawPublicKey(privateKey), pool);
   }
 
   publicKey(): Uint8Array {
@@ -47,6 +52,11 @@ export class GatewayKey {
 
   sign(message: Uint8Array): Uint8Array {
     return signWith(this.privateKey, message);
+  }
+
+  /** The same signature, made on the signing pool: many at once cost the main thread little. */
+  signLater(message: Uint8Array): Promise<Uint8Array> {
+    return this.pool.sign(this.privateKey, message);
   }
 
   async rotate(): Promise<Uint8Array> {

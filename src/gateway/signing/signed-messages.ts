@@ -14,6 +14,8 @@ import { sha256Node } from "../stages/payload-hash.js";
 
 export interface Signer {
   sign(message: Uint8Array): Uint8Array;
+  /** Resolves to sign(message), possibly computed on another thread. */
+  signLater(message: Uint8Array): Promise<Uint8Array>;
 }
 
 export function signedResponse(
@@ -35,18 +37,19 @@ export function signedResponse(
   });
 }
 
-export function signedEvent(
-  signer: Signer,
-  fields: {
-    deviceSessionId: string;
-    eventType: string;
-    eventId: string;
-    timestampMs: number;
-    requestId: string;
-    payloadBytes: Uint8Array;
-    payloadHash?: Uint8Array;
-  },
-): GatewayEvent {
+export interface EventFields {
+  deviceSessionId: string;
+  eventType: string;
+  eventId: string;
+  timestampMs: number;
+  requestId: string;
+  payloadBytes: Uint8Array;
+  /** SHA-256 of payloadBytes when already known (one hash per push, not per stream). */
+  payloadHash?: Uint8Array;
+}
+
+/** A signed event; the signature is made with signLater, so a fan-out's signatures can leave the main thread. */
+export async function signedEvent(signer: Signer, fields: EventFields): Promise<GatewayEvent> {
   const envelope = create(EventEnvelopeSchema, {
     protocolVersion: PROTOCOL_VERSION,
     deviceSessionId: fields.deviceSessionId,
@@ -59,6 +62,6 @@ export function signedEvent(
   return create(GatewayEventSchema, {
     envelope,
     payloadBytes: fields.payloadBytes,
-    signature: signer.sign(eventSigningInput(envelope)),
+    signature: await signer.signLater(eventSigningInput(envelope)),
   });
 }

@@ -1,0 +1,151 @@
+// Ed25519 signing on worker threads, for push fan-outs. An event's signing input names the stream's
+// device session and request (§2), so one push to N streams costs N signatures (~35 µs each): on the
+// main thread that is a quarter of a delivery's cost, while the machine's other core idles. Signatures
+// asked for in one turn of the event loop leave as batches (one message per CHUNK inputs, to the least
+// busy worker); a few at a time are cheaper to sign here than to post. If a worker fails, its batches
+// and every later one are signed on the main thread: nothing is lost.
+import type { KeyObject } from "node:crypto";
+import { Worker } from "node:worker_threads";
+import { signWith } from "./ed25519-node.js";
+
+/** Inputs per worker message: large enough to amortise a post, small enough that writes start early. */
+const CHUNK = 64;
+/** Fewer pending signatures than this in one turn are signed on the main thread. */
+const INLINE_BELOW = 8;
+
+// Plain JavaScript run with `eval`, so the pool works alike under tsx, vitest, the built dist and Electron.
+const WORKER_SOURCE = `
+const { parentPort } = require("node:worker_threads");
+const { sign } = require("node:crypto");
+let key;
+parentPort.on("message", (m) => {
+  if (m.key) key = m.key;
+  const out = new Uint8Array(m.ends.length * 64);
+  let start = 0;
+  for (let i = 0; i < m.ends.length; i++) {
+    out.set(sign(null, m.data.subarray(start, m.ends[i]), key), i * 64);
+    start = m.ends[i];
+  }
+  parentPort.postMessage({ id: m.id, out }, [out.buffer]);
+});`;
+
+interface Job {
+  key: KeyObject;
+  message: Uint8Array;
+  resolve(signature: Uint8Array): void;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  key: KeyObject | undefined;
+  /** Batches posted and not yet answered, by id. */
+  outstanding: Map<number, Job[]>;
+  jobs: number;
+}
+
+export class SigningPool {
+  private workers: PoolWorker[] | undefined;
+  private pending: Job[] = [];
+  private flushScheduled = false;
+  private broken = false;
+  private closed = false;
+  private nextBatchId = 0;
+
+  /** threads = 0 signs everything on the main thread. */
+  constructor(private readonly threads: number) {}
+
+  sign(key: KeyObject, message: Uint8Array): Promise<Uint8Array> {
+    if (this.threads === 0 || this.broken || this.closed) return Promise.resolve(signWith(key, message));
+    return new Promise((resolve) => {
+      this.pending.push({ key, message, resolve });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Stops the workers; batches in flight are signed on the main thread. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.flush();
+    const workers = this.workers ?? [];
+    this.workers = undefined;
+    for (const w of workers) this.signHere(w);
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const jobs = this.pending;
+    this.pending = [];
+    if (jobs.length < INLINE_BELOW || this.broken || this.closed) {
+      for (const job of jobs) job.resolve(signWith(job.key, job.message));
+      return;
+    }
+    const workers = (this.workers ??= this.startWorkers());
+    for (let at = 0; at < jobs.length; ) {
+      // A batch has one key: a rotation in the middle of a turn starts a new batch.
+      let end = Math.min(at + CHUNK, jobs.length);
+      for (let i = at + 1; i < end; i++) {
+        if (jobs[i]!.key !== jobs[at]!.key) end = i;
+      }
+      this.post(leastBusy(workers), jobs.slice(at, end));
+      at = end;
+    }
+  }
+
+  private post(target: PoolWorker, batch: Job[]): void {
+    let size = 0;
+    for (const job of batch) size += job.message.byteLength;
+    const data = new Uint8Array(size);
+    const ends = new Uint32Array(batch.length);
+    let offset = 0;
+    batch.forEach((job, i) => {
+      data.set(job.message, offset);
+      ends[i] = offset += job.message.byteLength;
+    });
+    const id = this.nextBatchId++;
+    const key = batch[0]!.key;
+    target.outstanding.set(id, batch);
+    target.jobs += batch.length;
+    target.worker.postMessage({ id, data, ends, key: target.key === key ? undefined : key }, [data.buffer, ends.buffer]);
+    target.key = key;
+  }
+
+  private startWorkers(): PoolWorker[] {
+    return Array.from({ length: this.threads }, () => {
+      const w: PoolWorker = { worker: new Worker(WORKER_SOURCE, { eval: true }), key: undefined, outstanding: new Map(), jobs: 0 };
+      w.worker.unref(); // never what keeps a process alive
+      w.worker.on("message", ({ id, out }: { id: number; out: Uint8Array }) => {
+        const batch = w.outstanding.get(id);
+        if (!batch) return;
+        w.outstanding.delete(id);
+        w.jobs -= batch.length;
+        batch.forEach((job, i) => job.resolve(out.subarray(i * 64, i * 64 + 64)));
+      });
+      const fail = (reason: unknown) => {
+        if (this.closed) return;
+        if (!this.broken) console.error("gateway: a signing worker failed; signing on the main thread from now on:", reason);
+        this.broken = true;
+        for (const other of this.workers ?? []) this.signHere(other);
+      };
+      w.worker.on("error", fail);
+      w.worker.on("exit", (code) => fail(`exit code ${code}`));
+      return w;
+    });
+  }
+
+  /** Signs a worker's unanswered batches here (after a failure or at close). */
+  private signHere(w: PoolWorker): void {
+    for (const batch of w.outstanding.values()) for (const job of batch) job.resolve(signWith(job.key, job.message));
+    w.outstanding.clear();
+    w.jobs = 0;
+  }
+}
+
+function leastBusy(workers: PoolWorker[]): PoolWorker {
+  let best = workers[0]!;
+  for (const w of workers) if (w.jobs < best.jobs) best = w;
+  return best;
+}

@@ -1,0 +1,74 @@
+// The signing pool (src/gateway/signing/signing-pool.ts) signs push fan-outs on a worker thread: every
+// signature must be the one the main thread would make, with the key each request names, and none may
+// be lost when the pool closes with batches in flight.
+import { generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from "node:crypto";
+import { afterEach, expect, it } from "vitest";
+import { SigningPool } from "../../src/gateway/signing/signing-pool.js";
+
+const pools: SigningPool[] = [];
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+});
+
+function pool(threads: number): SigningPool {
+  const p = new SigningPool(threads);
+  pools.push(p);
+  return p;
+}
+
+function keyPair(): { privateKey: KeyObject; publicKey: KeyObject } {
+  return generateKeyPairSync("ed25519");
+}
+
+/** Messages of varied lengths (0 to 300 bytes), as signing inputs are. */
+function messages(n: number): Uint8Array[] {
+  return Array.from({ length: n }, (_, i) => new Uint8Array(randomBytes((i * 37) % 301)));
+}
+
+it.each([1, 2])("with %i worker(s): a fan-out of 300 signatures in one turn equals main-thread signing, in order", async (threads) => {
+  const p = pool(threads);
+  const { privateKey } = keyPair();
+  const inputs = messages(300);
+  const signatures = await Promise.all(inputs.map((m) => p.sign(privateKey, m)));
+  expect(signatures.map((s) => Buffer.from(s).toString("hex"))).toEqual(inputs.map((m) => sign(null, m, privateKey).toString("hex")));
+});
+
+it("uses the key each request names, when the key changes in the middle of a turn (rotation)", async () => {
+  const p = pool(1);
+  const before = keyPair();
+  const after = keyPair();
+  const inputs = messages(100);
+  const signatures = await Promise.all(inputs.map((m, i) => p.sign(i < 30 || i % 7 === 0 ? before.privateKey : after.privateKey, m)));
+  signatures.forEach((s, i) => {
+    const publicKey = i < 30 || i % 7 === 0 ? before.publicKey : after.publicKey;
+    expect(verify(null, inputs[i]!, publicKey, s)).toBe(true);
+  });
+  // and again after the worker has already been handed a key
+  const again = await Promise.all(inputs.map((m) => p.sign(before.privateKey, m)));
+  again.forEach((s, i) => expect(verify(null, inputs[i]!, before.publicKey, s)).toBe(true));
+});
+
+it("signs a few at a time, and with no worker threads at all, exactly as the main thread does", async () => {
+  const { privateKey, publicKey } = keyPair();
+  for (const threads of [0, 1]) {
+    const p = pool(threads);
+    const inputs = messages(3);
+    const signatures = await Promise.all(inputs.map((m) => p.sign(privateKey, m)));
+    signatures.forEach((s, i) => expect(verify(null, inputs[i]!, publicKey, s)).toBe(true));
+  }
+});
+
+it("loses nothing when closed with batches in flight: they are signed on the main thread", async () => {
+  const p = pool(1);
+  const { privateKey, publicKey } = keyPair();
+  const inputs = messages(2_000);
+  const pending = inputs.map((m) => p.sign(privateKey, m));
+  // Let the turn end so the batches are posted to the worker, then close before it can answer them all.
+  await new Promise((resolve) => setImmediate(resolve));
+  await p.close();
+  const signatures = await Promise.all(pending);
+  signatures.forEach((s, i) => expect(verify(null, inputs[i]!, publicKey, s)).toBe(true));
+  // After close, requests are still answered (on the main thread).
+  const late = await p.sign(privateKey, inputs[0]!);
+  expect(verify(null, inputs[0]!, publicKey, late)).toBe(true);
+});
