@@ -56,7 +56,7 @@ export function createRpcHandler(options: RpcHandlerOptions): (req: NodeRequest,
     try {
       ensureAuthority(req);
       const values = options.contextValues?.(req) ?? createContextValues();
-      values.set(directStreamKey, new DirectStream(res, contentType));
+      if (uHandler.method.methodKind === "server_streaming") values.set(directStreamKey, new DirectStream(res, contentType));
       uReq = universalRequestFromNodeRequest(req, res as http.ServerResponse, undefined, values);
     } catch (err) {
       // Never expected after ensureAuthority; answer rather than throw out of the listener.
