@@ -47,6 +47,8 @@ export async function measurePush(client: Child, target: PushTarget, phase: Push
     const cpu = meter.end();
     if (result.bad_signatures > 0) throw new Error(`push: ${result.bad_signatures} sampled events failed verification`);
     if (result.stream_error) throw new Error(`push: a stream failed: ${result.stream_error}`);
+    // A stray is a duplicate or an event no push explains: the gateway delivered something wrong.
+    if (result.stray_events > 0) throw new Error(`push: ${result.stray_events} events were duplicates or unexpected`);
     return { ...result, open_ms: opened.open_ms, connections: opened.connections, cpu };
   } finally {
     await client.call("closeStreams");

@@ -39,6 +39,8 @@ export interface Figures {
     pushes: number;
     delivered: number;
     missing: number;
+    /** Duplicates or events no push explains (the phase fails on any). */
+    stray_events: number;
     delivered_per_s: number;
     p50_ms: number;
     p99_ms: number;
@@ -47,6 +49,8 @@ export interface Figures {
     bare_p99_ms: number;
     bare_server_us_per_delivery: number;
     gateway_us_per_delivery: number;
+    /** The load client's CPU per delivery (reading and checking the streams). */
+    client_us_per_delivery: number;
     cpu: { bare: CpuReport; full: CpuReport };
   };
   replay: { entries: number; bytes_per_entry: number };
@@ -135,7 +139,7 @@ export function formatTable(r: Report): string {
     ["exec.full_rps", fmt(r.exec.full_rps), `all stages + mock backend + signed answer, ${r.exec.concurrency} concurrent, ${fmt(r.exec.requests)} calls`],
     ["exec.p50_ms", fmt(r.exec.p50_ms, 2), ""],
     ["exec.p99_ms", fmt(r.exec.p99_ms, 2), `(p90 ${fmt(r.exec.p90_ms, 2)} ms)`],
-    ["push.delivered_per_s", fmt(r.push.delivered_per_s), `${r.push.pushes} pushes × ${fmt(r.push.streams)} streams on ${r.push.connections} h2 connections, ${r.push.missing} missing`],
+    ["push.delivered_per_s", fmt(r.push.delivered_per_s), `${r.push.pushes} pushes × ${fmt(r.push.streams)} streams on ${r.push.connections} h2 connections, ${r.push.missing} missing, ${r.push.stray_events} stray`],
     ["push.p99_ms", fmt(r.push.p99_ms, 2), `injection → receipt (p50 ${fmt(r.push.p50_ms, 1)} ms; mean fan-out ${fmt(r.push.fanout_ms, 1)} ms per push)`],
     ["replay.bytes_per_entry", fmt(r.replay.bytes_per_entry, 1), `ReplayStore heap per reservation at ${fmt(r.replay.entries)} entries`],
     ["rss_mb", fmt(r.rss_mb, 1), `gateway + mock process at the end (load client: ${fmt(r.load_client_rss_mb, 1)} MB)`],
@@ -148,7 +152,8 @@ export function formatTable(r: Report): string {
     ["cpu µs per call: gateway", fmt(r.exec.gateway_us_per_call), ""],
     ["event-loop utilisation, exec.full", fmt(r.exec.gateway_elu, 2), `gateway main thread, timed run (load client: ${fmt(r.exec.client_elu, 2)})`],
     ["cpu µs per delivery: bare server", fmt(r.push.bare_server_us_per_delivery), ""],
-    ["cpu µs per delivery: gateway", fmt(r.push.gateway_us_per_delivery), `one Ed25519 sign alone is ${fmt(1e6 / r.crypto.sign_per_s)} µs`],
+    ["cpu µs per delivery: gateway", fmt(r.push.gateway_us_per_delivery), `one Ed25519 sign alone is ${fmt(1e6 / r.crypto.sign_per_s)} µs; the signing worker included`],
+    ["cpu µs per delivery: load client", fmt(r.push.client_us_per_delivery), "reading and checking the 2,000 streams"],
   ];
   const ratios: Row[] = [
     ["exec.full_rps / min(exec.bare_rps, crypto.limit_rps)", fmt(r.ratios.exec_full_over_min_bare_limit, 2), `(from CPU time per call: ${fmt(r.ratios.cpu_exec_full_over_min_bare_limit, 2)})`],
