@@ -4,7 +4,9 @@
 // Connect, gRPC and gRPC-Web frame a stream's messages alike (flag byte 0 = uncompressed, u32
 // big-endian length, the message), so once connect-node has sent the headers and the first message,
 // a handler may write later messages itself; connect-node still ends the stream (Connect end-stream
-// message, gRPC trailers, gRPC-Web trailer frame), errors included.
+// message, gRPC trailers, gRPC-Web trailer frame), errors included. These events are never compressed:
+// an uncompressed message is valid in every protocol even when gzip or br was negotiated (connect-node
+// would have compressed messages of 1 KiB and more).
 //
 // The handoff relies on connect-node pulling a server stream's messages one at a time: a handler's
 // generator resumes after a `yield` only when that message has been written (or the response asked

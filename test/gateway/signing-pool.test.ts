@@ -72,3 +72,18 @@ it("loses nothing when closed with batches in flight: they are signed on the mai
   const late = await p.sign(privateKey, inputs[0]!);
   expect(verify(null, inputs[0]!, publicKey, late)).toBe(true);
 });
+
+it("loses nothing when a worker dies with batches in flight: they and all later ones are signed on the main thread", async () => {
+  const p = pool(2);
+  const { privateKey, publicKey } = keyPair();
+  const inputs = messages(3_000);
+  const pending = inputs.map((m) => p.sign(privateKey, m));
+  await new Promise((resolve) => setImmediate(resolve)); // the batches are posted
+  // Reach into the pool (private) to crash one worker: a malformed batch throws inside it.
+  const workers = (p as unknown as { workers: { worker: import("node:worker_threads").Worker }[] }).workers;
+  workers[0]!.worker.postMessage({ id: -1, data: null, ends: { length: 1 } });
+  const signatures = await Promise.all(pending);
+  signatures.forEach((s, i) => expect(verify(null, inputs[i]!, publicKey, s)).toBe(true));
+  const later = await Promise.all(inputs.slice(0, 50).map((m) => p.sign(privateKey, m)));
+  later.forEach((s, i) => expect(verify(null, inputs[i]!, publicKey, s)).toBe(true));
+});

@@ -33,6 +33,7 @@ interface Job {
   key: KeyObject;
   message: Uint8Array;
   resolve(signature: Uint8Array): void;
+  reject(reason: unknown): void;
 }
 
 interface PoolWorker {
@@ -55,9 +56,10 @@ export class SigningPool {
   constructor(private readonly threads: number) {}
 
   sign(key: KeyObject, message: Uint8Array): Promise<Uint8Array> {
-    if (this.threads === 0 || this.broken || this.closed) return Promise.resolve(signWith(key, message));
-    return new Promise((resolve) => {
-      this.pending.push({ key, message, resolve });
+    return new Promise((resolve, reject) => {
+      const job: Job = { key, message, resolve, reject };
+      if (this.threads === 0 || this.broken || this.closed) return signHere(job);
+      this.pending.push(job);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -71,7 +73,7 @@ export class SigningPool {
     this.flush();
     const workers = this.workers ?? [];
     this.workers = undefined;
-    for (const w of workers) this.signHere(w);
+    for (const w of workers) signOutstandingHere(w);
     await Promise.all(workers.map((w) => w.worker.terminate()));
   }
 
@@ -80,18 +82,25 @@ export class SigningPool {
     const jobs = this.pending;
     this.pending = [];
     if (jobs.length < INLINE_BELOW || this.broken || this.closed) {
-      for (const job of jobs) job.resolve(signWith(job.key, job.message));
+      for (const job of jobs) signHere(job);
       return;
     }
-    const workers = (this.workers ??= this.startWorkers());
-    for (let at = 0; at < jobs.length; ) {
-      // A batch has one key: a rotation in the middle of a turn starts a new batch.
-      let end = Math.min(at + CHUNK, jobs.length);
-      for (let i = at + 1; i < end; i++) {
-        if (jobs[i]!.key !== jobs[at]!.key) end = i;
+    let at = 0;
+    try {
+      const workers = (this.workers ??= this.startWorkers());
+      while (at < jobs.length) {
+        // A batch has one key: a rotation in the middle of a turn starts a new batch.
+        let end = Math.min(at + CHUNK, jobs.length);
+        for (let i = at + 1; i < end; i++) {
+          if (jobs[i]!.key !== jobs[at]!.key) end = i;
+        }
+        this.post(leastBusy(workers), jobs.slice(at, end));
+        at = end;
       }
-      this.post(leastBusy(workers), jobs.slice(at, end));
-      at = end;
+    } catch (err) {
+      // No worker could be started or posted to: this batch and every later one are signed here.
+      this.fail(err);
+      for (const job of jobs.slice(at)) signHere(job);
     }
   }
 
@@ -122,26 +131,42 @@ export class SigningPool {
         if (!batch) return;
         w.outstanding.delete(id);
         w.jobs -= batch.length;
-        batch.forEach((job, i) => job.resolve(out.subarray(i * 64, i * 64 + 64)));
+        // Copies, so a signature kept by a caller does not keep the batch's buffer alive.
+        batch.forEach((job, i) => job.resolve(out.slice(i * 64, i * 64 + 64)));
       });
-      const fail = (reason: unknown) => {
-        if (this.closed) return;
-        if (!this.broken) console.error("gateway: a signing worker failed; signing on the main thread from now on:", reason);
-        this.broken = true;
-        for (const other of this.workers ?? []) this.signHere(other);
-      };
-      w.worker.on("error", fail);
-      w.worker.on("exit", (code) => fail(`exit code ${code}`));
+      w.worker.on("error", (err) => this.fail(err));
+      w.worker.on("exit", (code) => this.fail(`exit code ${code}`));
       return w;
     });
   }
 
-  /** Signs a worker's unanswered batches here (after a failure or at close). */
-  private signHere(w: PoolWorker): void {
-    for (const batch of w.outstanding.values()) for (const job of batch) job.resolve(signWith(job.key, job.message));
-    w.outstanding.clear();
-    w.jobs = 0;
+  /** From now on everything is signed on the main thread; work in flight on the workers too. */
+  private fail(reason: unknown): void {
+    if (this.closed || this.broken) return;
+    console.error("gateway: a signing worker failed; signing on the main thread from now on:", reason);
+    this.broken = true;
+    const workers = this.workers ?? [];
+    this.workers = undefined;
+    for (const w of workers) {
+      signOutstandingHere(w);
+      void w.worker.terminate();
+    }
   }
+}
+
+function signHere(job: Job): void {
+  try {
+    job.resolve(signWith(job.key, job.message));
+  } catch (err) {
+    job.reject(err);
+  }
+}
+
+/** Signs a worker's unanswered batches here (after a failure or at close). */
+function signOutstandingHere(w: PoolWorker): void {
+  for (const batch of w.outstanding.values()) for (const job of batch) signHere(job);
+  w.outstanding.clear();
+  w.jobs = 0;
 }
 
 function leastBusy(workers: PoolWorker[]): PoolWorker {
