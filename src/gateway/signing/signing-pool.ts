@@ -60,7 +60,9 @@ export class SigningPool {
       const job: Job = { key, message, resolve, reject };
       if (this.threads === 0 || this.broken || this.closed) return signHere(job);
       this.pending.push(job);
-      if (!this.flushScheduled) {
+      // A full batch leaves at once, so the worker signs while the rest of a fan-out is still being built.
+      if (this.pending.length >= CHUNK) this.flush();
+      else if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
       }
