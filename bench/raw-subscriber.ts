@@ -5,6 +5,7 @@
 // decode. Connect protocol, binary codec; no compression is offered, so none may come back.
 import http2 from "node:http2";
 import { toBinary } from "@bufbuild/protobuf";
+import { encodeEnvelope } from "@connectrpc/connect/protocol";
 import { SubscribeEventsRequestSchema, type SubscribeEventsRequest } from "../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { nowAbsMs } from "./stats.js";
 
@@ -63,11 +64,7 @@ export function subscribeRaw(session: http2.ClientHttp2Session, req: SubscribeEv
     finish(rest ? "truncated envelope" : stream.rstCode ? `RST_STREAM code ${stream.rstCode}` : "stream ended without an end-of-stream message"),
   );
 
-  const body = toBinary(SubscribeEventsRequestSchema, req);
-  const frame = Buffer.alloc(PREFIX + body.length); // flags 0
-  frame.writeUInt32BE(body.length, 1);
-  frame.set(body, PREFIX);
-  stream.end(frame);
+  stream.end(encodeEnvelope(0, toBinary(SubscribeEventsRequestSchema, req)));
   return stream;
 }
 

@@ -15,6 +15,8 @@ import type http from "node:http";
 import type http2 from "node:http2";
 import { toBinary, toJsonString, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { createContextKey } from "@connectrpc/connect";
+// encodeEnvelope is marked internal by connect-es; the version is pinned exactly (package.json).
+import { encodeEnvelope } from "@connectrpc/connect/protocol";
 
 export type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 
@@ -35,11 +37,7 @@ export class DirectStream {
   async write<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>, signal: AbortSignal): Promise<void> {
     if (this.gone()) return;
     const body = this.json ? Buffer.from(toJsonString(schema, message)) : toBinary(schema, message);
-    const frame = Buffer.allocUnsafe(5 + body.byteLength);
-    frame[0] = 0;
-    frame.writeUInt32BE(body.byteLength, 1);
-    frame.set(body, 5);
-    if (!(this.res as http.ServerResponse).write(frame)) await this.drained(signal);
+    if (!(this.res as http.ServerResponse).write(encodeEnvelope(0, body))) await this.drained(signal);
   }
 
   private gone(): boolean {

@@ -3,10 +3,11 @@
 // with hostile input are fixed at the edge:
 // - a request without an authority (HTTP/1.0 without Host, HTTP/2 without :authority) made the adapter
 //   throw out of the request listener: an uncaught exception, i.e. a crashed gateway. It gets one.
-// It also hands each call its raw response (direct-stream.ts), through which SubscribeEvents writes events.
 // - a request body that does not decode ("parse binary: …", or a compressed-flag envelope without an
 //   encoding) is reported as INTERNAL (HTTP 500 on Connect unary), although the client is at fault:
 //   it becomes INVALID_ARGUMENT, in every protocol's own error format.
+// It also hands each server-streaming call its raw response (direct-stream.ts), through which
+// SubscribeEvents writes its later events.
 import type http from "node:http";
 import type http2 from "node:http2";
 import {
@@ -18,7 +19,7 @@ import {
   type ConnectRouterOptions,
   type ContextValues,
 } from "@connectrpc/connect";
-import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { encodeEnvelope, type UniversalServerResponse } from "@connectrpc/connect/protocol";
 import {
   compressionBrotli,
   compressionGzip,
@@ -158,11 +159,7 @@ function remapEndOfStream(chunk: Uint8Array, protocol: "connect-stream" | "grpc-
       fixed = Buffer.from(text.replace(/^grpc-status: ?13(\r?)$/im, `grpc-status: ${Code.InvalidArgument}$1`), "latin1");
     }
   }
-  if (!fixed) return chunk;
-  const head = Buffer.alloc(5);
-  head[0] = flags;
-  head.writeUInt32BE(fixed.byteLength, 1);
-  return Buffer.concat([head, fixed]);
+  return fixed ? encodeEnvelope(flags, fixed) : chunk;
 }
 
 /** `{"code":"internal","message":"parse binary: …"}` (possibly nested) → invalid_argument; else undefined. */

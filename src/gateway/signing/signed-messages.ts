@@ -37,7 +37,7 @@ export function signedResponse(
   });
 }
 
-export interface EventFields {
+interface EventFields {
   deviceSessionId: string;
   eventType: string;
   eventId: string;
