@@ -1,5 +1,5 @@
 // `npm run emulator -- [--host H] [--port P] [--backend mock|URL] [--freshness-ms N] [--state-dir D]
-// [--token T] [--console-dir D]`: the headless emulator. Prints the ready line once /healthz answers
+// [--token-file F] [--console-dir D] …`: the headless emulator. Prints the ready line once /healthz answers
 // 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM.
 import { existsSync } from "node:fs";
 import os from "node:os";
@@ -7,6 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../emulator/start.js";
 import { closeOnSignals, fail as failWith, parseFlags, parsePort, type CommandLine } from "./command-line.js";
+import { checkExposure, resolveToken, TOKEN_ENV, TokenError } from "./exposure.js";
 
 const cli: CommandLine = {
   name: "emulator",
@@ -16,7 +17,11 @@ const cli: CommandLine = {
   --backend B         "mock" (default) or the base URL of a real backend
   --freshness-ms N    freshness window in ms (default 60000)
   --state-dir D       where the gateway key and the mock backend's state are kept (default $XDG_STATE_HOME or ~/.local/state, /galaxy-gateway-emulator)
-  --token T           require "Authorization: Bearer T" on the control plane (also allows non-loopback callers)
+  --token-file F      read the control-plane token from file F (one trailing newline ignored); also
+                      $GALAXY_EMULATOR_TOKEN. With a token the control plane requires
+                      "Authorization: Bearer <token>" (and also serves non-loopback callers)
+  --token T           the same, from the command line (visible to every local user in ps: warns)
+  --insecure-no-token allow a non-loopback --host without a token (refused otherwise)
   --console-dir D     built web console to serve at / (default: dist/renderer of this package, when built)`,
 };
 
@@ -42,6 +47,8 @@ function parseOptions(argv: string[]): CliOptions {
     "freshness-ms": { type: "string" },
     "state-dir": { type: "string" },
     token: { type: "string" },
+    "token-file": { type: "string" },
+    "insecure-no-token": { type: "boolean" },
     "console-dir": { type: "string" },
   });
   const str = (name: string) => values[name];
@@ -60,8 +67,17 @@ function parseOptions(argv: string[]): CliOptions {
   if (freshness !== undefined && (!/^[0-9]+$/.test(freshness) || Number(freshness) < 1 || Number(freshness) > 86_400_000)) {
     fail(`--freshness-ms must be an integer 1..86400000, got "${freshness}"`);
   }
-  const token = str("token");
-  if (token !== undefined && token.length < 8) fail("--token must be at least 8 characters");
+  let resolved: ReturnType<typeof resolveToken>;
+  try {
+    resolved = resolveToken({ flag: str("token"), file: str("token-file"), env: process.env[TOKEN_ENV] });
+  } catch (err) {
+    if (err instanceof TokenError) fail(err.message);
+    throw err;
+  }
+  const token = resolved.token;
+  const exposure = checkExposure({ host: str("host")!, token, tls: false, insecureNoToken: str("insecure-no-token") === "true" });
+  if (exposure.refusal) fail(exposure.refusal);
+  for (const warning of [...resolved.warnings, ...exposure.warnings]) console.error(`emulator: warning: ${warning}`);
   const consoleDir = str("console-dir") ?? defaultConsoleDir();
   if (str("console-dir") !== undefined && !existsSync(path.join(consoleDir!, "index.html"))) {
     fail(`--console-dir ${consoleDir} has no index.html (run npm run build)`);

@@ -1,6 +1,7 @@
 // The headless CLI as a user runs it: a child process that prints its ready line once /healthz is
 // 200, serves, and exits 0 on SIGTERM / SIGINT; bad flags exit 2 with the usage.
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../support/emulator.js";
@@ -8,8 +9,15 @@ import { tempDir } from "../support/emulator.js";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 
-function run(args: string[]): { child: ChildProcess; ready: Promise<string>; exit: Promise<{ code: number | null; stderr: string }> } {
-  const child = spawn(TSX, ["src/cli/emulator.ts", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+function run(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; ready: Promise<string>; exit: Promise<{ code: number | null; stderr: string }>; stderr: () => string } {
+  const child = spawn(TSX, ["src/cli/emulator.ts", ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, GALAXY_EMULATOR_TOKEN: "", ...env },
+  });
   let stdout = "";
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -23,7 +31,7 @@ function run(args: string[]): { child: ChildProcess; ready: Promise<string>; exi
   });
   ready.catch(() => undefined); // observed by the tests that expect readiness; the others await `exit`
   const exit = new Promise<{ code: number | null; stderr: string }>((resolve) => child.once("exit", (code) => resolve({ code, stderr })));
-  return { child, ready, exit };
+  return { child, ready, exit, stderr: () => stderr };
 }
 
 describe("npm run emulator", () => {
@@ -61,5 +69,73 @@ describe("npm run emulator", () => {
     expect(code).toBe(2);
     expect(stderr).toContain(mention);
     expect(stderr).toContain("usage: npm run emulator");
+  });
+});
+
+describe("the control-plane token and the listen address", () => {
+  const SECRET = "s3cret-token-for-tests";
+
+  async function controlPlaneStatus(url: string, token?: string): Promise<number> {
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    return (await fetch(`${url}/emulator/v1/config`, { headers })).status;
+  }
+
+  function tokenFile(content: string): string {
+    const file = path.join(tempDir(), "token");
+    writeFileSync(file, content, { mode: 0o600 });
+    return file;
+  }
+
+  it.each([
+    ["--token-file", (): { args: string[]; env: NodeJS.ProcessEnv } => ({ args: ["--token-file", tokenFile(`${SECRET}\n`)], env: {} })],
+    ["GALAXY_EMULATOR_TOKEN", (): { args: string[]; env: NodeJS.ProcessEnv } => ({ args: [], env: { GALAXY_EMULATOR_TOKEN: SECRET } })],
+  ])("takes the token from %s, out of sight of ps, and guards the control plane with it", async (_how, source) => {
+    const { args, env } = source();
+    const { child, ready, exit, stderr } = run(["--port", "0", "--state-dir", tempDir(), ...args], env);
+    const url = await ready;
+    expect(readFileSync(`/proc/${child.pid}/cmdline`, "utf8")).not.toContain(SECRET);
+    expect(await controlPlaneStatus(url)).toBe(401);
+    expect(await controlPlaneStatus(url, SECRET)).toBe(200);
+    expect(stderr()).not.toContain("visible to every local user");
+    child.kill("SIGTERM");
+    expect((await exit).code).toBe(0);
+  });
+
+  it("still takes --token, and warns that ps shows it", async () => {
+    const { child, ready, exit, stderr } = run(["--port", "0", "--state-dir", tempDir(), "--token", SECRET]);
+    const url = await ready;
+    expect(await controlPlaneStatus(url, SECRET)).toBe(200);
+    expect(stderr()).toContain("--token is visible to every local user");
+    child.kill("SIGTERM");
+    await exit;
+  });
+
+  it.each([
+    [["--token", SECRET, "--token-file", "/dev/null"], "not both"],
+    [["--token-file", "/nonexistent/token"], "cannot be read: ENOENT"],
+    [["--token-file", "SHORT"], "at least 8 characters"],
+    [["--host", "0.0.0.0"], "--insecure-no-token"],
+    [["--host", "::"], "--insecure-no-token"],
+  ])("refuses %j with exit 2", async (args, mention) => {
+    const resolved = args.map((arg) => (arg === "SHORT" ? tokenFile("short\n") : arg));
+    const { code, stderr } = await run(["--port", "0", "--state-dir", tempDir(), ...resolved]).exit;
+    expect(code).toBe(2);
+    expect(stderr).toContain(mention);
+  });
+
+  it("serves a non-loopback address without a token only with --insecure-no-token, and says so", async () => {
+    const { child, ready, exit, stderr } = run(["--host", "0.0.0.0", "--port", "0", "--state-dir", tempDir(), "--insecure-no-token"]);
+    await ready;
+    expect(stderr()).toContain("--insecure-no-token: serving on 0.0.0.0 without a token");
+    child.kill("SIGTERM");
+    await exit;
+  });
+
+  it("warns that a token off loopback without TLS crosses the network in cleartext", async () => {
+    const { child, ready, exit, stderr } = run(["--host", "0.0.0.0", "--port", "0", "--state-dir", tempDir()], { GALAXY_EMULATOR_TOKEN: SECRET });
+    await ready;
+    expect(stderr()).toContain("without TLS: the bearer token crosses the network in cleartext");
+    child.kill("SIGTERM");
+    await exit;
   });
 });
