@@ -35,8 +35,8 @@ const POOL = 6;
 const pool = fc.array(
   fc.record({
     session: fc.constantFrom("ds_a", "ds_b"),
-    // Around the span the clock covers in a run (up to 40 advances of up to 20 s).
-    timestampMs: fc.integer({ min: -10_000, max: 300_000 }).map((t) => T0 + t),
+    // Around the span the clock covers in a run (a dozen advances of up to 5 s on average).
+    timestampMs: fc.integer({ min: -5_000, max: 60_000 }).map((t) => T0 + t),
   }),
   { minLength: POOL, maxLength: POOL },
 );
@@ -44,7 +44,7 @@ const index = fc.integer({ min: 0, max: POOL - 1 });
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: index.map((request) => ({ kind: "send" as const, request })) },
   { weight: 1, arbitrary: fc.tuple(index, index).map(([a, b]) => ({ kind: "send together" as const, a, b })) },
-  { weight: 3, arbitrary: fc.integer({ min: 0, max: 20_000 }).map((ms) => ({ kind: "advance" as const, ms })) },
+  { weight: 3, arbitrary: fc.integer({ min: 0, max: 5_000 }).map((ms) => ({ kind: "advance" as const, ms })) },
   {
     weight: 2,
     arbitrary: fc
@@ -73,9 +73,10 @@ function envelope(request: PooledRequest, i: number) {
 describe("replay property (issue 10.3)", () => {
   it("no (device_session_id, request_id) passes twice, whatever the clock and the config do", async () => {
     let executed = 0;
-    let refused = 0;
+    /** Sends of a request that had already passed: each one is a chance to find a double execution. */
+    let resends = 0;
     await fc.assert(
-      fc.asyncProperty(pool, fc.array(step, { maxLength: 40 }), fc.constantFrom(2, 3, 1_000), async (requests, steps, capacity) => {
+      fc.asyncProperty(pool, fc.array(step, { minLength: 10, maxLength: 60, size: "max" }), fc.constantFrom(2, 3, 1_000), async (requests, steps, capacity) => {
         let real = T0;
         const config = new LiveConfig({ freshness_window_ms: 1_000 });
         const store = new ReplayStore(capacity);
@@ -94,9 +95,9 @@ describe("replay property (issue 10.3)", () => {
             signature: new Uint8Array(64),
             signal: new AbortController().signal,
           };
+          if (passes[i]! > 0) resends++;
           return runPipeline(stages, call).then((outcome) => {
-            if (outcome.rejection) refused++;
-            else passes[i]!++;
+            if (!outcome.rejection) passes[i]!++;
           });
         };
 
@@ -112,8 +113,8 @@ describe("replay property (issue 10.3)", () => {
       }),
       { numRuns: 1_000 },
     );
-    // Not vacuous: requests did pass, and others were refused.
+    // Not vacuous: requests did pass, and passed ones were sent again (about 3,000 of each per 1,000 runs).
     expect(executed).toBeGreaterThan(0);
-    expect(refused).toBeGreaterThan(0);
+    expect(resends).toBeGreaterThan(0);
   }, 120_000);
 });
