@@ -26,7 +26,7 @@ serveCommands({
     const start = performance.now();
     for (let i = 0; i < entries; i++) {
       const requestId = decoder.decode(encoder.encode(newRequestId()));
-      if (!store.reserve(sessionIds[i % sessions]!, requestId, nowMs, 120_000)) throw new Error("unexpected replay");
+      if (store.reserve(sessionIds[i % sessions]!, requestId, nowMs, nowMs, 120_000) !== "reserved") throw new Error("unexpected replay");
     }
     const insertMs = performance.now() - start;
     const after = settle();

@@ -1,92 +1,121 @@
-// The replay store: (device_session_id, request_id) reservations that expire. One Map from a
-// combined key to a small-integer expiry (seconds since the store's epoch, so V8 keeps it unboxed),
-// swept incrementally in insertion order. Capped: past the cap the oldest reservation goes first.
+// The replay store: the (device_session_id, request_id) pairs the gateway has let through, each held
+// with the request's own timestamp_ms, plus a horizon: the newest timestamp the store has let go of.
 //
-// Sweeping and eviction share one long-lived cursor over the Map instead of starting a fresh iterator
-// at the front on every call: a Map that is deleted from the front keeps the deleted slots until it is
-// rehashed, and a fresh iterator would step over all of them each time (quadratic under a steady flood
-// of distinct request ids). A live Map iterator survives deletions, additions and rehashing.
+// Why a horizon (issue 10.3): the freshness window and the clock offset are live settings, so a
+// timestamp that is stale now can become fresh again later (a wider window, an offset moved back).
+// A reservation that simply expired after "2 × the window at arrival" was then gone while its request
+// was acceptable again, and the same signed request executed twice. Here every reservation the store
+// drops has a timestamp at or below the horizon, and `reserve` refuses any timestamp at or below it:
+// a request the store no longer remembers can never pass again, whatever the config does later.
+//
+// Reservations are dropped oldest timestamp first (a binary min-heap on timestamp_ms): once their
+// timestamp is `retainMs` (2 × the window) behind the gateway clock, a few per call; or when the store
+// is full. In the steady state the horizon therefore trails the clock by 2 windows and never touches a
+// fresh request; only right after the window is raised or the clock offset moved back (or under a
+// flood that fills the store) does it refuse timestamps the window alone would accept.
+/** About 146 bytes of heap each (bench `replay.bytes_per_entry`): at most ~290 MB when full. */
 export const DEFAULT_REPLAY_CAPACITY = 2_000_000;
 
+/**
+ * Expired reservations dropped per call: more than the one a call adds, so the store drains after a
+ * burst without a timer, yet a call never pays for a long backlog at once.
+ */
+const SWEEP_PER_CALL = 2;
+
+export type Reservation =
+  /** First use: now reserved. */
+  | "reserved"
+  /** The pair is reserved already. */
+  | "replayed"
+  /** The timestamp is at or below the horizon: the store may have forgotten this very request. */
+  | "beyond_horizon";
+
 export class ReplayStore {
-  private readonly entries = new Map<string, number>();
-  private cursor: MapIterator<[string, number]> | undefined;
-  /** The entry under the cursor, read but not yet consumed (it may be stale: checked before use). */
-  private peeked: [string, number] | undefined;
-  private readonly epochMs: number;
+  private readonly held = new Set<string>();
+  /** Min-heap of the held keys by timestamp: keys[i] was reserved with times[i]. */
+  private readonly keys: string[] = [];
+  private readonly times: number[] = [];
+  private horizon = -Infinity;
 
-  constructor(
-    private readonly capacity = DEFAULT_REPLAY_CAPACITY,
-    nowMs = Date.now(),
-  ) {
-    this.epochMs = nowMs;
-  }
+  constructor(private readonly capacity = DEFAULT_REPLAY_CAPACITY) {}
 
-  /** True when newly reserved; false when the pair is already reserved and not yet expired. */
-  reserve(deviceSessionId: string, requestId: string, nowMs: number, ttlMs: number): boolean {
-    const now = this.toSeconds(nowMs);
-    this.sweep(now, 2);
+  /**
+   * Reserves (deviceSessionId, requestId) for a request signed at `timestampMs`, arriving at `nowMs`
+   * on the gateway clock; reservations older than `retainMs` before `nowMs` may be dropped first.
+   */
+  reserve(deviceSessionId: string, requestId: string, timestampMs: number, nowMs: number, retainMs: number): Reservation {
+    this.sweep(nowMs - retainMs);
     // "\n" cannot occur in either id (the envelope stage checks both), so the key is unambiguous.
     const key = `${deviceSessionId}\n${requestId}`;
-    const expiry = this.entries.get(key);
-    if (expiry !== undefined && expiry > now) return false;
-    if (expiry !== undefined) this.entries.delete(key); // re-reserved: moves to the end of the order
-    this.entries.set(key, now + Math.ceil(ttlMs / 1000) + 1);
-    if (this.entries.size > this.capacity) this.evictOldest();
-    return true;
+    if (this.held.has(key)) return "replayed";
+    if (timestampMs <= this.horizon) return "beyond_horizon";
+    this.held.add(key);
+    this.push(key, timestampMs);
+    // Full: the oldest timestamp goes (possibly this one: it passes now, and can never pass again).
+    if (this.held.size > this.capacity) this.dropOldest();
+    return "reserved";
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.held.size;
   }
 
+  /** The newest timestamp dropped so far (-Infinity before the first): nothing at or below it passes. */
+  get horizonMs(): number {
+    return this.horizon;
+  }
+
+  /** Forgets everything, horizon included (`POST /emulator/v1/reset`, which also clears sessions). */
   clear(): void {
-    this.entries.clear();
-    this.cursor = undefined;
-    this.peeked = undefined;
+    this.held.clear();
+    this.keys.length = 0;
+    this.times.length = 0;
+    this.horizon = -Infinity;
   }
 
-  /**
-   * Drops up to `budget` expired entries from the front. Entries are in insertion order and TTLs
-   * only change with the config, so the front is (nearly) the oldest: a little work per call keeps
-   * the store from growing without a timer.
-   */
-  private sweep(now: number, budget: number): void {
-    while (budget-- > 0) {
-      const front = this.front();
-      if (!front || front[1] > now) return;
-      this.consumeFront();
+  private sweep(cutoffMs: number): void {
+    for (let n = 0; n < SWEEP_PER_CALL && this.keys.length > 0 && this.times[0]! < cutoffMs; n++) this.dropOldest();
+  }
+
+  private dropOldest(): void {
+    const key = this.keys[0]!;
+    // The heap pops in timestamp order, so the horizon only ever rises.
+    this.horizon = this.times[0]!;
+    this.held.delete(key);
+    const lastKey = this.keys.pop()!;
+    const lastTime = this.times.pop()!;
+    if (this.keys.length > 0) this.siftDown(lastKey, lastTime);
+  }
+
+  private push(key: string, time: number): void {
+    let i = this.keys.length;
+    this.keys.push(key);
+    this.times.push(time);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (this.times[parent]! <= time) break;
+      this.keys[i] = this.keys[parent]!;
+      this.times[i] = this.times[parent]!;
+      i = parent;
     }
+    this.keys[i] = key;
+    this.times[i] = time;
   }
 
-  private evictOldest(): void {
-    while (this.entries.size > this.capacity && this.front()) this.consumeFront();
-  }
-
-  /** The oldest live entry, or undefined when the map is empty. */
-  private front(): [string, number] | undefined {
+  /** Places (key, time) from the root down, where the root's entry was just removed. */
+  private siftDown(key: string, time: number): void {
+    const n = this.keys.length;
+    let i = 0;
     for (;;) {
-      if (!this.peeked) {
-        this.cursor ??= this.entries.entries();
-        const next = this.cursor.next();
-        if (next.done) {
-          this.cursor = undefined; // exhausted: the next call starts again at the (new) front
-          return undefined;
-        }
-        this.peeked = next.value;
-      }
-      // Stale if deleted or re-reserved (moved to the end) since it was read.
-      if (this.entries.get(this.peeked[0]) === this.peeked[1]) return this.peeked;
-      this.peeked = undefined;
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && this.times[child + 1]! < this.times[child]!) child++;
+      if (this.times[child]! >= time) break;
+      this.keys[i] = this.keys[child]!;
+      this.times[i] = this.times[child]!;
+      i = child;
     }
-  }
-
-  private consumeFront(): void {
-    this.entries.delete(this.peeked![0]);
-    this.peeked = undefined;
-  }
-
-  private toSeconds(ms: number): number {
-    return Math.floor((ms - this.epochMs) / 1000);
+    this.keys[i] = key;
+    this.times[i] = time;
   }
 }

@@ -1,19 +1,7 @@
-// The Content-Security-Policy enforced on everything the console origin serves. Injected by the
-// main process so it holds whatever the gateway's static handler sends: the renderer may only run
-// its own bundled scripts and talk to its own origin.
+// The Content-Security-Policy (src/shared/console-csp.ts) enforced on everything the console origin
+// serves. Injected by the main process so it holds whatever the gateway's static handler sends.
+import { CONSOLE_CSP } from "../shared/console-csp.js";
 import { isConsoleUrl } from "./origin.js";
-
-export const CONSOLE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'none'",
-].join("; ");
 
 export type ResponseHeaders = Record<string, string[]>;
 

@@ -1,5 +1,6 @@
-// Keeps every webContents on the console origin: no navigation or redirect elsewhere, no new
-// windows (https links go to the user's browser instead), no <webview> guests.
+// Keeps every webContents on the console origin: no navigation or redirect elsewhere, of the main
+// frame or of any subframe, no new windows (https links go to the user's browser instead), no
+// <webview> guests.
 import { isConsoleUrl } from "./origin.js";
 
 export interface PreventableEvent {
@@ -21,6 +22,8 @@ export interface NavigationGuardOptions {
 export interface NavigationGuard {
   onWillNavigate(event: NavigationEvent, url?: string): void;
   onWillRedirect(event: NavigationEvent, url?: string): void;
+  /** Any frame, main or sub: `will-navigate` fires for the main frame only. */
+  onWillFrameNavigate(event: NavigationEvent): void;
   onWillAttachWebview(event: PreventableEvent): void;
   windowOpenHandler(details: { url: string }): { action: "deny" };
 }
@@ -36,6 +39,7 @@ export function createNavigationGuard(options: NavigationGuardOptions): Navigati
   return {
     onWillNavigate: keepOnConsole("navigation"),
     onWillRedirect: keepOnConsole("redirect"),
+    onWillFrameNavigate: keepOnConsole("frame navigation"),
     onWillAttachWebview(event) {
       event.preventDefault();
       log("blocked <webview> attach");
@@ -67,6 +71,7 @@ function isHttpsUrl(url: string): boolean {
 export interface GuardableContents {
   on(event: "will-navigate", listener: (event: NavigationEvent, url: string) => void): unknown;
   on(event: "will-redirect", listener: (event: NavigationEvent, url: string) => void): unknown;
+  on(event: "will-frame-navigate", listener: (event: NavigationEvent) => void): unknown;
   on(event: "will-attach-webview", listener: (event: PreventableEvent) => void): unknown;
   setWindowOpenHandler(handler: (details: { url: string }) => { action: "deny" }): void;
 }
@@ -74,6 +79,7 @@ export interface GuardableContents {
 export function installNavigationGuard(contents: GuardableContents, guard: NavigationGuard): void {
   contents.on("will-navigate", (event, url) => guard.onWillNavigate(event, url));
   contents.on("will-redirect", (event, url) => guard.onWillRedirect(event, url));
+  contents.on("will-frame-navigate", (event) => guard.onWillFrameNavigate(event));
   contents.on("will-attach-webview", (event) => guard.onWillAttachWebview(event));
   contents.setWindowOpenHandler((details) => guard.windowOpenHandler(details));
 }

@@ -4,7 +4,7 @@
 // inspector, settings) lives in ./walk.ts and is the same one the Electron e2e test runs; what only a
 // test-owned emulator allows (stopping and restarting the gateway) is added here.
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/start.js";
+import { CONSOLE_CSP } from "../../src/shared/console-csp.js";
 import { activate, attachConsole, byTestId, CONSOLE_WALK, openTab, reloadKeepsState, type WalkContext, type WalkState } from "./walk.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -86,4 +87,34 @@ describe("web console (e2e, Chromium)", () => {
   }, T);
 
   e2e("devices survive a reload (IndexedDB bridge)", () => reloadKeepsState(ctx, { devicesPersist: true }), T);
+
+  // Last: it makes the page report CSP violations on purpose. The walk above asserts there were none;
+  // this shows that the page is under the strict policy and that such a report would have been seen.
+  e2e("strict CSP: the bundled stylesheet applies; an inline style attribute or <style> element is refused and reported", async () => {
+    const policy = await page.evaluate(async () => (await fetch(location.href)).headers.get("content-security-policy"));
+    expect(policy).toBe(CONSOLE_CSP);
+    // What Vite built carries no inline style: the stylesheet is a <link> to a bundled file.
+    const html = await readFile(join(tmp, "renderer", "index.html"), "utf8");
+    expect(html).not.toMatch(/<style|\sstyle=/i);
+    expect(html).toMatch(/<link rel="stylesheet"[^>]* href="\.\/assets\/[^"]+\.css"/);
+    const reported = page.waitForEvent("console", (m) => /Content Security Policy/i.test(m.text()));
+    reported.catch(() => {}); // awaited below, after the style checks (which fail first if nothing is refused)
+    const styles = await page.evaluate(() => {
+      const probe = document.createElement("div");
+      probe.innerHTML = '<span style="color: rgb(255, 0, 0)">inline attribute</span><style>#root { outline: 3px solid rgb(0, 0, 255) }</style>';
+      document.body.append(probe);
+      const seen = {
+        body: getComputedStyle(document.body).backgroundColor,
+        attribute: getComputedStyle(probe.firstElementChild!).color,
+        element: getComputedStyle(document.getElementById("root")!).outlineColor,
+      };
+      probe.remove();
+      return seen;
+    });
+    expect(styles.body).toBe("rgb(18, 21, 27)"); // styles.css: --bg #12151b
+    expect(styles.attribute).not.toBe("rgb(255, 0, 0)");
+    expect(styles.element).not.toBe("rgb(0, 0, 255)");
+    expect((await reported).text()).toMatch(/style/i);
+    expect(ctx.cspViolations.length).toBeGreaterThan(0); // the walk's collector saw it too
+  }, T);
 });

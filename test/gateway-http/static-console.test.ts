@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONSOLE_CSP } from "../../src/gateway/http/static-console.js";
+import { CONSOLE_CSP } from "../../src/shared/console-csp.js";
 import { call, expectError, raw, startSurface, statusOf, type Surface } from "./harness.js";
 
 const SECRET = "TOP-SECRET-OUTSIDE-CONSOLE";
@@ -39,7 +39,7 @@ describe("static console", () => {
     expect(r.headers["x-content-type-options"]).toBe("nosniff");
     expect(r.headers["content-security-policy"]).toBe(CONSOLE_CSP);
     expect(CONSOLE_CSP).toBe(
-      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
     );
   });
 

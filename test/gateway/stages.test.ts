@@ -187,11 +187,23 @@ describe("replay", () => {
     expect(await verdict(stage, checkedCall())).toBe("pass");
     expect(await verdict(stage, checkedCall())).toEqual({ code: Code.AlreadyExists, reason: "replayed_request", stage: "replay" });
   });
-  it("forgets a reservation after twice the window", async () => {
-    const store = new ReplayStore(10, NOW);
-    expect(store.reserve("ds_1", "r", NOW, 120_000)).toBe(true);
-    expect(store.reserve("ds_1", "r", NOW + 119_000, 120_000)).toBe(false);
-    expect(store.reserve("ds_1", "r", NOW + 122_000, 120_000)).toBe(true);
+  it("forgets a reservation after twice the window: the id signed again with a new timestamp passes", async () => {
+    const store = new ReplayStore(10);
+    expect(store.reserve("ds_1", "r", NOW, NOW, 120_000)).toBe("reserved");
+    expect(store.reserve("ds_1", "r", NOW, NOW + 119_000, 120_000)).toBe("replayed");
+    expect(store.reserve("ds_1", "r", NOW + 122_000, NOW + 122_000, 120_000)).toBe("reserved");
+  });
+  it("refuses a timestamp at or below the horizon with UNAUTHENTICATED stale_request at stage replay", async () => {
+    const config = new LiveConfig({ freshness_window_ms: 1_000 });
+    const store = new ReplayStore();
+    const stage = replayStage(store, config);
+    expect(await verdict(stage, checkedCall({ timestampMs: NOW - 5_000 }))).toBe("pass"); // req-1 at NOW - 5 s
+    const later = checkedCall({ timestampMs: NOW });
+    later.envelope!.requestId = "req-2";
+    expect(await verdict(stage, later)).toBe("pass"); // sweeps req-1: its timestamp is 2 windows old
+    expect(store.horizonMs).toBe(NOW - 5_000);
+    config.patch({ freshness_window_ms: 60_000 });
+    expect(await verdict(stage, checkedCall({ timestampMs: NOW - 5_000 }))).toEqual({ code: Code.Unauthenticated, reason: "stale_request", stage: "replay" });
   });
 });
 

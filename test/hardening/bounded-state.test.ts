@@ -22,34 +22,43 @@ const FIRST_PHASE_BOUND = 192 * MiB;
 const PLATEAU_BOUND = 16 * MiB;
 
 describe("replay store", () => {
-  it("refuses a pair while reserved, accepts it again once expired", () => {
-    const store = new ReplayStore(10, 0);
-    expect(store.reserve("ds", "r1", 0, 2_000)).toBe(true);
-    expect(store.reserve("ds", "r1", 2_000, 2_000)).toBe(false);
-    expect(store.reserve("ds", "r1", 4_000, 2_000)).toBe(true);
+  it("refuses a pair while reserved; once dropped, its timestamp is beyond the horizon", () => {
+    const store = new ReplayStore(10);
+    expect(store.reserve("ds", "r1", 0, 0, 2_000)).toBe("reserved");
+    expect(store.reserve("ds", "r1", 0, 2_000, 2_000)).toBe("replayed");
+    // 4 s later another call sweeps r1 (its timestamp is 2 windows old) and the horizon moves to it.
+    expect(store.reserve("ds", "x", 4_000, 4_000, 2_000)).toBe("reserved");
+    expect(store.horizonMs).toBe(0);
+    // A window raised to a minute would make r1 fresh again: it stays refused.
+    expect(store.reserve("ds", "r1", 0, 4_000, 120_000)).toBe("beyond_horizon");
+    // The same request_id signed again with a current timestamp is a new request.
+    expect(store.reserve("ds", "r1", 4_000, 4_000, 120_000)).toBe("reserved");
   });
 
-  it("past its capacity drops the oldest reservation first", () => {
-    const store = new ReplayStore(1_000, 0);
-    for (let i = 0; i < 5_000; i++) expect(store.reserve("ds", `r${i}`, 0, 60_000)).toBe(true);
+  it("past its capacity drops the oldest timestamp first (not the oldest arrival), and the horizon follows", () => {
+    const store = new ReplayStore(1_000);
+    expect(store.reserve("ds", "ahead", 1_000_000, 0, 60_000)).toBe("reserved"); // a client clock far ahead, first in
+    for (let i = 0; i < 5_000; i++) expect(store.reserve("ds", `r${i}`, i, 0, 60_000)).toBe("reserved");
     expect(store.size).toBe(1_000);
-    expect(store.reserve("ds", "r4999", 0, 60_000)).toBe(false); // newest kept
-    expect(store.reserve("ds", "r0", 0, 60_000)).toBe(true); // oldest evicted
+    expect(store.horizonMs).toBe(4_000);
+    expect(store.reserve("ds", "ahead", 1_000_000, 0, 60_000)).toBe("replayed");
+    expect(store.reserve("ds", "r4999", 4_999, 0, 60_000)).toBe("replayed"); // newest kept
+    expect(store.reserve("ds", "r0", 0, 0, 60_000)).toBe("beyond_horizon"); // dropped, and refused for good
   });
 
-  it("expired reservations are swept as new ones arrive: size follows rate × TTL, not the total", () => {
-    const store = new ReplayStore(1_000_000, 0);
-    for (let i = 0; i < 100_000; i++) store.reserve(`ds${i % 97}`, `r${i}`, i * 10, 60_000); // 100/s for 1,000 s
+  it("expired reservations are swept as new ones arrive: size follows rate × retention, not the total", () => {
+    const store = new ReplayStore(1_000_000);
+    for (let i = 0; i < 100_000; i++) store.reserve(`ds${i % 97}`, `r${i}`, i * 10, i * 10, 60_000); // 100/s for 1,000 s
     expect(store.size).toBeLessThan(100 * 62 + 100);
   });
 
-  it("a re-reserved key is not swept early by its old expiry", () => {
-    const store = new ReplayStore(100, 0);
-    store.reserve("ds", "a", 0, 1_000);
-    store.reserve("ds", "b", 0, 1_000);
-    expect(store.reserve("ds", "a", 3_000, 60_000)).toBe(true); // "a" expired, reserved again for a minute
-    for (let i = 0; i < 10; i++) store.reserve("other", `x${i}`, 4_000, 1_000); // sweeps run
-    expect(store.reserve("ds", "a", 5_000, 60_000)).toBe(false);
+  it("a reservation far in the future does not hold back the sweep of older ones", () => {
+    const store = new ReplayStore(1_000_000);
+    // Accepted under a clock offset of +1 day (timestamp a day ahead of the later clock), first in.
+    store.reserve("ds", "tomorrow", 86_400_000, 0, 60_000);
+    for (let i = 0; i < 100_000; i++) store.reserve(`ds${i % 97}`, `r${i}`, i * 10, i * 10, 60_000);
+    expect(store.size).toBeLessThan(100 * 62 + 100);
+    expect(store.reserve("ds", "tomorrow", 86_400_000, 1_000_000, 60_000)).toBe("replayed");
   });
 });
 

@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { CONSOLE_CSP, installConsoleCsp, withConsoleCsp, type HeadersReceivedHook, type ResponseHeaders } from "../../src/main/csp.js";
+import { installConsoleCsp, withConsoleCsp, type HeadersReceivedHook, type ResponseHeaders } from "../../src/main/csp.js";
+import { CONSOLE_CSP } from "../../src/shared/console-csp.js";
 
 const ORIGIN = "http://127.0.0.1:8787";
 
 describe("console CSP", () => {
   it("is exactly the strict policy", () => {
     expect(CONSOLE_CSP).toBe(
-      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
         "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'",
     );
   });

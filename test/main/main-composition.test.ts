@@ -2,7 +2,7 @@
 // (order, options, policies installed, quit sequence) without any Electron binary.
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { CONSOLE_CSP } from "../../src/main/csp.js";
+import { CONSOLE_CSP } from "../../src/shared/console-csp.js";
 import { secureWebPreferences } from "../../src/main/window-options.js";
 import { IPC_CHANNELS } from "../../src/shared/bridge.js";
 

@@ -47,6 +47,22 @@ describe("navigation guard", () => {
     }
   });
 
+  it("guards will-frame-navigate: no frame, main or sub, leaves the console origin", () => {
+    const { emitter } = setup();
+    expect(emitter.listenerCount("will-frame-navigate")).toBe(1);
+    for (const isMainFrame of [true, false]) {
+      // Electron passes one argument: the event, carrying url, isMainFrame and the frame.
+      const inside = { ...event(`${ORIGIN}/inspector`), isMainFrame };
+      emitter.emit("will-frame-navigate", inside);
+      expect(inside.prevented).toBe(false);
+      for (const target of ["https://example.com/", "http://127.0.0.1:8788/", "file:///etc/passwd", "javascript:alert(1)", "about:blank", "data:text/html,x", ""]) {
+        const e = { ...event(target), isMainFrame };
+        emitter.emit("will-frame-navigate", e);
+        expect(e.prevented, `${isMainFrame ? "main" : "sub"} frame to ${target}`).toBe(true);
+      }
+    }
+  });
+
   it("falls back to the positional url when the event carries none", () => {
     const { emitter } = setup();
     const e = event(undefined);

@@ -194,6 +194,12 @@ function createContents() {
       emitter.emit(name, event, url, ...rest);
       return event.prevented;
     },
+    /** Emits will-frame-navigate as Electron does (the event alone); true when the app prevented it. */
+    emitFrameNavigation(url: string, isMainFrame: boolean): boolean {
+      const event = { ...preventable(url), isMainFrame };
+      emitter.emit("will-frame-navigate", event);
+      return event.prevented;
+    },
     listenerCount: (name: string) => emitter.listenerCount(name),
     open: (url: string) => windowOpenHandler?.({ url }),
     hasWindowOpenHandler: () => windowOpenHandler !== undefined,
@@ -309,6 +315,7 @@ describe("Electron security checklist", () => {
     const directives = Object.fromEntries(csp.split(";").map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
     expect(directives["default-src"]).toEqual(["'self'"]);
     expect(directives["script-src"]).toEqual(["'self'"]); // no 'unsafe-inline', 'unsafe-eval', remote hosts
+    expect(directives["style-src"]).toEqual(["'self'"]); // no 'unsafe-inline': stylesheets from the bundle only
     expect(directives["object-src"]).toEqual(["'none'"]);
     expect(directives["base-uri"]).toEqual(["'none'"]);
     expect(directives["connect-src"]).toEqual(["'self'"]);
@@ -327,6 +334,20 @@ describe("Electron security checklist", () => {
         expect(contents.emit(name, `${ORIGIN}/settings?tab=1`), `${name} within the console`).toBe(false);
         for (const target of ["https://example.com/", "http://127.0.0.1:4322/", "http://localhost:4321/", "file:///etc/passwd", "javascript:alert(1)", "about:blank"]) {
           expect(contents.emit(name, target), `${name} ${target}`).toBe(true);
+        }
+      }
+    }
+    expect(h.openExternal).toEqual([]);
+  });
+
+  it("navigation of any frame: will-frame-navigate keeps subframes (and the main frame) on the console origin", async () => {
+    await startApp();
+    for (const contents of [createContents(), createContents()]) {
+      expect(contents.listenerCount("will-frame-navigate")).toBe(1);
+      for (const isMainFrame of [false, true]) {
+        expect(contents.emitFrameNavigation(`${ORIGIN}/inspector`, isMainFrame), "within the console").toBe(false);
+        for (const target of ["https://example.com/", "http://127.0.0.1:4322/", "http://localhost:4321/", "file:///etc/passwd", "javascript:alert(1)", "about:blank", "data:text/html,<script>1</script>"]) {
+          expect(contents.emitFrameNavigation(target, isMainFrame), `${isMainFrame ? "main" : "sub"} frame to ${target}`).toBe(true);
         }
       }
     }

@@ -3,11 +3,8 @@
 // fallback to index.html for extension-less paths, nosniff everywhere and a strict CSP on HTML.
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { CONSOLE_CSP } from "../../shared/console-csp.js";
 import { HttpError, send, sendError, sendMethodNotAllowed, type AnyRequest, type AnyResponse, type Headers } from "./http-json.js";
-
-export const CONSOLE_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
-  "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",

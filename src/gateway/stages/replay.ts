@@ -1,4 +1,7 @@
-// Stage 6, replay: each (device_session_id, request_id) is accepted once within twice the window.
+// Stage 6, replay: each (device_session_id, request_id) is accepted once. Reservations are held at
+// least until their timestamp is twice the window behind the gateway clock, and a timestamp at or
+// below the store's horizon (the newest one it has dropped) is refused: after the window is raised or
+// the clock offset moved back, a request whose reservation is gone cannot pass again (replay-store.ts).
 import { Code } from "@connectrpc/connect";
 import type { LiveConfig } from "../config.js";
 import type { ReplayStore } from "../replay-store.js";
@@ -9,9 +12,21 @@ export function replayStage(store: ReplayStore, config: LiveConfig): Stage {
     name: "replay",
     run(call: GatewayCall) {
       const env = requireEnvelope(call);
-      const ttlMs = 2 * config.get().freshness_window_ms;
-      if (!store.reserve(env.deviceSessionId, env.requestId, call.receivedAtMs, ttlMs)) {
+      const retainMs = 2 * config.get().freshness_window_ms;
+      // Exact as a double: the freshness stage let through only timestamps within a day of the clock.
+      const timestampMs = Number(env.timestampMs);
+      const verdict = store.reserve(env.deviceSessionId, env.requestId, timestampMs, call.receivedAtMs, retainMs);
+      if (verdict === "replayed") {
         throw new GatewayRejection(Code.AlreadyExists, "replayed_request", "replay", "request_id was already used by this device session");
+      }
+      if (verdict === "beyond_horizon") {
+        throw new GatewayRejection(
+          Code.Unauthenticated,
+          "stale_request",
+          "replay",
+          `timestamp_ms ${timestampMs} is at or before the replay horizon ${store.horizonMs}: the gateway no longer ` +
+            "remembers requests that old (the window was raised, the clock offset moved back, or the store was full); sign it again with a current timestamp",
+        );
       }
     },
   };
