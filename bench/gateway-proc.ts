@@ -1,6 +1,6 @@
 // The system under test in its own process. Default layout: the mock backend and the gateway together,
 // composed exactly as `npm run emulator` does (src/emulator/start.ts), on loopback. Split layout
-// (`start({ mockBackendUrl })`): the gateway alone, composed as startEmulator composes it, with the
+// (`start({ mockBackendUrl, mockBackendToken })`): the gateway alone, composed as startEmulator composes it, with the
 // backend setting "mock" resolving to a mock backend running in another process (mock-proc.ts).
 // Run with --cpu-prof to profile.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,9 +15,16 @@ const stateDir = mkdtempSync(path.join(os.tmpdir(), "gge-bench-"));
 
 serveCommands(
   {
-    async start(args?: { mockBackendUrl?: string }) {
+    async start(args?: { mockBackendUrl?: string; mockBackendToken?: string }) {
       running = args?.mockBackendUrl
-        ? await startGateway({ port: 0, stateDir, mockBackendUrl: args.mockBackendUrl, config: { backend: "mock" }, onPushError: () => {} })
+        ? await startGateway({
+            port: 0,
+            stateDir,
+            mockBackendUrl: args.mockBackendUrl,
+            mockBackendToken: args.mockBackendToken,
+            config: { backend: "mock" },
+            onPushError: () => {},
+          })
         : await startEmulator({ port: 0, stateDir, onPushError: () => {} });
       return { url: running.url, pid: process.pid };
     },

@@ -7,6 +7,7 @@ import path from "node:path";
 import { startMockBackend, type MockBackend } from "../src/backend/server.js";
 import { MOCK_STATE_SUBDIR } from "../src/emulator/start.js";
 import { stateFilePath } from "../src/node/atomic-file.js";
+import { generateBackendToken } from "../src/node/backend-token.js";
 import { processProbes, serveCommands } from "./proc.js";
 
 let mock: MockBackend | undefined;
@@ -15,8 +16,10 @@ const stateDir = mkdtempSync(path.join(os.tmpdir(), "gge-bench-mock-"));
 serveCommands(
   {
     async start() {
-      mock = await startMockBackend({ host: "127.0.0.1", port: 0, stateDir: stateFilePath(stateDir, MOCK_STATE_SUBDIR) });
-      return { url: mock.url, pid: process.pid };
+      // A token per start, handed to the gateway process by bench/run.ts, as startEmulator does in-process.
+      const token = generateBackendToken();
+      mock = await startMockBackend({ host: "127.0.0.1", port: 0, stateDir: stateFilePath(stateDir, MOCK_STATE_SUBDIR), token });
+      return { url: mock.url, token, pid: process.pid };
     },
     ...processProbes(),
   },

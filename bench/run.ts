@@ -83,9 +83,12 @@ async function main(): Promise<void> {
     // ---- the gateway + mock backend
     const profileArgs = profile ? ["--cpu-prof", "--cpu-prof-dir", "bench/profiles"] : [];
     const mock = mockApart ? child("mock", "./mock-proc.ts") : undefined;
-    const mockBackendUrl = mock ? (await mock.call<{ url: string }>("start")).url : undefined;
+    const mockBackend = mock ? await mock.call<{ url: string; token: string }>("start") : undefined;
     const gateway = child("gateway", "./gateway-proc.ts", profileArgs);
-    const { url } = await gateway.call<{ url: string }>("start", mockBackendUrl ? { mockBackendUrl } : undefined);
+    const { url } = await gateway.call<{ url: string }>(
+      "start",
+      mockBackend ? { mockBackendUrl: mockBackend.url, mockBackendToken: mockBackend.token } : undefined,
+    );
     await raiseBudgets(url);
     const key = await gatewayPublicKey(url);
     const execDevices = await signInDevices(url, EXEC_DEVICES, `exec-${Date.now()}`);

@@ -1,10 +1,12 @@
-// Composition of the mock backend: one node:http (HTTP/1.1) server that sends
-// /galaxy.backend.v1.Push/* to the Connect adapter (Connect + gRPC-Web) and everything else to
-// the JSON REST router.
+// Composition of the mock backend: one node:http (HTTP/1.1) server that lets only its gateway in
+// (access-guard.ts: the backend token, no web pages), then sends /galaxy.backend.v1.Push/* to the
+// Connect adapter (Connect + gRPC-Web) and everything else to the JSON REST router.
 import http from "node:http";
 import type { Socket } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Push } from "../shared/gen/galaxy/backend/v1/backend_push_pb.js";
+import { backendTokenProblem } from "../node/backend-token.js";
+import { createAccessGuard, refuse } from "./access-guard.js";
 import { authRoutes } from "./auth-routes.js";
 import { emulatorRoutes } from "./emulator-routes.js";
 import { StateFile, STATE_VERSION } from "./persistence.js";
@@ -15,6 +17,11 @@ import { MockStore } from "./store.js";
 import { userRoutes } from "./user-routes.js";
 
 export interface MockBackendOptions {
+  /**
+   * The backend token: every request must carry it in X-Galaxy-Backend-Token (access-guard.ts).
+   * Required, so no mock ever listens unguarded; `generateBackendToken()` makes one.
+   */
+  token: string;
   /** Default 127.0.0.1. */
   host?: string;
   /** 0 (default) picks a free port. */
@@ -38,8 +45,11 @@ export interface MockBackend {
 /** How long close() lets push streams write their end-of-stream before cutting sockets. */
 const STREAM_DRAIN_MS = 1_000;
 
-export async function startMockBackend(options: MockBackendOptions = {}): Promise<MockBackend> {
+export async function startMockBackend(options: MockBackendOptions): Promise<MockBackend> {
   const { host = "127.0.0.1", port = 0, now = Date.now } = options;
+  const tokenProblem = backendTokenProblem(options.token);
+  if (tokenProblem) throw new Error(`mock backend: ${tokenProblem}`);
+  const guard = createAccessGuard({ token: options.token, listenHost: host });
   const store = new MockStore(now);
   let stateFile: StateFile | undefined;
   const persist = options.stateDir ? () => stateFile!.flush() : undefined;
@@ -75,7 +85,9 @@ export async function startMockBackend(options: MockBackendOptions = {}): Promis
   const pushPrefix = `/${Push.typeName}/`;
 
   const server = http.createServer((req, res) => {
-    if (req.url?.startsWith(pushPrefix)) connectHandler(req, res);
+    const refusal = guard(req);
+    if (refusal) refuse(req, res, refusal);
+    else if (req.url?.startsWith(pushPrefix)) connectHandler(req, res);
     else void restHandler(req, res);
   });
   const sockets = new Set<Socket>();

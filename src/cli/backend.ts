@@ -1,31 +1,58 @@
-// `npm run backend -- [--host H] [--port P] [--state-dir D]`: the mock backend alone, for pointing a
-// gateway (or curl) at it. With --state-dir its state survives restarts (and kill -9). Ctrl-C / SIGTERM
-// closes it and exits 0.
+// `npm run backend -- [--host H] [--port P] [--state-dir D] [--token-file F]`: the mock backend alone,
+// for pointing a gateway at it. With --state-dir its state survives restarts (and kill -9). Ctrl-C /
+// SIGTERM closes it and exits 0. It answers only callers that send its backend token
+// (X-Galaxy-Backend-Token): from --token-file, else GALAXY_BACKEND_TOKEN, else one it generates and
+// writes to <state-dir>/backend-token (backend-token.ts).
 import path from "node:path";
 import { startMockBackend } from "../backend/server.js";
+import { storedBackendToken, tokenFromFileOrEnv } from "./backend-token.js";
 import { closeOnSignals, fail, parseFlags, parsePort, type CommandLine } from "./command-line.js";
 
 const cli: CommandLine = {
   name: "backend",
-  usage: "usage: npm run backend -- [--host 127.0.0.1] [--port 8788] [--state-dir DIR]",
+  usage: `usage: npm run backend -- [options]
+  --host H            listen address (default 127.0.0.1)
+  --port P            listen port, 0 = any free port (default 8788)
+  --state-dir D       keep the state (and the generated backend token) in D across restarts
+  --token-file F      the backend token callers must send (default: $GALAXY_BACKEND_TOKEN, else one is
+                      generated into D/backend-token, or a temp folder without --state-dir)`,
 };
 
 const flags = parseFlags(cli, process.argv.slice(2), {
   host: { type: "string", default: "127.0.0.1" },
   port: { type: "string", default: "8788" },
   "state-dir": { type: "string" },
+  "token-file": { type: "string" },
 });
 const host = flags.host!;
 const port = parsePort(cli, flags.port);
 if (!host) fail(cli, "--host must not be empty");
 const stateDir = flags["state-dir"];
 if (stateDir !== undefined && stateDir.trim() === "") fail(cli, "--state-dir must not be empty");
+const resolvedStateDir = stateDir === undefined ? undefined : path.resolve(stateDir);
 
-const backend = await startMockBackend({ host, port, ...(stateDir !== undefined ? { stateDir: path.resolve(stateDir) } : {}) }).catch(
-  (err: unknown) => {
+const given = await tokenFromFileOrEnv(cli, flags["token-file"], "--token-file");
+const stored =
+  given === undefined
+    ? await storedBackendToken(resolvedStateDir).catch((err: unknown) => {
+        console.error(`backend: cannot set up the backend token: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      })
+    : undefined;
+const token = given ?? stored!.token;
+
+const backend = await startMockBackend({ host, port, token, ...(resolvedStateDir !== undefined ? { stateDir: resolvedStateDir } : {}) }).catch(
+  async (err: unknown) => {
     console.error(`backend: cannot start on ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`);
+    await stored?.cleanup();
     process.exit(1);
   },
 );
+if (stored) {
+  console.log(`Backend token in ${stored.file} (gateway: npm run emulator -- --backend ${backend.url} --backend-token-file ${stored.file})`);
+}
 console.log(`Mock backend ready at ${backend.url}`);
-closeOnSignals(cli, () => backend.close());
+closeOnSignals(cli, async () => {
+  await backend.close();
+  await stored?.cleanup();
+});

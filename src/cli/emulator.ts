@@ -1,11 +1,12 @@
-// `npm run emulator -- [--host H] [--port P] [--backend mock|URL] [--freshness-ms N] [--state-dir D]
-// [--token-file F] [--console-dir D] …`: the headless emulator. Prints the ready line once /healthz answers
+// `npm run emulator -- [--host H] [--port P] [--backend mock|URL [--backend-token-file F]] [--freshness-ms N]
+// [--state-dir D] [--token-file F] [--console-dir D] …`: the headless emulator. Prints the ready line once /healthz answers
 // 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM.
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../emulator/start.js";
+import { tokenFromFileOrEnv } from "./backend-token.js";
 import { closeOnSignals, fail as failWith, parseFlags, parsePort, type CommandLine } from "./command-line.js";
 import { checkExposure, resolveToken, TOKEN_ENV, TokenError } from "./exposure.js";
 
@@ -15,6 +16,7 @@ const cli: CommandLine = {
   --host H            listen address (default 127.0.0.1)
   --port P            listen port, 0 = any free port (default 8787)
   --backend B         "mock" (default) or the base URL of a real backend
+  --backend-token-file F  with --backend URL: the backend token to send it (default: $GALAXY_BACKEND_TOKEN)
   --freshness-ms N    freshness window in ms (default 60000)
   --state-dir D       where the gateway key and the mock backend's state are kept (default $XDG_STATE_HOME or ~/.local/state, /galaxy-gateway-emulator)
   --token-file F      read the control-plane token from file F (one trailing newline ignored); also
@@ -29,6 +31,8 @@ interface CliOptions {
   host: string;
   port: number;
   backend: string;
+  /** --backend-token-file's path (mock: refused; the embedded mock makes its own token). */
+  backendTokenFile?: string;
   freshnessMs?: number;
   stateDir: string;
   token?: string;
@@ -44,6 +48,7 @@ function parseOptions(argv: string[]): CliOptions {
     host: { type: "string", default: "127.0.0.1" },
     port: { type: "string", default: "8787" },
     backend: { type: "string", default: "mock" },
+    "backend-token-file": { type: "string" },
     "freshness-ms": { type: "string" },
     "state-dir": { type: "string" },
     token: { type: "string" },
@@ -63,6 +68,8 @@ function parseOptions(argv: string[]): CliOptions {
     }
     if (!url || !/^https?:$/.test(url.protocol)) fail(`--backend must be "mock" or an http(s) URL, got "${backend}"`);
   }
+  const backendTokenFile = str("backend-token-file");
+  if (backendTokenFile !== undefined && backend === "mock") fail("--backend-token-file goes with --backend URL (the embedded mock makes its own token)");
   const freshness = str("freshness-ms");
   if (freshness !== undefined && (!/^[0-9]+$/.test(freshness) || Number(freshness) < 1 || Number(freshness) > 86_400_000)) {
     fail(`--freshness-ms must be an integer 1..86400000, got "${freshness}"`);
@@ -86,6 +93,7 @@ function parseOptions(argv: string[]): CliOptions {
     host: str("host")!,
     port,
     backend: backend.replace(/\/+$/, ""),
+    backendTokenFile,
     freshnessMs: freshness === undefined ? undefined : Number(freshness),
     stateDir: path.resolve(str("state-dir") ?? defaultStateDir()),
     token,
@@ -122,12 +130,15 @@ async function waitHealthy(url: string): Promise<void> {
 }
 
 const options = parseOptions(process.argv.slice(2));
+// GALAXY_BACKEND_TOKEN is for a backend given by URL; the embedded mock ignores it.
+const backendToken = options.backend === "mock" ? undefined : await tokenFromFileOrEnv(cli, options.backendTokenFile, "--backend-token-file");
 let emulator;
 try {
   emulator = await startEmulator({
     host: options.host,
     port: options.port,
     backend: options.backend,
+    backendToken,
     freshnessMs: options.freshnessMs,
     stateDir: options.stateDir,
     accessToken: options.token,

@@ -1,8 +1,10 @@
 // Composition root of the headless emulator: the mock backend (unless a real backend URL is given)
-// and the gateway in front of it, wired together over HTTP only.
+// and the gateway in front of it, wired together over HTTP only, with a random backend token per start
+// so that the mock answers this gateway and nothing else.
 import { startMockBackend } from "../backend/server.js";
 import { startGateway, type GatewayOptions } from "../gateway/gateway.js";
 import { stateFilePath } from "../node/atomic-file.js";
+import { generateBackendToken } from "../node/backend-token.js";
 
 /** The mock backend's folder inside the emulator's state directory. */
 export const MOCK_STATE_SUBDIR = "mock-backend";
@@ -13,6 +15,11 @@ export interface EmulatorOptions {
   port?: number;
   /** "mock" (default) starts the mock backend on a free loopback port; otherwise a backend base URL. */
   backend?: string;
+  /**
+   * The token to send to a backend given by URL (X-Galaxy-Backend-Token), e.g. the one of a standalone
+   * `npm run backend`. The embedded mock gets a fresh random token of its own on every start.
+   */
+  backendToken?: string;
   freshnessMs?: number;
   /** Where the gateway key (and, under mock-backend/, the mock backend's state) lives. */
   stateDir: string;
@@ -31,7 +38,10 @@ export interface EmulatorOptions {
 export interface RunningEmulator {
   /** http://host:port of the gateway listener (the console is at `${url}/`). */
   url: string;
-  /** Base URL of the mock backend, when one was started. */
+  /**
+   * Base URL of the mock backend, when one was started. It answers the gateway only: its token is
+   * generated per start and kept inside (no one else needs it: everything goes through the gateway).
+   */
   mockBackendUrl?: string;
   /**
    * Gateway shutdown order of §5 (push hub, then HTTP, in-flight calls getting up to drainMs, default
@@ -43,13 +53,16 @@ export interface RunningEmulator {
 export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
   const backend = options.backend ?? "mock";
   const mockStateDir = options.persistMockBackend === false ? undefined : stateFilePath(options.stateDir, MOCK_STATE_SUBDIR);
-  const mock = backend === "mock" ? await startMockBackend({ host: "127.0.0.1", port: 0, stateDir: mockStateDir }) : undefined;
+  const mockToken = backend === "mock" ? generateBackendToken() : undefined;
+  const mock = mockToken ? await startMockBackend({ host: "127.0.0.1", port: 0, stateDir: mockStateDir, token: mockToken }) : undefined;
   try {
     const gateway = await startGateway({
       host: options.host,
       port: options.port,
       stateDir: options.stateDir,
       mockBackendUrl: mock?.url,
+      mockBackendToken: mockToken,
+      backendToken: options.backendToken,
       config: {
         backend,
         ...(options.freshnessMs !== undefined ? { freshness_window_ms: options.freshnessMs } : {}),

@@ -36,6 +36,10 @@ export interface GatewayOptions {
   config?: Partial<EmulatorConfig>;
   /** What the backend setting "mock" resolves to; absent: "mock" is refused. */
   mockBackendUrl?: string;
+  /** The mock backend's token, sent to it (only) while the backend setting is "mock". */
+  mockBackendToken?: string;
+  /** A token for a backend given by URL, sent to whatever URL the backend setting names. */
+  backendToken?: string;
   accessToken?: string;
   consoleDir?: string;
   gatewayId?: string;
@@ -76,10 +80,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const target = config.get().backend;
     return target === "mock" ? mockUrl! : target;
   };
+  // The mock's per-process token never leaves for a URL backend, nor a URL backend's token for the mock.
+  const backendToken = () => (config.get().backend === "mock" ? options.mockBackendToken : options.backendToken);
   const signingPool = new SigningPool(options.signingThreads ?? DEFAULT_SIGNING_THREADS);
   const key = await GatewayKey.load(options.stateDir, signingPool);
   const backendTimeoutMs = options.limits?.backendTimeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS;
-  const backend = createBackendRestClient(backendUrl, { timeoutMs: backendTimeoutMs });
+  const backend = createBackendRestClient(backendUrl, { timeoutMs: backendTimeoutMs, token: backendToken });
   const sessions = new SessionLookup(backend);
   const replay = new ReplayStore();
   const limiter = new RateLimiter();
@@ -106,7 +112,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   config.onChange((next, previous) => {
     if (next.backend !== previous.backend) {
       sessions.clear();
-      dispatcher.start(backendUrl());
+      dispatcher.start(backendUrl(), backendToken());
     }
   });
 
@@ -146,7 +152,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     options.port ?? 8787,
     { ...DEFAULT_LISTENER_LIMITS, ...options.limits },
   );
-  dispatcher.start(backendUrl());
+  dispatcher.start(backendUrl(), backendToken());
   ready = true;
 
   const urlHost = host.includes(":") ? `[${host}]` : host;

@@ -1,9 +1,9 @@
 // PROTOCOL.md §3 public auth and the §6 internal session lookup, over real HTTP.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMockBackend, type MockBackend } from "../../src/backend/server.js";
+import type { MockBackend } from "../../src/backend/server.js";
 import { CHALLENGE_TTL_MS, MAX_CODE_ATTEMPTS } from "../../src/shared/protocol.js";
 import { toBase64Url } from "../../src/shared/bytes.js";
-import { call, expectError, latestCode, newPublicKey, signIn } from "./helpers.js";
+import { call, expectError, latestCode, newPublicKey, signIn, startTestBackend } from "./helpers.js";
 
 let backend: MockBackend;
 let base: string;
@@ -11,7 +11,7 @@ let base: string;
 let clock = 1_800_000_000_000;
 
 beforeAll(async () => {
-  backend = await startMockBackend({ now: () => clock });
+  backend = await startTestBackend({ now: () => clock });
   base = backend.url;
 });
 afterAll(() => backend.close());

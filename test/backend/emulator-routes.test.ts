@@ -1,15 +1,15 @@
 // The emulator-only endpoints (mailbox, push injection, reset) and /healthz.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAILBOX_CAPACITY, MockStore } from "../../src/backend/store.js";
-import { startMockBackend, type MockBackend } from "../../src/backend/server.js";
-import { call, expectError, openPush, payloadOf, signIn } from "./helpers.js";
+import type { MockBackend } from "../../src/backend/server.js";
+import { call, expectError, openPush, payloadOf, signIn, startTestBackend } from "./helpers.js";
 
 let backend: MockBackend;
 let base: string;
 let clock = 1_800_000_000_000;
 
 beforeAll(async () => {
-  backend = await startMockBackend({ now: () => clock });
+  backend = await startTestBackend({ now: () => clock });
   base = backend.url;
 });
 afterAll(() => backend.close());

@@ -1,12 +1,23 @@
-// Shared helpers for the mock backend tests: JSON calls over real sockets, sign-in through the
-// mailbox, and a pull-style reader for the Connect push stream.
+// Shared helpers for the mock backend tests: a mock with a known backend token (every helper sends it,
+// as the gateway does), JSON calls over real sockets, sign-in through the mailbox, and a pull-style
+// reader for the Connect push stream.
 import http from "node:http";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { expect } from "vitest";
+import { startMockBackend, type MockBackend, type MockBackendOptions } from "../../src/backend/server.js";
+import { BACKEND_TOKEN_HEADER } from "../../src/node/backend-token.js";
 import { Push, type PushEvent } from "../../src/shared/gen/galaxy/backend/v1/backend_push_pb.js";
 import { generateSeed, publicKeyFromSeed } from "../../src/shared/ed25519.js";
 import { fromUtf8, toBase64Url } from "../../src/shared/bytes.js";
+
+/** The token the test mocks require; the helpers below send it unless a test overrides the header. */
+export const TEST_BACKEND_TOKEN = "test-backend-token-0123456789";
+export const TOKEN_HEADERS: Record<string, string> = { [BACKEND_TOKEN_HEADER]: TEST_BACKEND_TOKEN };
+
+export function startTestBackend(options: Omit<MockBackendOptions, "token"> = {}): Promise<MockBackend> {
+  return startMockBackend({ ...options, token: TEST_BACKEND_TOKEN });
+}
 
 export interface Reply<T = any> {
   status: number;
@@ -21,7 +32,7 @@ export async function call<T = any>(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<Reply<T>> {
-  const init: RequestInit = { method, headers: { ...headers } };
+  const init: RequestInit = { method, headers: { ...TOKEN_HEADERS, ...headers } };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     (init.headers as Record<string, string>)["content-type"] = "application/json";
@@ -30,7 +41,7 @@ export async function call<T = any>(
   return { status: res.status, headers: res.headers, json: (await res.json()) as T };
 }
 
-export function expectError(reply: Reply, status: number, code: string): void {
+export function expectError(reply: Pick<Reply, "status" | "json">, status: number, code: string): void {
   expect({ status: reply.status, code: reply.json?.error?.code }).toEqual({ status, code });
   expect(typeof reply.json.error.message).toBe("string");
 }
@@ -98,7 +109,7 @@ export function openPush(base: string, resumeAfterEventId = "", gatewayId = "tes
   const client = createClient(Push, createConnectTransport({ baseUrl: base, httpVersion: "1.1" }));
   const abort = new AbortController();
   const iterator = client
-    .subscribePush({ gatewayId, resumeAfterEventId }, { signal: abort.signal })
+    .subscribePush({ gatewayId, resumeAfterEventId }, { signal: abort.signal, headers: TOKEN_HEADERS })
     [Symbol.asyncIterator]();
   /** The next real event: heartbeats (no id, no kind; one opens every stream) are skipped. */
   async function next(): Promise<PushEvent> {
@@ -131,10 +142,18 @@ export function payloadOf(e: PushEvent): any {
 /** A raw node:http request, for bodies and headers fetch will not produce. */
 export function rawRequest(
   base: string,
-  options: { method: string; path: string; headers?: Record<string, string | number>; chunks?: (string | Buffer)[] },
+  options: {
+    method: string;
+    path: string;
+    headers?: Record<string, string | number>;
+    chunks?: (string | Buffer)[];
+    /** false: no backend token header at all (as a stranger would call). */
+    token?: false;
+  },
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; json: any }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(base + options.path, { method: options.method, headers: options.headers, agent: false }, (res) => {
+    const headers = { ...(options.token === false ? {} : TOKEN_HEADERS), ...options.headers };
+    const req = http.request(base + options.path, { method: options.method, headers, agent: false }, (res) => {
       const parts: Buffer[] = [];
       res.on("data", (c: Buffer) => parts.push(c));
       res.on("end", () => {

@@ -2,14 +2,14 @@
 // malformed and oversized bodies. Each answers the documented status and JSON error code.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/backend/http-json.js";
-import { startMockBackend, type MockBackend } from "../../src/backend/server.js";
-import { call, expectError, rawRequest } from "./helpers.js";
+import type { MockBackend } from "../../src/backend/server.js";
+import { call, expectError, rawRequest, startTestBackend, TOKEN_HEADERS } from "./helpers.js";
 
 let backend: MockBackend;
 let base: string;
 
 beforeAll(async () => {
-  backend = await startMockBackend();
+  backend = await startTestBackend();
   base = backend.url;
 });
 afterAll(() => backend.close());
@@ -33,7 +33,7 @@ describe("routing", () => {
   });
 
   it("routes unknown Push methods to Connect, which answers 404", async () => {
-    const res = await fetch(`${base}/galaxy.backend.v1.Push/Nope`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const res = await fetch(`${base}/galaxy.backend.v1.Push/Nope`, { method: "POST", headers: { ...TOKEN_HEADERS, "content-type": "application/json" }, body: "{}" });
     expect(res.status).toBe(404);
     await res.body?.cancel();
   });

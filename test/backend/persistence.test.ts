@@ -7,8 +7,8 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { STATE_FILE } from "../../src/backend/persistence.js";
 import { PERSISTED_PUSH_LOG_BYTES } from "../../src/backend/push-log.js";
-import { startMockBackend, type MockBackend } from "../../src/backend/server.js";
-import { call, injectEvent, openPush, payloadOf, signIn } from "./helpers.js";
+import type { MockBackend } from "../../src/backend/server.js";
+import { call, injectEvent, openPush, payloadOf, signIn, startTestBackend } from "./helpers.js";
 
 const running: MockBackend[] = [];
 afterEach(async () => {
@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 async function start(stateDir: string): Promise<MockBackend> {
-  const backend = await startMockBackend({ stateDir });
+  const backend = await startTestBackend({ stateDir });
   running.push(backend);
   return backend;
 }
@@ -115,7 +115,7 @@ describe("mock backend persistence", () => {
   it("a state file that does not parse stops the start with a message naming it", async () => {
     const dir = tempState();
     writeFileSync(path.join(dir, STATE_FILE), '{"version":1,"store":');
-    await expect(startMockBackend({ stateDir: dir })).rejects.toThrow(/mock-backend-state\.json is unreadable/);
+    await expect(startTestBackend({ stateDir: dir })).rejects.toThrow(/mock-backend-state\.json is unreadable/);
   });
 
   it("temp files left by a killed writer are removed on start", async () => {

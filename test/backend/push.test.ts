@@ -5,17 +5,17 @@ import type { AddressInfo } from "node:net";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMockBackend, type MockBackend } from "../../src/backend/server.js";
+import type { MockBackend } from "../../src/backend/server.js";
 import { PUSH_LOG_CAPACITY, PushLog } from "../../src/backend/push-log.js";
 import { pushRoutes } from "../../src/backend/push-service.js";
 import { Push, type PushEvent } from "../../src/shared/gen/galaxy/backend/v1/backend_push_pb.js";
-import { call, injectEvent, openPush, payloadOf } from "./helpers.js";
+import { call, injectEvent, openPush, payloadOf, startTestBackend, TOKEN_HEADERS } from "./helpers.js";
 
 let backend: MockBackend;
 let base: string;
 
 beforeAll(async () => {
-  backend = await startMockBackend();
+  backend = await startTestBackend();
   base = backend.url;
 });
 afterAll(() => backend.close());
@@ -84,7 +84,7 @@ describe("SubscribePush over HTTP", () => {
     const client = createClient(Push, createConnectTransport({ baseUrl: base, httpVersion: "1.1" }));
     const abort = new AbortController();
     let headers = false;
-    const iterator = client.subscribePush({}, { signal: abort.signal, onHeader: () => (headers = true) })[Symbol.asyncIterator]();
+    const iterator = client.subscribePush({}, { signal: abort.signal, headers: TOKEN_HEADERS, onHeader: () => (headers = true) })[Symbol.asyncIterator]();
     try {
       const first = await iterator.next();
       expect(headers).toBe(true);
@@ -99,7 +99,7 @@ describe("SubscribePush over HTTP", () => {
     const client = createClient(Push, createGrpcWebTransport({ baseUrl: base, httpVersion: "1.1" }));
     const abort = new AbortController();
     try {
-      for await (const event of client.subscribePush({ resumeAfterEventId: String(Number(id) - 1) }, { signal: abort.signal })) {
+      for await (const event of client.subscribePush({ resumeAfterEventId: String(Number(id) - 1) }, { signal: abort.signal, headers: TOKEN_HEADERS })) {
         if (event.kind.case === undefined) continue; // the opening heartbeat
         expect(event.eventId).toBe(id);
         expect(payloadOf(event)).toEqual({ via: "grpc-web" });
@@ -122,7 +122,7 @@ describe("SubscribePush over HTTP", () => {
   });
 
   it("ends open streams with UNAVAILABLE when the backend closes, and close() resolves", async () => {
-    const own = await startMockBackend();
+    const own = await startTestBackend();
     const first = await injectEvent(own.url, "u_close");
     const push = openPush(own.url, "0");
     expect((await push.next()).eventId).toBe(first);

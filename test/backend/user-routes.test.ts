@@ -1,15 +1,15 @@
 // The /api/v1/user/... routes of PROTOCOL.md §4, called as the gateway calls them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMockBackend, type MockBackend } from "../../src/backend/server.js";
+import type { MockBackend } from "../../src/backend/server.js";
 import { FLIGHT_TIME_MS, STARTING_SHIPS } from "../../src/backend/fleet-game.js";
-import { call, expectError, identityHeaders, openPush, payloadOf, signIn, type SignedIn } from "./helpers.js";
+import { call, expectError, identityHeaders, openPush, payloadOf, signIn, startTestBackend, type SignedIn } from "./helpers.js";
 
 let backend: MockBackend;
 let base: string;
 let clock = 1_800_000_000_000;
 
 beforeAll(async () => {
-  backend = await startMockBackend({ now: () => clock });
+  backend = await startTestBackend({ now: () => clock });
   base = backend.url;
 });
 afterAll(() => backend.close());

@@ -10,6 +10,7 @@ import path from "node:path";
 import { Code } from "@connectrpc/connect";
 import { afterAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/gateway/gateway.js";
+import { BACKEND_TOKEN_HEADER } from "../../src/node/backend-token.js";
 import type { GatewayEvent } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { executeCommandRequest, subscribeEventsRequest, verifyEvent } from "../../src/shared/sdk.js";
 import { edgeClient, gatewayPublicKey, patchConfig, postJson, signIn, TRANSPORT_NAMES } from "../support/emulator.js";
@@ -31,10 +32,10 @@ async function backend(port: number): Promise<BackendChild> {
   return child;
 }
 
-async function inject(baseUrl: string, userId: string, n: number, tag: string): Promise<string[]> {
+async function inject(baseUrl: string, userId: string, n: number, tag: string, headers: Record<string, string> = {}): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
-    const r = await postJson(`${baseUrl}/emulator/v1/push`, { client_event: { user_id: userId, event_type: "test.restart", payload: { tag, i } } });
+    const r = await postJson(`${baseUrl}/emulator/v1/push`, { client_event: { user_id: userId, event_type: "test.restart", payload: { tag, i } } }, headers);
     expect(r.status, JSON.stringify(r.json)).toBe(200);
     ids.push(r.json.event_id);
   }
@@ -45,7 +46,7 @@ describe("mock backend killed (SIGKILL) and restarted on the same port", () => {
   it("calls fail fast and recover; the push stream resumes with zero events lost or duplicated", async () => {
     const first = await backend(0);
     const port = first.port;
-    gateway = await gatewayFor(first.url, { limits: { backendTimeoutMs: 2_000 } });
+    gateway = await gatewayFor(first.url, { backendToken: first.token, limits: { backendTimeoutMs: 2_000 } });
     await patchConfig(gateway.url, { public_rate_limits: { per_ip: { rate_per_s: 1000, burst: 10_000 } } });
     const key = await gatewayPublicKey(gateway.url);
     const device = await signIn(gateway.url); // through the gateway's REST and control plane, to the child
@@ -86,7 +87,8 @@ describe("mock backend killed (SIGKILL) and restarted on the same port", () => {
     // While the gateway is cut off: the same backend state serves on another port for a moment,
     // events are appended there (the gateway never streams them live), then that process dies too.
     const elsewhere = await backend(0);
-    const during = await inject(elsewhere.url, device.userId, 25, "during");
+    expect(elsewhere.token).toBe(first.token); // kept in the state folder, so the gateway's still works
+    const during = await inject(elsewhere.url, device.userId, 25, "during", { [BACKEND_TOKEN_HEADER]: elsewhere.token });
     await elsewhere.kill9();
 
     // Restart on the same port. Calls recover by themselves.

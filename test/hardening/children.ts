@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { readBackendTokenFile } from "../../src/node/backend-token.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -60,11 +61,14 @@ export function spawnTs(script: string, args: string[]): Child {
 export interface BackendChild extends Child {
   url: string;
   port: number;
+  /** The backend token it generated into (or reused from) `<stateDir>/backend-token`. */
+  token: string;
 }
 
 /** The mock backend CLI on `port` (0: any) with `--state-dir`, once it printed its ready line. */
 export async function startBackendChild(port: number, stateDir: string): Promise<BackendChild> {
   const child = spawnTs("src/cli/backend.ts", ["--host", "127.0.0.1", "--port", String(port), "--state-dir", stateDir]);
   const [, url] = await child.line(/^Mock backend ready at (http:\/\/127\.0\.0\.1:\d+)$/);
-  return { ...child, url: url!, port: Number(new URL(url!).port) };
+  const token = await readBackendTokenFile(path.join(stateDir, "backend-token"));
+  return { ...child, url: url!, port: Number(new URL(url!).port), token };
 }

@@ -7,10 +7,9 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { STATE_FILE } from "../../src/backend/persistence.js";
-import { startMockBackend } from "../../src/backend/server.js";
 import { GatewayKey } from "../../src/gateway/signing/gateway-key.js";
 import { toBase64Url } from "../../src/shared/bytes.js";
-import { openPush } from "../backend/helpers.js";
+import { openPush, startTestBackend } from "../backend/helpers.js";
 import { spawnTs } from "./children.js";
 
 const KILLS = 3;
@@ -61,7 +60,7 @@ describe("kill -9 in the middle of writing", () => {
       previousLast = state.push.last_id;
 
       // The next start loads it and replays every acknowledged id of this round.
-      const backend = await startMockBackend({ stateDir: dir });
+      const backend = await startTestBackend({ stateDir: dir });
       const push = openPush(backend.url, String(Math.min(...acked) - 1));
       try {
         const replayed: number[] = [];

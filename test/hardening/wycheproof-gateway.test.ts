@@ -17,6 +17,7 @@ import { requestSigningInput } from "../../src/shared/signing-input.js";
 import type { RunningEmulator } from "../../src/emulator/start.js";
 import type { RunningGateway } from "../../src/gateway/gateway.js";
 import { edgeClient, getJson, postJson, startTestEmulator, TRANSPORT_NAMES } from "../support/emulator.js";
+import { call, latestCode, startTestBackend } from "../backend/helpers.js";
 import { connectErrorOf, gatewayFor, reasonOf, stageOf, startHttpServer, type FakeBackend } from "./support.js";
 
 const suite = JSON.parse(readFileSync(new URL("../fixtures/wycheproof-ed25519_test.json", import.meta.url), "utf8"));
@@ -140,19 +141,22 @@ describe("session creation refuses them (real REST: gateway public layer, then t
     expect(good.status).toBe(200);
   });
 
-  it("mock backend, called directly: 400 invalid_request for every bad key", async () => {
-    const base = emulator.mockBackendUrl!;
-    const email = "torsion-direct@example.com";
-    const sent = await postJson(`${base}/api/v1/public/auth/send-email-code`, { email });
-    const mailbox = await getJson(`${base}/emulator/v1/mailbox?email=${encodeURIComponent(email)}`);
-    const { code } = mailbox.json.messages.at(-1);
-    for (const { name, key } of BAD_KEYS) {
-      const r = await postJson(`${base}/api/v1/public/auth/confirm-email-code`, {
-        challenge_id: sent.json.challenge_id,
-        code,
-        client_public_key: toBase64Url(key),
-      });
-      expect({ name, status: r.status, code: r.json?.error?.code }).toEqual({ name, status: 400, code: "invalid_request" });
+  it("mock backend, called directly (a mock of its own, whose token the test knows): 400 invalid_request for every bad key", async () => {
+    const mock = await startTestBackend();
+    try {
+      const email = "torsion-direct@example.com";
+      const sent = await call(mock.url, "POST", "/api/v1/public/auth/send-email-code", { email });
+      const { code } = await latestCode(mock.url, email);
+      for (const { name, key } of BAD_KEYS) {
+        const r = await call(mock.url, "POST", "/api/v1/public/auth/confirm-email-code", {
+          challenge_id: sent.json.challenge_id,
+          code,
+          client_public_key: toBase64Url(key),
+        });
+        expect({ name, status: r.status, code: r.json?.error?.code }).toEqual({ name, status: 400, code: "invalid_request" });
+      }
+    } finally {
+      await mock.close();
     }
   });
 });

@@ -3,6 +3,7 @@
 // in response size, and pointed at whatever the live config says the backend is.
 import http from "node:http";
 import https from "node:https";
+import { BACKEND_TOKEN_HEADER } from "../../node/backend-token.js";
 
 export interface BackendReply {
   status: number;
@@ -41,6 +42,8 @@ export const MAX_BACKEND_RESPONSE_BYTES = 1024 * 1024;
 export interface BackendClientOptions {
   /** Default deadline of a call, from the moment it is made (waiting for a pooled socket included). */
   timeoutMs?: number;
+  /** The backend token for the current backend, sent on every call (src/node/backend-token.ts). */
+  token?: () => string | undefined;
 }
 
 export function createBackendRestClient(
@@ -65,6 +68,8 @@ export function createBackendRestClient(
     const timeoutMs = init.timeoutMs ?? defaultTimeoutMs;
     return new Promise<BackendReply>((resolve, reject) => {
       const headers: Record<string, string | number> = { ...init.headers };
+      const token = options.token?.();
+      if (token) headers[BACKEND_TOKEN_HEADER] = token;
       if (init.body) {
         headers["content-type"] ??= "application/json";
         headers["content-length"] = init.body.length;

@@ -1,7 +1,7 @@
 // Who is calling: the socket's peer address (X-Forwarded-For is never trusted: the gateway is the edge),
 // normalised so IPv4-mapped IPv6 and plain IPv4 share one rate-limit key, and the loopback test of the
 // control plane's access rule.
-import { BlockList, isIP } from "node:net";
+import { normalizeAddress } from "../../node/loopback.js";
 import type { AnyRequest } from "./http-json.js";
 
 /** The peer address, `::ffff:a.b.c.d` folded to `a.b.c.d`; "unknown" if the socket is already gone. */
@@ -9,40 +9,5 @@ export function clientAddress(req: AnyRequest): string {
   return normalizeAddress(req.socket?.remoteAddress);
 }
 
-export function normalizeAddress(address: string | undefined): string {
-  if (!address) return "unknown";
-  const lower = address.toLowerCase();
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(lower);
-  if (mapped) return mapped[1]!;
-  return lower;
-}
-
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet("127.0.0.0", 8, "ipv4");
-LOOPBACK.addAddress("::1", "ipv6");
-LOOPBACK.addSubnet("::ffff:127.0.0.0", 104, "ipv6");
-
-/** 127.0.0.0/8, ::1 and the IPv4-mapped forms of 127/8. Anything unparsable is not loopback. */
-export function isLoopbackAddress(address: string | undefined): boolean {
-  const a = normalizeAddress(address);
-  const family = isIP(a);
-  if (family === 4) return LOOPBACK.check(a, "ipv4");
-  if (family === 6) return LOOPBACK.check(a, "ipv6");
-  return false;
-}
-
-/**
- * A Host header naming this machine's loopback interface: `localhost` (and `*.localhost`, RFC 6761),
- * 127.0.0.0/8 or [::1], with an optional port. Used against DNS rebinding (see control-plane.ts).
- */
-export function isLoopbackHost(host: string | undefined): boolean {
-  if (!host) return false;
-  const h = host.trim().toLowerCase();
-  const bracketed = /^\[([0-9a-f:.]+)\](?::\d{1,5})?$/.exec(h);
-  if (bracketed) return isLoopbackAddress(bracketed[1]);
-  const m = /^([a-z0-9.-]+)(?::\d{1,5})?$/.exec(h);
-  if (!m) return false;
-  const name = m[1]!.replace(/\.$/, "");
-  if (name === "localhost" || name.endsWith(".localhost")) return true;
-  return isIP(name) === 4 && name.startsWith("127.");
-}
+// The address tests live in src/node (the mock backend applies the same Host rule).
+export { isLoopbackAddress, isLoopbackHost, normalizeAddress } from "../../node/loopback.js";

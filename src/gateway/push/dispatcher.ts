@@ -3,6 +3,7 @@
 // lost; events at or below the last id seen are dropped, so nothing is delivered twice.
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import { BACKEND_TOKEN_HEADER } from "../../node/backend-token.js";
 import { abortableDelay } from "../../shared/abortable-delay.js";
 import { Push, type PushEvent } from "../../shared/gen/galaxy/backend/v1/backend_push_pb.js";
 
@@ -30,6 +31,8 @@ export class PushDispatcher {
   private running: Promise<void> | undefined;
   private client: Client<typeof Push> | undefined;
   private connected = false;
+  /** Call options of every SubscribePush: the backend token's header, when there is a token. */
+  private headers: Record<string, string> = {};
 
   constructor(
     private readonly gatewayId: string,
@@ -39,10 +42,11 @@ export class PushDispatcher {
   ) {}
 
   /** (Re)starts consuming from `baseUrl`; a new backend means the old event ids mean nothing. */
-  start(baseUrl: string): void {
+  start(baseUrl: string, backendToken?: string): void {
     void this.stop();
     this.abort = new AbortController();
     this.lastEventId = "";
+    this.headers = backendToken ? { [BACKEND_TOKEN_HEADER]: backendToken } : {};
     this.client = createClient(Push, createConnectTransport({ baseUrl, httpVersion: "1.1", readMaxBytes: MAX_PUSH_EVENT_BYTES }));
     this.running = this.loop(this.abort.signal);
   }
@@ -73,6 +77,7 @@ export class PushDispatcher {
           { gatewayId: this.gatewayId, resumeAfterEventId: this.lastEventId },
           {
             signal: attempt.signal,
+            headers: this.headers,
             onHeader: () => {
               clearTimeout(connectTimer);
               delay = RECONNECT_MIN_MS;

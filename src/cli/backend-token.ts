@@ -1,0 +1,54 @@
+// Where the CLIs get the backend token (src/node/backend-token.ts) from. Both sides take it the same
+// way: a file (`--token-file` / `--backend-token-file`), else the GALAXY_BACKEND_TOKEN environment
+// variable (never a plain flag: command lines are visible to every local user in `ps`). The
+// standalone backend, given neither, makes one and writes it to a 0600 file beside its state.
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { stateFilePath, writeFileAtomic } from "../node/atomic-file.js";
+import { BACKEND_TOKEN_ENV, backendTokenProblem, generateBackendToken, readBackendTokenFile } from "../node/backend-token.js";
+import { fail, type CommandLine } from "./command-line.js";
+
+/** The file the standalone backend keeps its generated token in, inside its state folder. */
+export const BACKEND_TOKEN_FILE = "backend-token";
+
+/** The token from `file` when given, else from GALAXY_BACKEND_TOKEN, else undefined; bad ones exit 2. */
+export async function tokenFromFileOrEnv(cli: CommandLine, file: string | undefined, flag: string): Promise<string | undefined> {
+  if (file !== undefined) {
+    try {
+      return await readBackendTokenFile(path.resolve(file));
+    } catch (err) {
+      fail(cli, `${flag}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const fromEnv = process.env[BACKEND_TOKEN_ENV];
+  if (fromEnv === undefined || fromEnv === "") return undefined;
+  const problem = backendTokenProblem(fromEnv);
+  if (problem) fail(cli, `${BACKEND_TOKEN_ENV}: ${problem}`);
+  return fromEnv;
+}
+
+export interface StoredToken {
+  token: string;
+  file: string;
+  /** Removes what only this run needed (the private temp folder of a run without a state folder). */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * The token kept in `<stateDir>/backend-token`: reused when it exists (a restarted backend keeps
+ * answering the gateways that know it), else generated and written with mode 0600. Without a state
+ * folder the state lives in memory only, so the token does too: a fresh one per run, in a private
+ * (0700) temp folder removed on a clean exit.
+ */
+export async function storedBackendToken(stateDir: string | undefined): Promise<StoredToken> {
+  const dir = stateDir ?? (await mkdtemp(path.join(os.tmpdir(), "galaxy-backend-")));
+  const cleanup = stateDir === undefined ? () => rm(dir, { recursive: true, force: true }) : async () => {};
+  const file = stateFilePath(dir, BACKEND_TOKEN_FILE);
+  if (existsSync(file)) return { token: await readBackendTokenFile(file), file, cleanup };
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const token = generateBackendToken();
+  await writeFileAtomic(file, `${token}\n`, 0o600);
+  return { token, file, cleanup };
+}
