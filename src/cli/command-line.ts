@@ -13,13 +13,16 @@ export function fail(cli: CommandLine, message: string): never {
   process.exit(2);
 }
 
+/** A string flag; `multiple` makes it repeatable (every value kept, in order). */
+export type FlagSpec = { type: "string"; default?: string; multiple?: false } | { type: "string"; multiple: true };
+
+export type FlagValues<S extends Record<string, FlagSpec>> = {
+  [K in keyof S]: S[K] extends { multiple: true } ? string[] | undefined : string | undefined;
+};
+
 /** Parses strict flags (plus -h/--help, which prints the usage and exits 0); string values only. */
-export function parseFlags(
-  cli: CommandLine,
-  argv: string[],
-  options: Record<string, { type: "string"; default?: string }>,
-): Record<string, string | undefined> {
-  let values: Record<string, string | boolean | undefined>;
+export function parseFlags<S extends Record<string, FlagSpec>>(cli: CommandLine, argv: string[], options: S): FlagValues<S> {
+  let values: Record<string, string | string[] | boolean | undefined>;
   try {
     const config: ParseArgsConfig = {
       args: argv,
@@ -27,7 +30,7 @@ export function parseFlags(
       strict: true,
       allowPositionals: false,
     };
-    ({ values } = parseArgs(config) as { values: Record<string, string | boolean | undefined> });
+    ({ values } = parseArgs(config) as { values: Record<string, string | string[] | boolean | undefined> });
   } catch (err) {
     fail(cli, err instanceof Error ? err.message : String(err));
   }
@@ -35,7 +38,7 @@ export function parseFlags(
     console.log(cli.usage);
     process.exit(0);
   }
-  return values as Record<string, string | undefined>;
+  return values as FlagValues<S>;
 }
 
 export function parsePort(cli: CommandLine, text: string | undefined): number {

@@ -1,11 +1,12 @@
 // `npm run emulator -- [--host H] [--port P] [--backend mock|URL] [--freshness-ms N] [--state-dir D]
-// [--token T] [--console-dir D]`: the headless emulator. Prints the ready line once /healthz answers
-// 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM.
+// [--token T] [--console-dir D] [--cors-origin O]...`: the headless emulator. Prints the ready line once
+// /healthz answers 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM.
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../emulator/start.js";
+import { normaliseOriginPattern, OriginPatternError } from "../gateway/http/cors-origins.js";
 import { closeOnSignals, fail as failWith, parseFlags, parsePort, type CommandLine } from "./command-line.js";
 
 const cli: CommandLine = {
@@ -17,7 +18,9 @@ const cli: CommandLine = {
   --freshness-ms N    freshness window in ms (default 60000)
   --state-dir D       where the gateway key and the mock backend's state are kept (default $XDG_STATE_HOME or ~/.local/state, /galaxy-gateway-emulator)
   --token T           require "Authorization: Bearer T" on the control plane (also allows non-loopback callers)
-  --console-dir D     built web console to serve at / (default: dist/renderer of this package, when built)`,
+  --console-dir D     built web console to serve at / (default: dist/renderer of this package, when built)
+  --cors-origin O     a browser origin the public surface grants CORS to, e.g. http://localhost:5173 or
+                      http://localhost:* (any port); repeatable; replaces the default (loopback, any port)`,
 };
 
 interface CliOptions {
@@ -28,6 +31,7 @@ interface CliOptions {
   stateDir: string;
   token?: string;
   consoleDir?: string;
+  corsOrigins?: string[];
 }
 
 function fail(message: string): never {
@@ -43,8 +47,9 @@ function parseOptions(argv: string[]): CliOptions {
     "state-dir": { type: "string" },
     token: { type: "string" },
     "console-dir": { type: "string" },
+    "cors-origin": { type: "string", multiple: true },
   });
-  const str = (name: string) => values[name];
+  const str = (name: Exclude<keyof typeof values, "cors-origin">) => values[name];
   const port = parsePort(cli, str("port"));
   const backend = str("backend")!;
   if (backend !== "mock") {
@@ -74,7 +79,17 @@ function parseOptions(argv: string[]): CliOptions {
     stateDir: path.resolve(str("state-dir") ?? defaultStateDir()),
     token,
     consoleDir,
+    corsOrigins: values["cors-origin"]?.map(corsOrigin),
   };
+}
+
+function corsOrigin(entry: string): string {
+  try {
+    return normaliseOriginPattern(entry);
+  } catch (err) {
+    if (!(err instanceof OriginPatternError)) throw err;
+    fail(`--cors-origin "${entry}": ${err.message}`);
+  }
 }
 
 function defaultStateDir(): string {
@@ -116,6 +131,7 @@ try {
     stateDir: options.stateDir,
     accessToken: options.token,
     consoleDir: options.consoleDir,
+    corsOrigins: options.corsOrigins,
   });
   await waitHealthy(emulator.url);
 } catch (err) {
