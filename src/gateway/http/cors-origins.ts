@@ -7,7 +7,7 @@
 export const DEFAULT_CORS_ORIGINS: readonly string[] = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"];
 
 /** A DNS name is at most 253 characters; a scheme and a port add a few dozen. */
-export const MAX_ORIGIN_LENGTH = 300;
+const MAX_ORIGIN_LENGTH = 300;
 /** Matching is a set lookup whatever the size; the bound keeps the config (and GET /config) small. */
 export const MAX_CORS_ORIGINS = 100;
 

@@ -20,20 +20,20 @@ import { sendError, sendNoContent, setHeaders, type AnyRequest, type AnyResponse
 import { isPublicPath, pathOf } from "./rest-surface.js";
 
 /** connect-es's lists cover Connect and gRPC-Web; the REST needs only content-type, already in them. */
-export const CORS_ALLOWED_METHODS: readonly string[] = connectCors.allowedMethods;
-export const CORS_ALLOWED_HEADERS: readonly string[] = connectCors.allowedHeaders;
+const CORS_ALLOWED_METHODS: readonly string[] = connectCors.allowedMethods;
+const CORS_ALLOWED_HEADERS: readonly string[] = connectCors.allowedHeaders;
 /**
  * What a client must read: gRPC-Web status and error details (headers of a trailers-only answer) and
  * the Retry-After of a public-auth 429 — the only headers of its own the gateway sends to clients
  * (RPC rate limits travel in the GatewayError detail; X-Galaxy-* go to the backend only).
  */
-export const CORS_EXPOSED_HEADERS: readonly string[] = [...connectCors.exposedHeaders, "Retry-After"];
+const CORS_EXPOSED_HEADERS: readonly string[] = [...connectCors.exposedHeaders, "Retry-After"];
 /**
  * How long a browser may reuse a preflight: Chromium caps it at 2 h, so more buys nothing. Removing
  * an origin still takes effect at once: a cached preflight only lets the request out, its answer
  * then lacks the grant.
  */
-export const CORS_MAX_AGE_S = 7200;
+const CORS_MAX_AGE_S = 7200;
 /** Echoed in the 403 message; a real origin is far shorter. */
 const MAX_ECHOED_ORIGIN = 200;
 
