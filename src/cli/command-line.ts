@@ -13,13 +13,23 @@ export function fail(cli: CommandLine, message: string): never {
   process.exit(2);
 }
 
-/** Parses strict flags (plus -h/--help, which prints the usage and exits 0); a boolean flag reads as "true". */
-export function parseFlags(
-  cli: CommandLine,
-  argv: string[],
-  options: Record<string, { type: "string"; default?: string } | { type: "boolean" }>,
-): Record<string, string | undefined> {
-  let values: Record<string, string | boolean | undefined>;
+/** A string flag (`multiple`: repeatable, every value kept in order), or a boolean switch. */
+export type FlagSpec =
+  | { type: "string"; default?: string; multiple?: false }
+  | { type: "string"; multiple: true }
+  | { type: "boolean" };
+
+export type FlagValues<S extends Record<string, FlagSpec>> = {
+  [K in keyof S]: S[K] extends { multiple: true }
+    ? string[] | undefined
+    : S[K] extends { type: "boolean" }
+      ? boolean | undefined
+      : string | undefined;
+};
+
+/** Parses strict flags (plus -h/--help, which prints the usage and exits 0). */
+export function parseFlags<S extends Record<string, FlagSpec>>(cli: CommandLine, argv: string[], options: S): FlagValues<S> {
+  let values: Record<string, string | string[] | boolean | undefined>;
   try {
     const config: ParseArgsConfig = {
       args: argv,
@@ -27,7 +37,7 @@ export function parseFlags(
       strict: true,
       allowPositionals: false,
     };
-    ({ values } = parseArgs(config) as { values: Record<string, string | boolean | undefined> });
+    ({ values } = parseArgs(config) as { values: Record<string, string | string[] | boolean | undefined> });
   } catch (err) {
     fail(cli, err instanceof Error ? err.message : String(err));
   }
@@ -35,9 +45,7 @@ export function parseFlags(
     console.log(cli.usage);
     process.exit(0);
   }
-  return Object.fromEntries(
-    Object.entries(values).map(([name, value]) => [name, value === true ? "true" : value === false ? undefined : value]),
-  );
+  return values as FlagValues<S>;
 }
 
 export function parsePort(cli: CommandLine, text: string | undefined): number {

@@ -1,11 +1,12 @@
 // `npm run emulator -- [--host H] [--port P] [--backend mock|URL [--backend-token-file F]] [--freshness-ms N]
-// [--state-dir D] [--token-file F] [--console-dir D] …`: the headless emulator. Prints the ready line once /healthz answers
-// 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM.
+// [--state-dir D] [--token-file F] [--console-dir D] [--cors-origin O]... …`: the headless emulator. Prints
+// the ready line once /healthz answers 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM.
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../emulator/start.js";
+import { normaliseOriginPattern, OriginPatternError } from "../gateway/http/cors-origins.js";
 import { tokenFromFileOrEnv } from "./backend-token.js";
 import { closeOnSignals, fail as failWith, parseFlags, parsePort, type CommandLine } from "./command-line.js";
 import { checkExposure, resolveToken, TOKEN_ENV, TokenError } from "./exposure.js";
@@ -24,7 +25,9 @@ const cli: CommandLine = {
                       "Authorization: Bearer <token>" (and also serves non-loopback callers)
   --token T           the same, from the command line (visible to every local user in ps: warns)
   --insecure-no-token allow a non-loopback --host without a token (refused otherwise)
-  --console-dir D     built web console to serve at / (default: dist/renderer of this package, when built)`,
+  --console-dir D     built web console to serve at / (default: dist/renderer of this package, when built)
+  --cors-origin O     a browser origin the public surface grants CORS to, e.g. http://localhost:5173 or
+                      http://localhost:* (any port); repeatable; replaces the default (loopback, any port)`,
 };
 
 interface CliOptions {
@@ -37,6 +40,7 @@ interface CliOptions {
   stateDir: string;
   token?: string;
   consoleDir?: string;
+  corsOrigins?: string[];
 }
 
 function fail(message: string): never {
@@ -55,8 +59,9 @@ function parseOptions(argv: string[]): CliOptions {
     "token-file": { type: "string" },
     "insecure-no-token": { type: "boolean" },
     "console-dir": { type: "string" },
+    "cors-origin": { type: "string", multiple: true },
   });
-  const str = (name: string) => values[name];
+  const str = (name: Exclude<keyof typeof values, "cors-origin" | "insecure-no-token">) => values[name];
   const port = parsePort(cli, str("port"));
   const backend = str("backend")!;
   if (backend !== "mock") {
@@ -82,7 +87,7 @@ function parseOptions(argv: string[]): CliOptions {
     throw err;
   }
   const token = resolved.token;
-  const exposure = checkExposure({ host: str("host")!, token, tls: false, insecureNoToken: str("insecure-no-token") === "true" });
+  const exposure = checkExposure({ host: str("host")!, token, tls: false, insecureNoToken: values["insecure-no-token"] === true });
   if (exposure.refusal) fail(exposure.refusal);
   for (const warning of [...resolved.warnings, ...exposure.warnings]) console.error(`emulator: warning: ${warning}`);
   const consoleDir = str("console-dir") ?? defaultConsoleDir();
@@ -98,7 +103,17 @@ function parseOptions(argv: string[]): CliOptions {
     stateDir: path.resolve(str("state-dir") ?? defaultStateDir()),
     token,
     consoleDir,
+    corsOrigins: values["cors-origin"]?.map(corsOrigin),
   };
+}
+
+function corsOrigin(entry: string): string {
+  try {
+    return normaliseOriginPattern(entry);
+  } catch (err) {
+    if (!(err instanceof OriginPatternError)) throw err;
+    fail(`--cors-origin "${entry}": ${err.message}`);
+  }
 }
 
 function defaultStateDir(): string {
@@ -143,6 +158,7 @@ try {
     stateDir: options.stateDir,
     accessToken: options.token,
     consoleDir: options.consoleDir,
+    corsOrigins: options.corsOrigins,
   });
   await waitHealthy(emulator.url);
 } catch (err) {

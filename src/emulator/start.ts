@@ -21,6 +21,8 @@ export interface EmulatorOptions {
    */
   backendToken?: string;
   freshnessMs?: number;
+  /** Browser origins granted CORS on the public surface (`cors_origins`); default: loopback, any port. */
+  corsOrigins?: string[];
   /** Where the gateway key (and, under mock-backend/, the mock backend's state) lives. */
   stateDir: string;
   /** Persist the mock backend's state under `stateDir`/mock-backend (default true). */
@@ -66,6 +68,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       config: {
         backend,
         ...(options.freshnessMs !== undefined ? { freshness_window_ms: options.freshnessMs } : {}),
+        ...(options.corsOrigins !== undefined ? { cors_origins: options.corsOrigins } : {}),
       },
       accessToken: options.accessToken,
       consoleDir: options.consoleDir,

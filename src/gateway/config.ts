@@ -2,6 +2,7 @@
 // read by the stages on every call, so a PATCH takes effect on the next request.
 import { z } from "zod";
 import { DEFAULT_FRESHNESS_WINDOW_MS, type EmulatorConfig, type RoutingTable } from "../shared/protocol.js";
+import { DEFAULT_CORS_ORIGINS, MAX_CORS_ORIGINS, normaliseOriginPattern, OriginPatternError } from "./http/cors-origins.js";
 
 export const DEFAULT_ROUTES: RoutingTable = {
   "user.profile.get": { method: "GET", path: "profile", example: {} },
@@ -33,6 +34,7 @@ export function defaultConfig(): EmulatorConfig {
       per_email: { rate_per_s: 1 / 60, burst: 5 },
       per_challenge: { rate_per_s: 1 / 10, burst: 10 },
     },
+    cors_origins: [...DEFAULT_CORS_ORIGINS],
   };
 }
 
@@ -55,6 +57,18 @@ const backendTarget = z.union([
   z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, "")),
 ]);
 
+/** One `cors_origins` entry, normalised (cors-origins.ts); a bad one is an issue with its message. */
+const corsOrigin = z.string().transform((text, ctx) => {
+  try {
+    return normaliseOriginPattern(text);
+  } catch (err) {
+    if (!(err instanceof OriginPatternError)) throw err;
+    ctx.addIssue({ code: "custom", message: err.message });
+    return z.NEVER;
+  }
+});
+const corsOrigins = z.array(corsOrigin).max(MAX_CORS_ORIGINS);
+
 /** What PATCH accepts: any subset of the settings; rate_limits and routes merge per key. */
 const configPatch = z.strictObject({
   freshness_window_ms: z.number().int().min(1).max(24 * 3600_000).optional(),
@@ -76,6 +90,8 @@ const configPatch = z.strictObject({
       per_challenge: budget.optional(),
     })
     .optional(),
+  // The whole list: a PATCH replaces it (an empty list grants no origin).
+  cors_origins: corsOrigins.optional(),
 });
 
 export class ConfigError extends Error {}
@@ -92,6 +108,7 @@ export class LiveConfig {
     private readonly check: (candidate: EmulatorConfig) => string | undefined = () => undefined,
   ) {
     this.current = { ...defaultConfig(), ...initial };
+    if (initial.cors_origins) this.current.cors_origins = parseOrOffend(corsOrigins, initial.cors_origins, "cors_origins");
   }
 
   get(): EmulatorConfig {
@@ -100,11 +117,7 @@ export class LiveConfig {
 
   /** Validates and applies a partial update; a route set to null is removed. Throws ConfigError. */
   patch(body: unknown): EmulatorConfig {
-    const parsed = configPatch.safeParse(body);
-    if (!parsed.success) {
-      throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "));
-    }
-    const p = parsed.data;
+    const p = parseOrOffend(configPatch, body);
     const previous = this.current;
     const routes = { ...previous.routes };
     for (const [type, r] of Object.entries(p.routes ?? {})) {
@@ -118,6 +131,7 @@ export class LiveConfig {
       routes,
       rate_limits: { ...previous.rate_limits, ...stripUndefined(p.rate_limits ?? {}) },
       public_rate_limits: { ...previous.public_rate_limits, ...stripUndefined(p.public_rate_limits ?? {}) },
+      cors_origins: p.cors_origins ?? previous.cors_origins,
     };
     const problem = this.check(next);
     if (problem) throw new ConfigError(problem);
@@ -130,6 +144,19 @@ export class LiveConfig {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+}
+
+/** Parses or throws ConfigError naming each offending field: `routes.x.method: …`, `cors_origins[1]: …`. */
+function parseOrOffend<T>(schema: z.ZodType<T>, value: unknown, root?: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(parsed.error.issues.map((i) => `${fieldName(root ? [root, ...i.path] : i.path)}: ${i.message}`).join("; "));
+}
+
+function fieldName(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const segment of path) out += typeof segment === "number" ? `[${segment}]` : out ? `.${String(segment)}` : String(segment);
+  return out || "body";
 }
 
 function stripUndefined<T extends object>(o: T): { [K in keyof T]-?: Exclude<T[K], undefined> } {

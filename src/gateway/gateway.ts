@@ -8,6 +8,7 @@ import { createBackendRestClient, DEFAULT_BACKEND_TIMEOUT_MS } from "./backend/r
 import { SessionLookup } from "./backend/session-lookup.js";
 import { ConfigError, LiveConfig } from "./config.js";
 import { clientIpKey, edgeGatewayRoutes } from "./edge-service.js";
+import { createCors } from "./http/cors.js";
 import { createRestSurface } from "./http/rest-surface.js";
 import { Journal } from "./journal.js";
 import { listen, type ListenerLimits, DEFAULT_LISTENER_LIMITS } from "./listener.js";
@@ -144,8 +145,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     consoleDir: options.consoleDir,
   });
 
+  // CORS first: it answers preflights and adds the grant to what the REST surface or Connect answers.
+  const cors = createCors(() => config.get().cors_origins);
   const listener = await listen(
     (req, res) => {
+      if (cors(req, res)) return;
       if (!rest(req, res)) rpc(req, res);
     },
     host,

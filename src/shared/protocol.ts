@@ -175,4 +175,9 @@ export interface EmulatorConfig {
     per_email: RateLimitBudget;
     per_challenge: RateLimitBudget;
   };
+  /**
+   * Browser origins granted CORS on the public surface (never on the control plane): exact origins
+   * (`https://game.example`) or port wildcards (`http://localhost:*`). Default: loopback on any port.
+   */
+  cors_origins: string[];
 }

@@ -45,6 +45,25 @@ describe("npm run emulator", () => {
     expect((await exit).code).toBe(0);
   });
 
+  it("--cors-origin (repeatable) replaces the default CORS origins", async () => {
+    const { child, ready, exit } = run(["--port", "0", "--state-dir", tempDir(), "--cors-origin", "http://LOCALHOST:5173", "--cors-origin", "https://game.example"]);
+    const url = await ready;
+    const preflight = (origin: string) =>
+      fetch(`${url}/galaxy.gateway.v1.EdgeGateway/ExecuteCommand`, {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+      });
+    for (const origin of ["http://localhost:5173", "https://game.example"]) {
+      const r = await preflight(origin);
+      expect({ origin, status: r.status, grant: r.headers.get("access-control-allow-origin") }).toEqual({ origin, status: 204, grant: origin });
+    }
+    expect((await preflight("http://localhost:5174")).status).toBe(403); // the loopback default is replaced
+    const config = await (await fetch(`${url}/emulator/v1/config`)).json();
+    expect(config.cors_origins).toEqual(["http://localhost:5173", "https://game.example"]);
+    child.kill("SIGTERM");
+    expect((await exit).code).toBe(0);
+  });
+
   it("keeps the gateway key across restarts with the same state dir", async () => {
     const stateDir = tempDir();
     const keys: string[] = [];
@@ -63,6 +82,7 @@ describe("npm run emulator", () => {
     [["--backend", "ftp://x"], "--backend"],
     [["--freshness-ms", "soon"], "--freshness-ms"],
     [["--what"], "Unknown option"],
+    [["--cors-origin", "http://localhost:5173", "--cors-origin", "localhost:5173"], '--cors-origin "localhost:5173": must be an origin'],
   ])("refuses %j with exit 2 and the usage", async (args, mention) => {
     const { exit } = run(args);
     const { code, stderr } = await exit;

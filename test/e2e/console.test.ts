@@ -3,20 +3,18 @@
 // verified command, events with a chat from a second device, a revocation, every tamper-lab case,
 // inspector, settings) lives in ./walk.ts and is the same one the Electron e2e test runs; what only a
 // test-owned emulator allows (stopping and restarting the gateway) is added here.
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/start.js";
 import { CONSOLE_CSP } from "../../src/shared/console-csp.js";
+import { CHROMIUM, hasChromium, launchChromium } from "./chromium.js";
 import { activate, attachConsole, byTestId, CONSOLE_WALK, openTab, reloadKeepsState, type WalkContext, type WalkState } from "./walk.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.log(`[e2e] skipping the console tests: ${CHROMIUM} not found (apt-get install -y chromium)`);
 const e2e = it.skipIf(!hasChromium);
 
@@ -40,10 +38,7 @@ describe("web console (e2e, Chromium)", () => {
     // A fresh build of the current sources, in a private directory (dist/ is shared with other runs).
     await build({ configFile: join(repo, "src/renderer/vite.config.ts"), logLevel: "warn", build: { outDir: consoleDir, sourcemap: false } });
     emulator = await startEmulator({ port: 0, stateDir: join(tmp, "state"), consoleDir });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
     await page.goto(`${emulator.url}/`);

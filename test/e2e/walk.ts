@@ -237,6 +237,19 @@ export async function settingsAndKeyRotation(ctx: WalkContext, _state: WalkState
   await page.click(byTestId("settings-save"));
   await page.locator(`${byTestId("settings-status")}[data-kind="ok"]`).waitFor();
 
+  // CORS origins: a bad line is named; a good list is applied and shown normalised.
+  const corsBefore = await page.inputValue(byTestId("settings-cors-origins"));
+  await page.fill(byTestId("settings-cors-origins"), "https://game.example\nlocalhost:5173");
+  await page.click(byTestId("settings-save"));
+  await page.locator(`${byTestId("settings-status")}[data-kind="error"]`).waitFor();
+  expect(await page.textContent(byTestId("settings-status"))).toContain("cors_origins[1]");
+  await page.fill(byTestId("settings-cors-origins"), `${corsBefore}\nHTTPS://Game.Example:443`);
+  await page.click(byTestId("settings-save"));
+  await page.locator(`${byTestId("settings-status")}[data-kind="ok"]`).waitFor();
+  expect(await page.inputValue(byTestId("settings-cors-origins"))).toBe(`${corsBefore}\nhttps://game.example`);
+  const config = (await (await fetch(`${ctx.gatewayOrigin}/emulator/v1/config`)).json()) as { cors_origins: string[] };
+  expect(config.cors_origins).toEqual([...corsBefore.split("\n"), "https://game.example"]);
+
   const keyBefore = await page.textContent(byTestId("gateway-key-b64"));
   const [download] = await Promise.all([page.waitForEvent("download"), page.click(byTestId("gateway-key-export"))]);
   expect(download.suggestedFilename()).toBe("gateway-public-key.txt");

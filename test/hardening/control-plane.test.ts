@@ -1,8 +1,9 @@
 // The control plane and the state directory, through a real emulator over HTTP/1.1 and h2:
 // - with a token, every /emulator/v1 endpoint requires it (401 without or with a wrong one), from
 //   loopback too; without one, non-loopback Host names are refused (403);
-// - CORS: no answer of any surface carries Access-Control-Allow-*; a foreign Origin (preflight
-//   included) is refused on the control plane, the console's own origin is served;
+// - CORS: an origin outside cors_origins gets no Access-Control-Allow-* from any surface; a foreign
+//   Origin (preflight included) is refused on the control plane, the console's own origin is served
+//   (grants to listed origins: test/gateway-http/cors.test.ts);
 // - no user-controlled name leads out of a directory: state files are plain names inside the state
 //   directory, and random traversal paths never reach a file beside the web console.
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
@@ -119,7 +120,7 @@ describe("without a token (loopback only) and CORS", () => {
     expectNoCors(same, "same origin");
   });
 
-  it("no surface grants CORS: REST, RPC, health, console, whatever the Origin", async () => {
+  it("no surface grants CORS to an origin outside cors_origins: REST, RPC, health, console", async () => {
     const targets: [string, string, Record<string, string>, string?][] = [
       ["GET", "/healthz", {}],
       ["GET", "/api/v1/public/gateway/info", {}],

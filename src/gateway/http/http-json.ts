@@ -56,6 +56,22 @@ export function send(
   r.end(req.method === "HEAD" ? undefined : bytes);
 }
 
+/** Sets headers on an answer that is written later (by this surface or by the RPC handler). */
+export function setHeaders(res: AnyResponse, headers: Headers): void {
+  const r = asResponse(res);
+  if (r.headersSent) return;
+  for (const [name, value] of Object.entries(headers)) r.setHeader(name, value);
+}
+
+/** A 204: headers only, without the Content-Length that RFC 9110 forbids on it. */
+export function sendNoContent(res: AnyResponse, headers: Headers): void {
+  const r = asResponse(res);
+  if (r.headersSent || responseStream(res).writableEnded) return;
+  r.statusCode = 204;
+  setHeaders(res, headers);
+  r.end();
+}
+
 const JSON_HEADERS: Headers = {
   "content-type": "application/json",
   "cache-control": "no-store",

@@ -1,7 +1,7 @@
 // The gateway's plain-HTTP surface (PROTOCOL.md §1, §3, §7): routing and composition only.
 //   /healthz, /api/v1/public/gateway/info   here
 //   /api/v1/public/auth/*                   public-auth.ts (anti-abuse layer, then the backend)
-//   /emulator/*                             control-plane.ts (loopback / token, same-origin)
+//   /emulator/*                             control-plane.ts (loopback / token, same-origin, never CORS)
 //   /<pkg.Service>/<Method>                 not claimed: falls through to Connect
 //   anything else                           static-console.ts (the web console)
 //
@@ -65,6 +65,18 @@ export function isRpcPath(path: string): boolean {
   return path.startsWith("/galaxy.") || RPC_PATH.test(path);
 }
 
+/** What a web page on another origin may call (CORS, cors.ts): the RPCs, the public REST, info, health. */
+export function isPublicPath(path: string): boolean {
+  return isRpcPath(path) || path === HEALTHZ_PATH || path === GATEWAY_INFO_PATH || PUBLIC_AUTH_PATHS.has(path);
+}
+
+/** The path of a request target (`/a/b?x=1` → `/a/b`). */
+export function pathOf(target: string | undefined): string {
+  const t = target ?? "/";
+  const q = t.indexOf("?");
+  return q < 0 ? t : t.slice(0, q);
+}
+
 export function createRestSurface(deps: RestSurfaceDeps): RestHandler {
   const publicAuth = createPublicAuth({ backend: deps.backend, now: () => deps.now(), budgets: () => deps.config.get().public_rate_limits });
   const controlPlane = createControlPlane({
@@ -104,9 +116,9 @@ export function createRestSurface(deps: RestSurfaceDeps): RestHandler {
 
   return (req, res) => {
     const target = req.url ?? "/";
-    const q = target.indexOf("?");
-    const path = q < 0 ? target : target.slice(0, q);
+    const path = pathOf(target);
     if (isRpcPath(path)) return false;
+    const q = target.indexOf("?");
     const query = new URLSearchParams(q < 0 ? "" : target.slice(q + 1));
     try {
       const pending = route(req, res, path, query);

@@ -14,6 +14,8 @@ interface FormState {
   freshness: string;
   clockOffset: string;
   budgets: Record<Bucket, { rate: string; burst: string }>;
+  /** cors_origins, one per line. */
+  corsOrigins: string;
 }
 
 function toForm(c: EmulatorConfig): FormState {
@@ -22,6 +24,7 @@ function toForm(c: EmulatorConfig): FormState {
     freshness: String(c.freshness_window_ms),
     clockOffset: String(c.clock_offset_ms),
     budgets: Object.fromEntries(BUCKETS.map((b) => [b, { rate: String(c.rate_limits[b].rate_per_s), burst: String(c.rate_limits[b].burst) }])) as FormState["budgets"],
+    corsOrigins: c.cors_origins.join("\n"),
   };
 }
 
@@ -56,6 +59,7 @@ export function ConfigForm({ visible }: { visible: boolean }) {
         freshness_window_ms: num(form.freshness),
         clock_offset_ms: num(form.clockOffset),
         rate_limits: Object.fromEntries(BUCKETS.map((b) => [b, { rate_per_s: num(form.budgets[b].rate), burst: num(form.budgets[b].burst) }])),
+        cors_origins: form.corsOrigins.split("\n").map((line) => line.trim()).filter((line) => line !== ""),
       });
       setForm(toForm(next));
       setStatus({ kind: "ok", text: "Saved: the gateway applies it from the next call." });
@@ -111,6 +115,19 @@ export function ConfigForm({ visible }: { visible: boolean }) {
             ))}
           </tbody>
         </table>
+        <label className="field-label" htmlFor="settings-cors-origins">
+          Web origins that may call the public surface (CORS), one per line: <span className="mono">https://game.example</span> or{" "}
+          <span className="mono">http://localhost:*</span> (any port); none: no web page on another origin may call it
+        </label>
+        <textarea
+          id="settings-cors-origins"
+          className="mono"
+          rows={4}
+          spellCheck={false}
+          data-testid="settings-cors-origins"
+          value={form.corsOrigins}
+          onChange={(e) => setForm({ ...form, corsOrigins: e.target.value })}
+        />
         <div className="row end">
           {status && (
             <span className={`status-inline ${status.kind === "ok" ? "ok-text" : "bad-text"}`} data-testid="settings-status" data-kind={status.kind}>
