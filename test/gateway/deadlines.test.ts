@@ -7,48 +7,25 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/gateway/gateway.js";
-import { toBase64Url } from "../../src/shared/bytes.js";
-import { generateSeed, publicKeyFromSeed } from "../../src/shared/ed25519.js";
 import { EdgeGateway, GatewayErrorSchema, type GatewayEvent } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
-import { executeCommandRequest, subscribeEventsRequest } from "../../src/shared/sdk.js";
-import { gatewayFor, startHttpServer, type FakeBackend } from "../hardening/support.js";
+import { executeCommandRequest, subscribeEventsRequest, type DeviceIdentity } from "../../src/shared/sdk.js";
+import { gatewayFor } from "../hardening/support.js";
 import { getJson, JSON_TRANSPORTS, TRANSPORTS, type TransportName } from "../support/emulator.js";
 import { grpcJsEdgeClient } from "./grpc-js-client.js";
+import { startOneDeviceBackend, UNLIMITED_RATES, type OneDeviceBackend } from "./one-device-backend.js";
 
 /** Long enough for the stages before the hanging one on a loaded machine; the test waits for it once per call. */
 const DEADLINE_MS = 1_000;
 
-const seed = generateSeed();
-const device = { deviceSessionId: "ds_deadline", seed };
-const session = {
-  device_session_id: device.deviceSessionId,
-  user_id: "u_deadline",
-  client_public_key: toBase64Url(publicKeyFromSeed(seed)),
-  status: "active",
-  created_at_ms: 1,
-};
-
-/** What the fake backend does with session lookups and routed calls right now. */
-const hangs = { session: false, user: false };
-
-let backend: FakeBackend;
+let backend: OneDeviceBackend;
 let gateway: RunningGateway;
+let device: DeviceIdentity;
+let hangs: OneDeviceBackend["hangs"];
 
 beforeAll(async () => {
-  backend = await startHttpServer((req, res) => {
-    req.resume();
-    const url = req.url ?? "";
-    const reply = (body: unknown) => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify(body));
-    };
-    if (url.startsWith("/api/v1/internal/sessions/")) return hangs.session ? undefined : reply(session);
-    if (url.startsWith("/api/v1/user/")) return hangs.user ? undefined : reply({ user_id: session.user_id });
-    res.writeHead(404);
-    res.end();
-  });
-  const big = { rate_per_s: 1e6, burst: 1e6 };
-  gateway = await gatewayFor(backend.url, { config: { rate_limits: { per_ip: big, per_session: big, per_user: big, per_message_type: big } } });
+  backend = await startOneDeviceBackend();
+  ({ device, hangs } = backend);
+  gateway = await gatewayFor(backend.url, { config: UNLIMITED_RATES });
 });
 afterAll(async () => {
   await gateway?.close(0);
