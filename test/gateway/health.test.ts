@@ -62,3 +62,16 @@ it("Watch: SERVING, then NOT_SERVING when the shutdown begins, then the stream e
   await unknown.done;
   expect(unknown.statuses).toEqual([Status.SERVICE_UNKNOWN]);
 });
+
+it.each(["grpc h2", "connect h1", "grpc-web h1"] as const)("Watch with a deadline over %s: SERVING, then DEADLINE_EXCEEDED", async (transport) => {
+  const header = transport.startsWith("connect") ? { "connect-timeout-ms": "500" } : { "grpc-timeout": "500m" };
+  const statuses: Status[] = [];
+  let ended: unknown = "the stream ended without an error";
+  try {
+    for await (const answer of health(transport).watch({ service: "" }, { headers: header })) statuses.push(answer.status);
+  } catch (err) {
+    ended = Code[ConnectError.from(err).code];
+  }
+  expect(statuses).toEqual([Status.SERVING]);
+  expect(ended).toBe("DeadlineExceeded");
+});
