@@ -14,7 +14,7 @@ import { directStreamKey } from "./direct-stream.js";
 import type { Journal } from "./journal.js";
 import { runPipeline, type Pipelines } from "./pipeline.js";
 import type { PushHub } from "./push/push-hub.js";
-import { GatewayRejection, type GatewayCall, type RpcName } from "./stages/stage.js";
+import { deadlineExpired, deadlineRejection, GatewayRejection, type GatewayCall, type RpcName } from "./stages/stage.js";
 import { signedEvent, signedResponse, type Signer } from "./signing/signed-messages.js";
 
 /** The client's address, put into the handler context by the listener. */
@@ -43,6 +43,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
       payloadBytes: "payloadBytes" in req ? req.payloadBytes : new Uint8Array(0),
       signature: req.signature,
       signal: ctx.signal,
+      timeoutMs: () => ctx.timeoutMs(),
     };
   }
 
@@ -107,7 +108,9 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
       throw err.toConnectError(deps.now());
     }
     record(call, ctx, stages, {});
-    const onAbort = () => stream.end("client_gone");
+    // The signal aborts when the client goes or when the call's deadline runs out; the latter ends the
+    // stream with DEADLINE_EXCEEDED (connect-node would otherwise end it as a success).
+    const onAbort = () => stream.end(deadlineExpired(ctx.signal) ? deadlineRejection("push") : "client_gone");
     ctx.signal.addEventListener("abort", onAbort, { once: true });
     try {
       const serverTime = deps.now();

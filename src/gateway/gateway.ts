@@ -3,6 +3,8 @@
 import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { createContextValues } from "@connectrpc/connect";
+import { EdgeGateway } from "../shared/gen/galaxy/gateway/v1/gateway_pb.js";
+import { Health } from "../shared/gen/grpc/health/v1/health_pb.js";
 import type { EmulatorConfig } from "../shared/protocol.js";
 import { createBackendRestClient, DEFAULT_BACKEND_TIMEOUT_MS } from "./backend/rest-client.js";
 import { SessionLookup } from "./backend/session-lookup.js";
@@ -18,6 +20,8 @@ import { DEFAULT_PUSH_LIMITS, PushHub, type PushLimits } from "./push/push-hub.j
 import { RateLimiter } from "./rate-limiter.js";
 import { ReplayStore } from "./replay-store.js";
 import { createRpcHandler } from "./rpc-adapter.js";
+import { healthRoutes, ServingState } from "./services/health.js";
+import { reflectionRoutes } from "./services/reflection.js";
 import { Ed25519Verifier } from "./signing/ed25519-node.js";
 import { sha256Node } from "./stages/payload-hash.js";
 import { GatewayKey } from "./signing/gateway-key.js";
@@ -121,8 +125,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const shutdown = new AbortController();
   // Every in-flight call listens on this signal: dozens at once are normal, not a leak.
   setMaxListeners(0, shutdown.signal);
+  const serving = new ServingState();
+  const galaxyRoutes = edgeGatewayRoutes({ pipelines, hub, journal, signer: key, now, shutdownSignal: shutdown.signal });
   const rpc = createRpcHandler({
-    routes: edgeGatewayRoutes({ pipelines, hub, journal, signer: key, now, shutdownSignal: shutdown.signal }),
+    // Health and reflection share the listener and protocols; they are not galaxy calls (unsigned).
+    routes: (router) => {
+      galaxyRoutes(router);
+      healthRoutes(serving, [EdgeGateway.typeName])(router);
+      reflectionRoutes([EdgeGateway, Health])(router);
+    },
     readMaxBytes: MAX_RPC_MESSAGE_BYTES,
     shutdownSignal: shutdown.signal,
     contextValues: (req) => createContextValues().set(clientIpKey, req.socket.remoteAddress ?? "unknown"),
@@ -169,6 +180,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     close(drainMs = DEFAULT_DRAIN_MS) {
       closing ??= (async () => {
         ready = false;
+        serving.shutDown(); // health: NOT_SERVING, Watch streams told and ended
         hub.close(); // §5.5: streams end with UNAVAILABLE gateway_shutting_down first
         journal.close(); // journal long-polls answer now instead of holding the drain
         await dispatcher.stop();

@@ -16,7 +16,7 @@ import { replayStage } from "./stages/replay.js";
 import { routingStage } from "./stages/routing.js";
 import { sessionStage } from "./stages/session.js";
 import { signatureStage } from "./stages/signature.js";
-import { GatewayRejection, type GatewayCall, type Stage } from "./stages/stage.js";
+import { deadlineExpired, deadlineRejection, GatewayRejection, type GatewayCall, type Stage } from "./stages/stage.js";
 import { TurnBudget } from "./loop-turn.js";
 
 export interface PipelineDeps {
@@ -54,22 +54,31 @@ export interface PipelineOutcome {
   rejection?: GatewayRejection;
 }
 
-/** Runs the stages in order; a stage that throws something other than a rejection is a bug and rethrows. */
+/**
+ * Runs the stages in order; a stage that throws something other than a rejection is a bug and rethrows.
+ * A stage that passes after the call's deadline ran out fails there with deadline_exceeded: the client
+ * has stopped waiting, and the journal shows where the time went.
+ */
 export async function runPipeline(stages: readonly Stage[], call: GatewayCall): Promise<PipelineOutcome> {
   // A new call starts only while this turn of the event loop has budget left (loop-turn.ts).
   await newCalls.wait();
   const journal: JournalStage[] = [];
   for (const stage of stages) {
     const started = performance.now();
+    let rejection: GatewayRejection | undefined;
     try {
       await stage.run(call);
     } catch (err) {
-      const ms = roundMs(performance.now() - started);
       if (!(err instanceof GatewayRejection)) throw err;
-      journal.push({ stage: stage.name, ok: false, ms, reason: err.reason });
-      return { stages: journal, rejection: err };
+      rejection = err;
     }
-    journal.push({ stage: stage.name, ok: true, ms: roundMs(performance.now() - started) });
+    if (!rejection && deadlineExpired(call.signal)) rejection = deadlineRejection(stage.name);
+    const ms = roundMs(performance.now() - started);
+    if (rejection) {
+      journal.push({ stage: stage.name, ok: false, ms, reason: rejection.reason });
+      return { stages: journal, rejection };
+    }
+    journal.push({ stage: stage.name, ok: true, ms });
   }
   return { stages: journal };
 }

@@ -7,7 +7,7 @@
 //   encoding) is reported as INTERNAL (HTTP 500 on Connect unary), although the client is at fault:
 //   it becomes INVALID_ARGUMENT, in every protocol's own error format.
 // It also hands each server-streaming call its raw response (direct-stream.ts), through which
-// SubscribeEvents writes its later events.
+// SubscribeEvents writes its later events, and accepts gzip, deflate (deflate-compression.ts) and br.
 import type http from "node:http";
 import type http2 from "node:http2";
 import {
@@ -26,6 +26,7 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
+import { compressionDeflate } from "./deflate-compression.js";
 import { DirectStream, directStreamKey, type NodeResponse } from "./direct-stream.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
@@ -41,7 +42,7 @@ const CLIENT_DECODE_ERROR = /^(?:\[internal\] )?(?:parse binary: |received compr
 const FALLBACK_AUTHORITY = "localhost";
 
 export function createRpcHandler(options: RpcHandlerOptions): (req: NodeRequest, res: NodeResponse) => void {
-  const router = createConnectRouter({ acceptCompression: [compressionGzip, compressionBrotli], ...options });
+  const router = createConnectRouter({ acceptCompression: [compressionGzip, compressionDeflate, compressionBrotli], ...options });
   options.routes(router);
   const paths = new Map(router.handlers.map((h) => [h.requestPath, h]));
 

@@ -46,6 +46,7 @@ export type GatewayReason =
   | "rate_limited"
   | "unknown_message_type"
   | "backend_unavailable"
+  | "deadline_exceeded"
   | "gateway_shutting_down"
   | "slow_consumer"
   | "too_many_streams";

@@ -1,8 +1,6 @@
 // An external client not written here: `buf curl` (from @bufbuild/buf) calls a running emulator,
 // ExecuteCommand over gRPC (h2c) and gRPC-Web (HTTP/1.1), SubscribeEvents over Connect.
 // Requests are signed by src/shared; buf curl only sees protobuf JSON.
-import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { fromJson, toJsonString } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,9 +13,9 @@ import {
 import { executeCommandRequest, subscribeEventsRequest, verifyEvent, verifyResponse } from "../../src/shared/sdk.js";
 import type { RunningEmulator } from "../../src/emulator/start.js";
 import { gatewayPublicKey, postJson, signIn, startTestEmulator, type SignedInDevice } from "../support/emulator.js";
+import { bufCurl, jsonObjects, ROOT } from "./buf-cli.js";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const BUF = path.join(path.dirname(createRequire(import.meta.url).resolve("@bufbuild/buf/package.json")), "bin", "buf");
+const SCHEMA = ["--schema", path.join(ROOT, "proto")];
 const SERVICE = "galaxy.gateway.v1.EdgeGateway";
 
 let emulator: RunningEmulator;
@@ -31,46 +29,13 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.close());
 
-function bufCurl(args: string[], onStdout?: (text: string) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BUF, ["curl", "--schema", path.join(ROOT, "proto"), "--timeout", "20s", ...args], { cwd: ROOT });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-      onStdout?.(stdout);
-    });
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** buf curl prints each message as a pretty JSON object; split a stream of them. */
-function jsonObjects(text: string): unknown[] {
-  const out: unknown[] = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === "\\") i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === "{" && depth++ === 0) start = i;
-    else if (c === "}" && --depth === 0) out.push(JSON.parse(text.slice(start, i + 1)));
-  }
-  return out;
-}
-
 describe.each([
   ["grpc", ["--protocol", "grpc", "--http2-prior-knowledge"]],
   ["grpcweb", ["--protocol", "grpcweb"]],
 ])("buf curl ExecuteCommand over %s", (_protocol, flags) => {
   it("gets a signed response that verifies", async () => {
     const req = executeCommandRequest(device, { messageType: "user.profile.get" });
-    const result = await bufCurl([...flags, "--data", toJsonString(ExecuteCommandRequestSchema, req), `${emulator.url}/${SERVICE}/ExecuteCommand`]);
+    const result = await bufCurl([...SCHEMA, ...flags, "--data", toJsonString(ExecuteCommandRequestSchema, req), `${emulator.url}/${SERVICE}/ExecuteCommand`]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const res = fromJson(ExecuteCommandResponseSchema, JSON.parse(result.stdout));
@@ -80,7 +45,7 @@ describe.each([
 
   it("gets the gateway's rejection with its code", async () => {
     const req = executeCommandRequest(device, { messageType: "user.profile.get", timestampMs: 0 });
-    const result = await bufCurl([...flags, "--data", toJsonString(ExecuteCommandRequestSchema, req), `${emulator.url}/${SERVICE}/ExecuteCommand`]);
+    const result = await bufCurl([...SCHEMA, ...flags, "--data", toJsonString(ExecuteCommandRequestSchema, req), `${emulator.url}/${SERVICE}/ExecuteCommand`]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain("unauthenticated");
     expect(result.stderr).toContain("stale_request");
@@ -94,7 +59,7 @@ it("buf curl SubscribeEvents over Connect receives server_time and a push, then 
   let revoked = false;
   let eventId = "";
   const result = await bufCurl(
-    ["--protocol", "connect", "--data", toJsonString(SubscribeEventsRequestSchema, req), `${emulator.url}/${SERVICE}/SubscribeEvents`],
+    [...SCHEMA, "--protocol", "connect", "--data", toJsonString(SubscribeEventsRequestSchema, req), `${emulator.url}/${SERVICE}/SubscribeEvents`],
     (stdout) => {
       const count = jsonObjects(stdout).length;
       if (count >= 1 && !injected) {

@@ -64,6 +64,7 @@ function goodCall(options: { payload?: unknown; messageType?: string; timestampM
     payloadBytes: signed.payloadBytes,
     signature: signed.signature,
     signal: new AbortController().signal,
+    timeoutMs: () => undefined,
   };
 }
 

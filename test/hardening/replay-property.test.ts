@@ -93,6 +93,7 @@ describe("replay property (issue 10.3)", () => {
             envelope: env,
             payloadBytes: new Uint8Array(0),
             signature: new Uint8Array(64),
+            timeoutMs: () => undefined,
             signal: new AbortController().signal,
           };
           if (passes[i]! > 0) resends++;

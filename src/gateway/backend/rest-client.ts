@@ -16,7 +16,12 @@ export interface BackendRequestInit {
   query?: string;
   body?: Uint8Array;
   headers?: Record<string, string>;
-  timeoutMs?: number;
+  /**
+   * Time the caller has left (an RPC's grpc-timeout / connect-timeout-ms): the request is bounded by
+   * the shorter of this and the client's own timeout, and when this one runs out first the request
+   * fails with CallerDeadlineError rather than BackendUnavailableError.
+   */
+  deadlineMs?: number;
   signal?: AbortSignal;
 }
 
@@ -29,6 +34,9 @@ export class BackendUnavailableError extends Error {
     super(message);
   }
 }
+
+/** The caller's deadline ran out before the backend answered: the client's limit, not a backend fault. */
+export class CallerDeadlineError extends Error {}
 
 export interface BackendRestClient {
   /** The base URL calls currently go to (changes when the live config's backend changes). */
@@ -65,7 +73,13 @@ export function createBackendRestClient(
     }
     const transport = url.protocol === "https:" ? https : http;
     const agent = url.protocol === "https:" ? agents["https:"] : agents["http:"];
-    const timeoutMs = init.timeoutMs ?? defaultTimeoutMs;
+    const callerFirst = init.deadlineMs !== undefined && init.deadlineMs < defaultTimeoutMs;
+    const timeoutMs = callerFirst ? init.deadlineMs! : defaultTimeoutMs;
+    if (timeoutMs <= 0) return Promise.reject(new CallerDeadlineError("no time left for the backend call"));
+    const timeoutError = () =>
+      callerFirst
+        ? new CallerDeadlineError(`the call's deadline ran out after ${timeoutMs} ms waiting for the backend`)
+        : new BackendUnavailableError(`backend did not answer within ${timeoutMs} ms`);
     return new Promise<BackendReply>((resolve, reject) => {
       const headers: Record<string, string | number> = { ...init.headers };
       const token = options.token?.();
@@ -77,7 +91,7 @@ export function createBackendRestClient(
       let timer: NodeJS.Timeout | undefined;
       const fail = (err: unknown) => {
         clearTimeout(timer);
-        reject(asUnavailable(err));
+        reject(err instanceof CallerDeadlineError ? err : asUnavailable(err));
       };
       const req = transport.request(url, { method, headers, agent, signal: init.signal }, (res) => {
         const chunks: Buffer[] = [];
@@ -102,7 +116,7 @@ export function createBackendRestClient(
       });
       // An absolute deadline (req.setTimeout only watches socket inactivity, and not the wait for a
       // pooled socket): a backend that hangs, or trickles its answer, cannot hold a call longer.
-      timer = setTimeout(() => req.destroy(new BackendUnavailableError(`backend did not answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => req.destroy(timeoutError()), timeoutMs);
       req.on("error", fail);
       req.end(init.body);
     });

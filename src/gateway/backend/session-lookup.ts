@@ -5,7 +5,7 @@
 import { LRUCache } from "lru-cache";
 import { fromBase64Url } from "../../shared/bytes.js";
 import type { BackendSession } from "../../shared/protocol.js";
-import { BackendUnavailableError, type BackendRestClient } from "./rest-client.js";
+import { BackendUnavailableError, type BackendRequestInit, type BackendRestClient } from "./rest-client.js";
 
 export interface FoundSession {
   session: BackendSession;
@@ -26,12 +26,12 @@ export class SessionLookup {
 
   constructor(private readonly backend: BackendRestClient) {}
 
-  /** undefined when the backend does not know the session. */
-  async get(deviceSessionId: string, signal?: AbortSignal): Promise<FoundSession | undefined> {
+  /** undefined when the backend does not know the session; `init` bounds the lookup (the caller's deadline). */
+  async get(deviceSessionId: string, init: Pick<BackendRequestInit, "signal" | "deadlineMs"> = {}): Promise<FoundSession | undefined> {
     const cached = this.cacheEnabled ? this.cache.get(deviceSessionId) : undefined;
     if (cached) return cached;
     const generation = this.generation;
-    const reply = await this.backend.request("GET", `/api/v1/internal/sessions/${encodeURIComponent(deviceSessionId)}`, { signal });
+    const reply = await this.backend.request("GET", `/api/v1/internal/sessions/${encodeURIComponent(deviceSessionId)}`, init);
     if (reply.status === 404) return undefined;
     if (reply.status !== 200) throw new BackendUnavailableError(`session lookup answered ${reply.status}`);
     const found = parseSession(reply.body);

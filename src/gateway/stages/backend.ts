@@ -1,10 +1,10 @@
 // Stage 9, backend: the routed REST call. 2xx and 4xx-with-JSON answers become signed responses
-// (business errors are answers, §4); 5xx, refusal, timeout or garbage become UNAVAILABLE.
+// (business errors are answers, §4); 5xx, refusal, timeout or garbage become UNAVAILABLE. The call
+// gets what is left of the client's deadline; when that runs out first, it is DEADLINE_EXCEEDED.
 import { Code } from "@connectrpc/connect";
 import { fromUtf8, utf8 } from "../../shared/bytes.js";
-import { BackendUnavailableError, type BackendRestClient } from "../backend/rest-client.js";
-import { GatewayRejection, requireEnvelope, requireSession, type GatewayCall, type Stage } from "./stage.js";
-
+import { BackendUnavailableError, CallerDeadlineError, type BackendRestClient } from "../backend/rest-client.js";
+import { deadlineExpired, deadlineRejection, GatewayRejection, requireEnvelope, requireSession, type GatewayCall, type Stage } from "./stage.js";
 
 /** The body of a routed non-GET call whose payload is empty. */
 const EMPTY_OBJECT = utf8("{}");
@@ -33,8 +33,10 @@ export function backendStage(backend: BackendRestClient): Stage {
             "x-galaxy-message-type": env.messageType,
           },
           signal: call.signal,
+          deadlineMs: call.timeoutMs(),
         });
       } catch (err) {
+        if (err instanceof CallerDeadlineError || deadlineExpired(call.signal)) throw deadlineRejection("backend");
         if (err instanceof BackendUnavailableError) throw unavailable(err.message);
         if (call.signal.aborted) throw unavailable("call cancelled by the client");
         throw err;

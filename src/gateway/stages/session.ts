@@ -1,8 +1,8 @@
 // Stage 2, session: the device session must exist on the backend and be active.
 import { Code } from "@connectrpc/connect";
-import { BackendUnavailableError } from "../backend/rest-client.js";
+import { BackendUnavailableError, CallerDeadlineError } from "../backend/rest-client.js";
 import type { SessionLookup } from "../backend/session-lookup.js";
-import { GatewayRejection, requireEnvelope, type GatewayCall, type Stage } from "./stage.js";
+import { deadlineExpired, deadlineRejection, GatewayRejection, requireEnvelope, type GatewayCall, type Stage } from "./stage.js";
 
 export function sessionStage(sessions: SessionLookup): Stage {
   return {
@@ -11,8 +11,9 @@ export function sessionStage(sessions: SessionLookup): Stage {
       const { deviceSessionId } = requireEnvelope(call);
       let found;
       try {
-        found = await sessions.get(deviceSessionId, call.signal);
+        found = await sessions.get(deviceSessionId, { signal: call.signal, deadlineMs: call.timeoutMs() });
       } catch (err) {
+        if (err instanceof CallerDeadlineError || deadlineExpired(call.signal)) throw deadlineRejection("session");
         if (err instanceof BackendUnavailableError) {
           throw new GatewayRejection(Code.Unavailable, "backend_unavailable", "session", err.message);
         }

@@ -24,7 +24,10 @@ export interface GatewayCall {
   backendReply?: BackendReply;
   /** Set by the backend stage: "ok" for 2xx, else the backend's error code (§4). */
   resultCode?: string;
+  /** Aborted when the client goes, the call's deadline runs out (see deadlineExpired) or a shutdown ends it. */
   signal: AbortSignal;
+  /** Milliseconds left of the client's deadline (grpc-timeout / connect-timeout-ms); undefined without one. */
+  timeoutMs(): number | undefined;
 }
 
 /** A call that passed every stage up to `envelope` etc. carries these. */
@@ -69,4 +72,14 @@ export function requireEnvelope(call: GatewayCall): RequestEnvelope {
 export function requireSession(call: GatewayCall): BackendSession {
   if (!call.session) throw new Error("stage order: session stage must run first");
   return call.session;
+}
+
+/** True once the call's deadline has run out (connect-es aborts the handler's signal with DEADLINE_EXCEEDED). */
+export function deadlineExpired(signal: AbortSignal): boolean {
+  return signal.aborted && signal.reason instanceof ConnectError && signal.reason.code === Code.DeadlineExceeded;
+}
+
+/** The client's deadline ran out while `stage` ran: its own limit, so neither retryable nor a backend fault. */
+export function deadlineRejection(stage: StageName): GatewayRejection {
+  return new GatewayRejection(Code.DeadlineExceeded, "deadline_exceeded", stage, "the call's deadline (grpc-timeout / connect-timeout-ms) ran out");
 }
