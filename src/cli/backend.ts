@@ -1,9 +1,9 @@
 // `npm run backend -- [--host H] [--port P] [--state-dir D]`: the mock backend alone, for pointing a
-// gateway (or curl) at it. With --state-dir its state survives restarts (and kill -9). Ctrl-C / SIGTERM
-// closes it and exits 0.
+// gateway (or curl) at it. With --state-dir its state survives restarts (and kill -9). SIGINT/SIGTERM/
+// SIGHUP, or its parent process dying, closes it and exits 0.
 import path from "node:path";
 import { startMockBackend } from "../backend/server.js";
-import { closeOnSignals, fail, parseFlags, parsePort, type CommandLine } from "./command-line.js";
+import { fail, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
 
 const cli: CommandLine = {
   name: "backend",
@@ -21,6 +21,7 @@ if (!host) fail(cli, "--host must not be empty");
 const stateDir = flags["state-dir"];
 if (stateDir !== undefined && stateDir.trim() === "") fail(cli, "--state-dir must not be empty");
 
+const stopper = stopOnSignals(cli);
 const backend = await startMockBackend({ host, port, ...(stateDir !== undefined ? { stateDir: path.resolve(stateDir) } : {}) }).catch(
   (err: unknown) => {
     console.error(`backend: cannot start on ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`);
@@ -28,4 +29,4 @@ const backend = await startMockBackend({ host, port, ...(stateDir !== undefined 
   },
 );
 console.log(`Mock backend ready at ${backend.url}`);
-closeOnSignals(cli, () => backend.close());
+stopper.closeWith(() => backend.close());

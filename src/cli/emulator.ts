@@ -1,12 +1,14 @@
+#!/usr/bin/env node
 // `npm run emulator -- [--host H] [--port P] [--backend mock|URL] [--freshness-ms N] [--state-dir D]
 // [--token T] [--console-dir D]`: the headless emulator. Prints the ready line once /healthz answers
-// 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM.
+// 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM/SIGHUP or when its parent process dies.
+// The shebang makes the built file runnable as the package's bin.
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../emulator/start.js";
-import { closeOnSignals, fail as failWith, parseFlags, parsePort, type CommandLine } from "./command-line.js";
+import { fail as failWith, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
 
 const cli: CommandLine = {
   name: "emulator",
@@ -106,6 +108,7 @@ async function waitHealthy(url: string): Promise<void> {
 }
 
 const options = parseOptions(process.argv.slice(2));
+const stopper = stopOnSignals(cli);
 let emulator;
 try {
   emulator = await startEmulator({
@@ -126,4 +129,4 @@ try {
 console.log(`Gateway emulator ready at ${emulator.url}`);
 if (!options.consoleDir) console.log("(no web console: run `npm run build` to serve it at /)");
 
-closeOnSignals(cli, () => emulator.close());
+stopper.closeWith(() => emulator.close());
