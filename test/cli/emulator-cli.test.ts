@@ -6,10 +6,10 @@ import { describe, expect, it } from "vitest";
 import { tempDir } from "../support/emulator.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 
 function run(args: string[]): { child: ChildProcess; ready: Promise<string>; exit: Promise<{ code: number | null; stderr: string }> } {
-  const child = spawn(TSX, ["src/cli/emulator.ts", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  // What the npm script execs (test/cli/signals.test.ts goes through npm itself).
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/emulator.ts", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
