@@ -1,12 +1,12 @@
 // `npm run backend -- [--host H] [--port P] [--state-dir D] [--token-file F]`: the mock backend alone,
 // for pointing a gateway at it. With --state-dir its state survives restarts (and kill -9). Ctrl-C /
-// SIGTERM closes it and exits 0. It answers only callers that send its backend token
+// SIGTERM/SIGHUP, or its parent process dying, closes it and exits 0. It answers only callers that send its backend token
 // (X-Galaxy-Backend-Token): from --token-file, else GALAXY_BACKEND_TOKEN, else one it generates and
 // writes to <state-dir>/backend-token (backend-token.ts).
 import path from "node:path";
 import { startMockBackend } from "../backend/server.js";
 import { storedBackendToken, tokenFromFileOrEnv } from "./backend-token.js";
-import { closeOnSignals, fail, parseFlags, parsePort, type CommandLine } from "./command-line.js";
+import { fail, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
 
 const cli: CommandLine = {
   name: "backend",
@@ -31,6 +31,7 @@ const stateDir = flags["state-dir"];
 if (stateDir !== undefined && stateDir.trim() === "") fail(cli, "--state-dir must not be empty");
 const resolvedStateDir = stateDir === undefined ? undefined : path.resolve(stateDir);
 
+const stopper = stopOnSignals(cli);
 const given = await tokenFromFileOrEnv(cli, flags["token-file"], "--token-file");
 const stored =
   given === undefined
@@ -52,7 +53,7 @@ if (stored) {
   console.log(`Backend token in ${stored.file} (gateway: npm run emulator -- --backend ${backend.url} --backend-token-file ${stored.file})`);
 }
 console.log(`Mock backend ready at ${backend.url}`);
-closeOnSignals(cli, async () => {
+stopper.closeWith(async () => {
   await backend.close();
   await stored?.cleanup();
 });

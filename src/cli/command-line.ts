@@ -1,5 +1,6 @@
-// What the two CLIs share: strict flag parsing that exits 2 with the usage on bad input, and a clean
-// close on SIGINT/SIGTERM (exit 0, or 1 if closing failed).
+// What the CLIs share: strict flag parsing that exits 2 with the usage on bad input, and a clean close
+// on SIGINT/SIGTERM/SIGHUP or when the parent process dies (exit 0, or 1 if closing failed).
+import os from "node:os";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 export interface CommandLine {
@@ -53,20 +54,90 @@ export function parsePort(cli: CommandLine, text: string | undefined): number {
   return Number(text);
 }
 
-/** Closes the running service once on SIGINT/SIGTERM, then exits. */
-export function closeOnSignals(cli: CommandLine, close: () => Promise<void>): void {
-  let stopping = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+/**
+ * What stops a CLI: Ctrl-C (SIGINT), `kill` and supervisors (SIGTERM), a closed terminal (SIGHUP).
+ * (`npm run` passes SIGINT and SIGTERM on to the script; it dies of SIGHUP itself, and then the
+ * parent watch below stops the CLI.)
+ */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/**
+ * How often the parent PID is compared with the one at startup. Bounds how long an orphan keeps its
+ * port after its parent died; the cost is one getppid() per tick, on an unref'd timer.
+ */
+const PARENT_WATCH_INTERVAL_MS = 500;
+
+/**
+ * Stop signals within this time of the first are the same stop, not a demand to exit at once: Ctrl-C
+ * reaches npm and us (one process group), and npm passes its copy on, so one keypress arrives twice,
+ * milliseconds apart. Someone who means "now" signals again once told they can.
+ */
+const REPEAT_WINDOW_MS = 1_000;
+
+export interface Stopper {
+  /** The service is up: close it on the first stop (at once if one already came during startup). */
+  closeWith(close: () => Promise<void>): void;
+}
+
+/**
+ * Installs the stop triggers right away, before the service starts, so that none is missed:
+ * - the first SIGINT/SIGTERM/SIGHUP closes the service (the §5 order for the emulator), then exits 0
+ *   (1 if closing failed);
+ * - one more signal once REPEAT_WINDOW_MS has passed (a notice says so) exits at once with 128 + its
+ *   number, without waiting for the drain;
+ * - the parent process dying (our parent PID changed: we were re-parented to init or a subreaper)
+ *   counts as a first signal, so an orphan does not hold its port forever.
+ */
+export function stopOnSignals(cli: CommandLine): Stopper {
+  let close: (() => Promise<void>) | undefined;
+  let requested = false;
+  let forcible = false;
+  let closing = false;
+  // A closed terminal (SIGHUP) makes writes fail with EIO: the shutdown matters more than its notices.
+  process.stdout.on("error", () => {});
+  process.stderr.on("error", () => {});
+
+  const startClosing = () => {
+    if (closing || !close) return;
+    closing = true;
+    close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(`${cli.name}: error while closing`, err);
+        process.exit(1);
+      },
+    );
+  };
+  const request = (why: string) => {
+    requested = true;
+    console.log(`${cli.name}: ${why}: shutting down`);
+    setTimeout(() => {
+      forcible = true;
+      console.log(`${cli.name}: still closing; signal again to exit at once`);
+    }, REPEAT_WINDOW_MS).unref();
+    startClosing();
+  };
+
+  for (const signal of STOP_SIGNALS) {
     process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      close().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          console.error(`${cli.name}: error while closing`, err);
-          process.exit(1);
-        },
-      );
+      if (!requested) return request(signal);
+      if (!forcible) return; // the same stop delivered twice (see REPEAT_WINDOW_MS)
+      console.log(`${cli.name}: ${signal} again: exiting without waiting for calls in flight`);
+      process.exit(128 + os.constants.signals[signal]);
     });
   }
+  const parentPid = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid === parentPid) return;
+    clearInterval(parentWatch);
+    if (!requested) request(`parent process ${parentPid} exited`);
+  }, PARENT_WATCH_INTERVAL_MS);
+  parentWatch.unref();
+
+  return {
+    closeWith(closeService) {
+      close = closeService;
+      if (requested) startClosing();
+    },
+  };
 }

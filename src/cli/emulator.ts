@@ -1,6 +1,8 @@
+#!/usr/bin/env node
 // `npm run emulator -- [--host H] [--port P] [--backend mock|URL [--backend-token-file F]] [--freshness-ms N]
 // [--state-dir D] [--token-file F] [--console-dir D] [--cors-origin O]... …`: the headless emulator. Prints
-// the ready line once /healthz answers 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM.
+// the ready line once /healthz answers 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM/SIGHUP
+// or when its parent process dies. The shebang makes the built file runnable as the package's bin.
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -8,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { startEmulator } from "../emulator/start.js";
 import { normaliseOriginPattern, OriginPatternError } from "../gateway/http/cors-origins.js";
 import { tokenFromFileOrEnv } from "./backend-token.js";
-import { closeOnSignals, fail as failWith, parseFlags, parsePort, type CommandLine } from "./command-line.js";
+import { fail as failWith, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
 import { checkExposure, resolveToken, TOKEN_ENV, TokenError } from "./exposure.js";
 
 const cli: CommandLine = {
@@ -145,6 +147,7 @@ async function waitHealthy(url: string): Promise<void> {
 }
 
 const options = parseOptions(process.argv.slice(2));
+const stopper = stopOnSignals(cli);
 // GALAXY_BACKEND_TOKEN is for a backend given by URL; the embedded mock ignores it.
 const backendToken = options.backend === "mock" ? undefined : await tokenFromFileOrEnv(cli, options.backendTokenFile, "--backend-token-file");
 let emulator;
@@ -169,4 +172,4 @@ try {
 console.log(`Gateway emulator ready at ${emulator.url}`);
 if (!options.consoleDir) console.log("(no web console: run `npm run build` to serve it at /)");
 
-closeOnSignals(cli, () => emulator.close());
+stopper.closeWith(() => emulator.close());

@@ -7,13 +7,13 @@ import { describe, expect, it } from "vitest";
 import { tempDir } from "../support/emulator.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
-const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 
 function run(
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): { child: ChildProcess; ready: Promise<string>; exit: Promise<{ code: number | null; stderr: string }>; stderr: () => string } {
-  const child = spawn(TSX, ["src/cli/emulator.ts", ...args], {
+  // What the npm script execs (test/cli/signals.test.ts goes through npm itself).
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/emulator.ts", ...args], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, GALAXY_EMULATOR_TOKEN: "", ...env },
