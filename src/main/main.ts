@@ -43,7 +43,8 @@ function run(): void {
   );
   // The emulator lives as long as its window, on macOS too: no hidden listener left running.
   app.on("window-all-closed", () => app.quit());
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => app.quit());
+  // The same stop signals as the headless CLI (scripts/start.mjs forwards all three to the app).
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => app.quit());
 
   app
     .whenReady()

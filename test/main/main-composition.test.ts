@@ -120,11 +120,11 @@ beforeEach(() => {
   h.reset();
   close.mockClear();
   h.startEmulator = async () => ({ url: "http://127.0.0.1:4321", close });
-  signalListeners = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
+  signalListeners = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM"), SIGHUP: process.listeners("SIGHUP") };
 });
 afterEach(() => {
-  // main.ts hooks SIGINT/SIGTERM on this (test) process: unhook what it added.
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  // main.ts hooks SIGINT/SIGTERM/SIGHUP on this (test) process: unhook what it added.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     for (const l of process.listeners(signal)) if (!signalListeners[signal]!.includes(l)) process.off(signal, l as any);
   }
 });
@@ -174,6 +174,16 @@ describe("main.ts composition", () => {
     expect(close).toHaveBeenCalledTimes(1);
 
     h.app.emit("window-all-closed");
+    expect(h.calls).toContain("quit");
+  });
+
+  it.each(["SIGINT", "SIGTERM", "SIGHUP"] as const)("%s asks the app to quit (the clean quit above follows)", async (signal) => {
+    await import("../../src/main/main.js");
+    await vi.waitFor(() => expect(h.windows).toHaveLength(1));
+    // Only main.ts's own listener is called: the test runner's are left out.
+    const added = process.listeners(signal).filter((l) => !signalListeners[signal]!.includes(l));
+    expect(added).toHaveLength(1);
+    (added[0] as (s: NodeJS.Signals) => void)(signal);
     expect(h.calls).toContain("quit");
   });
 
