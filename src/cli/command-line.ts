@@ -13,11 +13,11 @@ export function fail(cli: CommandLine, message: string): never {
   process.exit(2);
 }
 
-/** Parses strict flags (plus -h/--help, which prints the usage and exits 0); string values only. */
+/** Parses strict flags (plus -h/--help, which prints the usage and exits 0); a boolean flag reads as "true". */
 export function parseFlags(
   cli: CommandLine,
   argv: string[],
-  options: Record<string, { type: "string"; default?: string }>,
+  options: Record<string, { type: "string"; default?: string } | { type: "boolean" }>,
 ): Record<string, string | undefined> {
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -35,7 +35,9 @@ export function parseFlags(
     console.log(cli.usage);
     process.exit(0);
   }
-  return values as Record<string, string | undefined>;
+  return Object.fromEntries(
+    Object.entries(values).map(([name, value]) => [name, value === true ? "true" : value === false ? undefined : value]),
+  );
 }
 
 export function parsePort(cli: CommandLine, text: string | undefined): number {

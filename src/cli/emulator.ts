@@ -17,7 +17,8 @@ const cli: CommandLine = {
   --freshness-ms N    freshness window in ms (default 60000)
   --state-dir D       where the gateway key and the mock backend's state are kept (default $XDG_STATE_HOME or ~/.local/state, /galaxy-gateway-emulator)
   --token T           require "Authorization: Bearer T" on the control plane (also allows non-loopback callers)
-  --console-dir D     built web console to serve at / (default: dist/renderer of this package, when built)`,
+  --console-dir D     built web console to serve at / (default: dist/renderer of this package, when built)
+  --console-sourcemaps  also serve the console's source maps (*.map; default: 404)`,
 };
 
 interface CliOptions {
@@ -28,6 +29,7 @@ interface CliOptions {
   stateDir: string;
   token?: string;
   consoleDir?: string;
+  consoleSourcemaps: boolean;
 }
 
 function fail(message: string): never {
@@ -43,6 +45,7 @@ function parseOptions(argv: string[]): CliOptions {
     "state-dir": { type: "string" },
     token: { type: "string" },
     "console-dir": { type: "string" },
+    "console-sourcemaps": { type: "boolean" },
   });
   const str = (name: string) => values[name];
   const port = parsePort(cli, str("port"));
@@ -74,6 +77,7 @@ function parseOptions(argv: string[]): CliOptions {
     stateDir: path.resolve(str("state-dir") ?? defaultStateDir()),
     token,
     consoleDir,
+    consoleSourcemaps: str("console-sourcemaps") === "true",
   };
 }
 
@@ -116,6 +120,7 @@ try {
     stateDir: options.stateDir,
     accessToken: options.token,
     consoleDir: options.consoleDir,
+    consoleSourcemaps: options.consoleSourcemaps,
   });
   await waitHealthy(emulator.url);
 } catch (err) {

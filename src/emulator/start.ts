@@ -22,6 +22,8 @@ export interface EmulatorOptions {
   accessToken?: string;
   /** The built renderer (`dist/renderer`) served as the web console at `/`; omitted: no console. */
   consoleDir?: string;
+  /** Serve the console's `*.map` files (default false: 404). */
+  consoleSourcemaps?: boolean;
   /** Push-stream errors (the gateway reconnects by itself); default: ignored. */
   onPushError?: (err: unknown) => void;
   /** Gateway limits (timeouts, sizes, stream caps); defaults in docs/SECURITY.md. */
@@ -56,6 +58,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       },
       accessToken: options.accessToken,
       consoleDir: options.consoleDir,
+      consoleSourcemaps: options.consoleSourcemaps,
       onPushError: options.onPushError,
       limits: options.limits,
     });

@@ -38,6 +38,8 @@ export interface GatewayOptions {
   mockBackendUrl?: string;
   accessToken?: string;
   consoleDir?: string;
+  /** Serve the console's `*.map` files (`--console-sourcemaps`); off: 404. */
+  consoleSourcemaps?: boolean;
   gatewayId?: string;
   /** Listener, push-stream and backend-call limits; defaults in docs/SECURITY.md. */
   limits?: Partial<GatewayLimits>;
@@ -136,15 +138,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
     accessToken: options.accessToken,
     consoleDir: options.consoleDir,
+    consoleSourcemaps: options.consoleSourcemaps,
   });
 
   const listener = await listen(
     (req, res) => {
       if (!rest(req, res)) rpc(req, res);
     },
-    host,
-    options.port ?? 8787,
-    { ...DEFAULT_LISTENER_LIMITS, ...options.limits },
+    { host, port: options.port ?? 8787, limits: { ...DEFAULT_LISTENER_LIMITS, ...options.limits } },
   );
   dispatcher.start(backendUrl());
   ready = true;
