@@ -1,7 +1,9 @@
 // `npm run emulator -- [--host H] [--port P] [--backend mock|URL] [--freshness-ms N] [--state-dir D]
 // [--token T] [--console-dir D]`: the headless emulator. Prints the ready line once /healthz answers
 // 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +20,9 @@ const cli: CommandLine = {
   --state-dir D       where the gateway key and the mock backend's state are kept (default $XDG_STATE_HOME or ~/.local/state, /galaxy-gateway-emulator)
   --token T           require "Authorization: Bearer T" on the control plane (also allows non-loopback callers)
   --console-dir D     built web console to serve at / (default: dist/renderer of this package, when built)
-  --console-sourcemaps  also serve the console's source maps (*.map; default: 404)`,
+  --console-sourcemaps  also serve the console's source maps (*.map; default: 404)
+  --tls-cert F        PEM certificate (chain) file: serve HTTPS and HTTP/2 over TLS on the port (with --tls-key)
+  --tls-key F         PEM private key file of --tls-cert`,
 };
 
 interface CliOptions {
@@ -30,6 +34,7 @@ interface CliOptions {
   token?: string;
   consoleDir?: string;
   consoleSourcemaps: boolean;
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 function fail(message: string): never {
@@ -46,6 +51,8 @@ function parseOptions(argv: string[]): CliOptions {
     token: { type: "string" },
     "console-dir": { type: "string" },
     "console-sourcemaps": { type: "boolean" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
   });
   const str = (name: string) => values[name];
   const port = parsePort(cli, str("port"));
@@ -69,6 +76,9 @@ function parseOptions(argv: string[]): CliOptions {
   if (str("console-dir") !== undefined && !existsSync(path.join(consoleDir!, "index.html"))) {
     fail(`--console-dir ${consoleDir} has no index.html (run npm run build)`);
   }
+  const tlsCert = str("tls-cert");
+  const tlsKey = str("tls-key");
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) fail("--tls-cert and --tls-key go together");
   return {
     host: str("host")!,
     port,
@@ -78,7 +88,16 @@ function parseOptions(argv: string[]): CliOptions {
     token,
     consoleDir,
     consoleSourcemaps: str("console-sourcemaps") === "true",
+    tls: tlsCert !== undefined ? { cert: readPem("--tls-cert", tlsCert), key: readPem("--tls-key", tlsKey!) } : undefined,
   };
+}
+
+function readPem(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    fail(`${flag} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
 }
 
 function defaultStateDir(): string {
@@ -99,11 +118,26 @@ function defaultConsoleDir(): string | undefined {
   return undefined;
 }
 
+/** GET /healthz: its status, or undefined if it did not answer. */
+function healthStatus(url: string): Promise<number | undefined> {
+  const target = new URL("/healthz", url);
+  return new Promise((resolve) => {
+    const onResponse = (res: http.IncomingMessage) => {
+      res.resume();
+      resolve(res.statusCode);
+    };
+    // Over TLS only liveness is checked: the certificate is our own, possibly self-signed, and may not
+    // name the listen address.
+    const req = target.protocol === "https:" ? https.get(target, { rejectUnauthorized: false }, onResponse) : http.get(target, onResponse);
+    req.setTimeout(2_000, () => req.destroy());
+    req.on("error", () => resolve(undefined));
+  });
+}
+
 async function waitHealthy(url: string): Promise<void> {
   // The listener is bound before startEmulator returns; this confirms the whole stack answers.
   for (let attempt = 0; attempt < 50; attempt++) {
-    const res = await fetch(`${url}/healthz`).catch(() => undefined);
-    if (res?.status === 200) return;
+    if ((await healthStatus(url)) === 200) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error("/healthz did not answer 200");
@@ -121,6 +155,7 @@ try {
     accessToken: options.token,
     consoleDir: options.consoleDir,
     consoleSourcemaps: options.consoleSourcemaps,
+    tls: options.tls,
   });
   await waitHealthy(emulator.url);
 } catch (err) {

@@ -1,11 +1,13 @@
-// One TCP listener for HTTP/2 cleartext (prior knowledge) and HTTP/1.1. Node's http2 cannot fall
-// back to HTTP/1.1 without TLS ALPN, so each connection's first bytes are sniffed: the h2 preface
-// goes to an http2 server, anything else to an http server; both share one request handler and the
-// same limits (response-limits.ts for what a connection may hold unsent). Sessions and sockets are
-// tracked so that close() can drain and then cut them.
+// One TCP listener for HTTP/2 and HTTP/1.1. In cleartext, node's http2 cannot fall back to HTTP/1.1
+// without TLS ALPN, so each connection's first bytes are sniffed: the h2 preface goes to an http2
+// server (prior knowledge), anything else to an http server. With a certificate the same port speaks
+// TLS only and ALPN decides (`h2`, else HTTP/1.1). Both servers share one request handler and the same
+// limits (response-limits.ts for what a connection may hold unsent). Sessions and sockets are tracked
+// so that close() can drain and then cut them.
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import tls from "node:tls";
 import { DEFAULT_RESPONSE_LIMITS, H1ConnectionGuard, H2SessionGuard, type ResponseLimits } from "./response-limits.js";
 
 export type RequestHandler = (
@@ -20,7 +22,10 @@ const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 const { NGHTTP2_STREAM_STATE_OPEN, NGHTTP2_STREAM_STATE_HALF_CLOSED_LOCAL } = http2.constants;
 
 export interface ListenerLimits extends ResponseLimits {
-  /** A connection whose first bytes (up to the h2 preface) do not arrive within this time is closed. */
+  /**
+   * A connection whose first bytes (up to the h2 preface), or with TLS whose handshake, do not arrive
+   * within this time is closed.
+   */
   sniffTimeoutMs: number;
   /** HTTP/1.1: time allowed to receive a request's headers, from its first byte (then 408 + close). */
   headersTimeoutMs: number;
@@ -54,15 +59,25 @@ export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
   ...DEFAULT_RESPONSE_LIMITS,
 };
 
+/** PEM certificate chain and private key: the listener then serves TLS only (ALPN h2, http/1.1). */
+export interface TlsCredentials {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
 export interface ListenOptions {
   host: string;
   port: number;
   limits?: ListenerLimits;
+  /** Serve TLS only. A certificate or key that does not load (or a pair that does not match) throws. */
+  tls?: TlsCredentials;
 }
 
 export interface Listener {
   readonly port: number;
   readonly host: string;
+  /** True when it serves TLS. */
+  readonly secure: boolean;
   /**
    * Stops accepting, lets in-flight requests finish for up to `drainMs`; then calls `onDrainTimeout`
    * (which should make the remaining calls answer) and waits up to ABORT_GRACE_MS more for those
@@ -74,6 +89,7 @@ export interface Listener {
 export async function listen(handler: RequestHandler, options: ListenOptions): Promise<Listener> {
   const { host, port } = options;
   const limits = options.limits ?? DEFAULT_LISTENER_LIMITS;
+  const tlsServer = options.tls && createTlsServer(options.tls, limits);
   const requestTimeout = limits.requestTimeoutMs;
   let closing = false;
 
@@ -151,14 +167,14 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
 
   // Every TCP connection, whatever it became: close() cuts them all at the end.
   const sockets = new Set<net.Socket>();
-  // Connections still being sniffed: close() cuts them at once.
+  // Connections still being sniffed (or in their TLS handshake): close() cuts them at once.
   const pending = new Set<net.Socket>();
   // HTTP/2 connections. A session closed gracefully (GOAWAY) ends its socket's writable side when its
   // last stream is done, then would wait for the client's FIN, which a client may never send: the
   // socket is closed as soon as its writable side has finished.
   const h2Sockets = new Set<net.Socket>();
 
-  /** A connection whose protocol is known (after the sniff) goes to its server. */
+  /** A connection whose protocol is known (after the sniff, or the TLS handshake) goes to its server. */
   const handOver = (conn: net.Socket, isH2: boolean) => {
     if (isH2) {
       h2Sockets.add(conn);
@@ -192,11 +208,29 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
     socket.on("readable", onReadable);
   };
 
+  // TLS: the raw socket is handed to a tls.Server that never listens itself (like the http servers);
+  // its TLSSocket comes back on 'secureConnection' once the handshake is done, and ALPN decides (`h2`;
+  // `http/1.1` or none: HTTP/1.1). Node links the two only through the peer's address and port.
+  const handshaking = new Map<string, () => void>();
+  const peerOf = (socket: net.Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
+  tlsServer?.on("secureConnection", (secure: tls.TLSSocket) => {
+    const peer = peerOf(secure);
+    handshaking.get(peer)?.();
+    handshaking.delete(peer);
+    handOver(secure, secure.alpnProtocol === "h2");
+  });
+  const startTls = (server: tls.Server, socket: net.Socket, done: () => void) => {
+    const peer = peerOf(socket);
+    handshaking.set(peer, done);
+    socket.once("close", () => handshaking.delete(peer));
+    server.emit("connection", socket);
+  };
+
   const tcp = net.createServer((socket) => {
     sockets.add(socket);
     pending.add(socket);
     socket.setNoDelay(true);
-    // Absolute, not an inactivity timeout: dribbling the preface a byte at a time does not extend it.
+    // Absolute, not an inactivity timeout: dribbling the preface (or a handshake) a byte at a time does not extend it.
     const sniffTimer = setTimeout(() => socket.destroy(), limits.sniffTimeoutMs);
     const onEarlyError = () => socket.destroy();
     socket.on("error", onEarlyError);
@@ -210,7 +244,8 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
       clearTimeout(sniffTimer);
       pending.delete(socket);
     };
-    sniff(socket, done);
+    if (tlsServer) startTls(tlsServer, socket, done);
+    else sniff(socket, done);
   });
   tcp.maxConnections = limits.maxConnections;
 
@@ -226,6 +261,7 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
   return {
     port: address.port,
     host,
+    secure: tlsServer !== undefined,
     async close(drainMs: number, onDrainTimeout?: () => void) {
       const closed = new Promise<void>((resolve) => tcp.close(() => resolve()));
       for (const socket of pending) socket.destroy();
@@ -252,6 +288,22 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
       await closed;
     },
   };
+}
+
+/** The TLS side of the listener, or a clear error naming what did not load. */
+function createTlsServer(credentials: TlsCredentials, limits: ListenerLimits): tls.Server {
+  try {
+    return tls.createServer({
+      cert: credentials.cert,
+      key: credentials.key,
+      minVersion: "TLSv1.2",
+      ALPNProtocols: ["h2", "http/1.1"],
+      // Node's own handshake timer restarts on activity; the absolute sniff timer is what holds.
+      handshakeTimeout: limits.sniffTimeoutMs,
+    });
+  } catch (err) {
+    throw new Error(`TLS certificate or key unusable: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function headerListSize(rawHeaders: readonly string[]): number {
