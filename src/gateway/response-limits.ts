@@ -69,7 +69,9 @@ export class H2SessionGuard {
     }
     this.streams.add(stream);
     stream.once("close", () => this.streams.delete(stream));
-    // The stream's timer restarts on its own reads and writes (and while the session's writes progress).
+    // The stream's timer restarts on its own reads and writes, and also while the session's writes
+    // progress: a stream stalled beside moving ones waits for the session to go quiet (the byte cap
+    // bounds what it holds meanwhile).
     stream.setTimeout(this.limits.writeStallTimeoutMs);
     stream.on("timeout", () => {
       if (stream.writableLength > 0) stream.close(NGHTTP2_CANCEL);

@@ -12,8 +12,8 @@ import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayLimits } from "../../src/gateway/gateway.js";
-import { ROOT } from "./children.js";
 import { READ_CHUNK_BYTES } from "../../src/gateway/http/static-console.js";
+import { ROOT } from "./children.js";
 import { SOURCE_MAP_PATH, type FromGateway } from "./fixtures/non-reading-gateway.js";
 import { portOf, REQUEST_DEADLINE_MS } from "./support.js";
 
@@ -46,21 +46,21 @@ async function startGatewayChild(options: { limits: Partial<GatewayLimits>; cons
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const closed = new Set<number>();
   const closeWaiters = new Map<number, () => void>();
-  let rssWaiter: ((bytes: number) => void) | undefined;
+  const rssWaiters: ((bytes: number) => void)[] = []; // the child answers in order
   const ready = new Promise<{ ready: string; maxRssBytes: number }>((resolve, reject) => {
     child.on("message", (message: FromGateway) => {
       if ("ready" in message) resolve(message);
       else if ("closed" in message) {
         closed.add(message.closed);
         closeWaiters.get(message.closed)?.();
-      } else rssWaiter?.(message.maxRssBytes);
+      } else rssWaiters.shift()?.(message.maxRssBytes);
     });
     void exited.then(() => reject(new Error(`gateway child exited before it was ready: ${stderr}`)));
   });
   const { ready: url, maxRssBytes: startRssBytes } = await ready;
   const maxRssBytes = () =>
     new Promise<number>((resolve) => {
-      rssWaiter = resolve;
+      rssWaiters.push(resolve);
       child.send("rss");
     });
   return {
