@@ -3,7 +3,9 @@
 // [--state-dir D] [--token-file F] [--console-dir D] [--cors-origin O]... …`: the headless emulator. Prints
 // the ready line once /healthz answers 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM/SIGHUP
 // or when its parent process dies. The shebang makes the built file runnable as the package's bin.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,7 +31,10 @@ const cli: CommandLine = {
   --insecure-no-token allow a non-loopback --host without a token (refused otherwise)
   --console-dir D     built web console to serve at / (default: dist/renderer of this package, when built)
   --cors-origin O     a browser origin the public surface grants CORS to, e.g. http://localhost:5173 or
-                      http://localhost:* (any port); repeatable; replaces the default (loopback, any port)`,
+                      http://localhost:* (any port); repeatable; replaces the default (loopback, any port)
+  --console-sourcemaps  also serve the console's source maps (*.map; default: 404)
+  --tls-cert F        PEM certificate (chain) file: serve HTTPS and HTTP/2 over TLS on the port (with --tls-key)
+  --tls-key F         PEM private key file of --tls-cert`,
 };
 
 interface CliOptions {
@@ -43,6 +48,8 @@ interface CliOptions {
   token?: string;
   consoleDir?: string;
   corsOrigins?: string[];
+  consoleSourcemaps: boolean;
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 function fail(message: string): never {
@@ -62,8 +69,11 @@ function parseOptions(argv: string[]): CliOptions {
     "insecure-no-token": { type: "boolean" },
     "console-dir": { type: "string" },
     "cors-origin": { type: "string", multiple: true },
+    "console-sourcemaps": { type: "boolean" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
   });
-  const str = (name: Exclude<keyof typeof values, "cors-origin" | "insecure-no-token">) => values[name];
+  const str = (name: Exclude<keyof typeof values, "cors-origin" | "insecure-no-token" | "console-sourcemaps">) => values[name];
   const port = parsePort(cli, str("port"));
   const backend = str("backend")!;
   if (backend !== "mock") {
@@ -89,7 +99,10 @@ function parseOptions(argv: string[]): CliOptions {
     throw err;
   }
   const token = resolved.token;
-  const exposure = checkExposure({ host: str("host")!, token, tls: false, insecureNoToken: values["insecure-no-token"] === true });
+  const tlsCert = str("tls-cert");
+  const tlsKey = str("tls-key");
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) fail("--tls-cert and --tls-key go together");
+  const exposure = checkExposure({ host: str("host")!, token, tls: tlsCert !== undefined, insecureNoToken: values["insecure-no-token"] === true });
   if (exposure.refusal) fail(exposure.refusal);
   for (const warning of [...resolved.warnings, ...exposure.warnings]) console.error(`emulator: warning: ${warning}`);
   const consoleDir = str("console-dir") ?? defaultConsoleDir();
@@ -106,6 +119,8 @@ function parseOptions(argv: string[]): CliOptions {
     token,
     consoleDir,
     corsOrigins: values["cors-origin"]?.map(corsOrigin),
+    consoleSourcemaps: values["console-sourcemaps"] === true,
+    tls: tlsCert !== undefined ? { cert: readPem("--tls-cert", tlsCert), key: readPem("--tls-key", tlsKey!) } : undefined,
   };
 }
 
@@ -115,6 +130,14 @@ function corsOrigin(entry: string): string {
   } catch (err) {
     if (!(err instanceof OriginPatternError)) throw err;
     fail(`--cors-origin "${entry}": ${err.message}`);
+  }
+}
+
+function readPem(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    fail(`${flag} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
 }
 
@@ -136,11 +159,26 @@ function defaultConsoleDir(): string | undefined {
   return undefined;
 }
 
+/** GET /healthz: its status, or undefined if it did not answer. */
+function healthStatus(url: string): Promise<number | undefined> {
+  const target = new URL("/healthz", url);
+  return new Promise((resolve) => {
+    const onResponse = (res: http.IncomingMessage) => {
+      res.resume();
+      resolve(res.statusCode);
+    };
+    // Over TLS only liveness is checked: the certificate is our own, possibly self-signed, and may not
+    // name the listen address.
+    const req = target.protocol === "https:" ? https.get(target, { rejectUnauthorized: false }, onResponse) : http.get(target, onResponse);
+    req.setTimeout(2_000, () => req.destroy());
+    req.on("error", () => resolve(undefined));
+  });
+}
+
 async function waitHealthy(url: string): Promise<void> {
   // The listener is bound before startEmulator returns; this confirms the whole stack answers.
   for (let attempt = 0; attempt < 50; attempt++) {
-    const res = await fetch(`${url}/healthz`).catch(() => undefined);
-    if (res?.status === 200) return;
+    if ((await healthStatus(url)) === 200) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error("/healthz did not answer 200");
@@ -162,6 +200,8 @@ try {
     accessToken: options.token,
     consoleDir: options.consoleDir,
     corsOrigins: options.corsOrigins,
+    consoleSourcemaps: options.consoleSourcemaps,
+    tls: options.tls,
   });
   await waitHealthy(emulator.url);
 } catch (err) {

@@ -31,6 +31,10 @@ export interface EmulatorOptions {
   accessToken?: string;
   /** The built renderer (`dist/renderer`) served as the web console at `/`; omitted: no console. */
   consoleDir?: string;
+  /** Serve the console's `*.map` files (default false: 404). */
+  consoleSourcemaps?: boolean;
+  /** PEM certificate and key: the gateway serves HTTPS and h2 over TLS instead of cleartext. */
+  tls?: GatewayOptions["tls"];
   /** Push-stream errors (the gateway reconnects by itself); default: ignored. */
   onPushError?: (err: unknown) => void;
   /** Gateway limits (timeouts, sizes, stream caps); defaults in docs/SECURITY.md. */
@@ -38,7 +42,7 @@ export interface EmulatorOptions {
 }
 
 export interface RunningEmulator {
-  /** http://host:port of the gateway listener (the console is at `${url}/`). */
+  /** http(s)://host:port of the gateway listener (the console is at `${url}/`). */
   url: string;
   /**
    * Base URL of the mock backend, when one was started. It answers the gateway only: its token is
@@ -72,6 +76,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       },
       accessToken: options.accessToken,
       consoleDir: options.consoleDir,
+      consoleSourcemaps: options.consoleSourcemaps,
+      tls: options.tls,
       onPushError: options.onPushError,
       limits: options.limits,
     });

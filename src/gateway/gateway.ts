@@ -13,7 +13,7 @@ import { clientIpKey, edgeGatewayRoutes } from "./edge-service.js";
 import { createCors } from "./http/cors.js";
 import { createRestSurface } from "./http/rest-surface.js";
 import { Journal } from "./journal.js";
-import { listen, type ListenerLimits, DEFAULT_LISTENER_LIMITS } from "./listener.js";
+import { listen, type ListenerLimits, type TlsCredentials, DEFAULT_LISTENER_LIMITS } from "./listener.js";
 import { buildPipelines } from "./pipeline.js";
 import { PushDispatcher } from "./push/dispatcher.js";
 import { DEFAULT_PUSH_LIMITS, PushHub, type PushLimits } from "./push/push-hub.js";
@@ -47,6 +47,10 @@ export interface GatewayOptions {
   backendToken?: string;
   accessToken?: string;
   consoleDir?: string;
+  /** Serve the console's `*.map` files (`--console-sourcemaps`); off: 404. */
+  consoleSourcemaps?: boolean;
+  /** Serve HTTPS and h2 over TLS (ALPN) on the one port instead of cleartext. */
+  tls?: TlsCredentials;
   gatewayId?: string;
   /** Listener, push-stream and backend-call limits; defaults in docs/SECURITY.md. */
   limits?: Partial<GatewayLimits>;
@@ -154,6 +158,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
     accessToken: options.accessToken,
     consoleDir: options.consoleDir,
+    consoleSourcemaps: options.consoleSourcemaps,
   });
 
   // CORS first: it answers preflights and adds the grant to what the REST surface or Connect answers.
@@ -163,17 +168,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (cors(req, res)) return;
       if (!rest(req, res)) rpc(req, res);
     },
-    host,
-    options.port ?? 8787,
-    { ...DEFAULT_LISTENER_LIMITS, ...options.limits },
-  );
+    { host, port: options.port ?? 8787, limits: { ...DEFAULT_LISTENER_LIMITS, ...options.limits }, tls: options.tls },
+  ).catch(async (err: unknown) => {
+    // Nothing listens (port taken, certificate unusable): let go of what was started for it.
+    backend.close();
+    await signingPool.close();
+    throw err;
+  });
   dispatcher.start(backendUrl(), backendToken());
   ready = true;
 
   const urlHost = host.includes(":") ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost}:${listener.port}`,
+    url: `${listener.secure ? "https" : "http"}://${urlHost}:${listener.port}`,
     port: listener.port,
     config,
     publicKey: () => key.publicKey(),

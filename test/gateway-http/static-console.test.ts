@@ -1,7 +1,13 @@
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { answerFailure } from "../../src/gateway/http/http-json.js";
+import { createStaticConsole, READ_CHUNK_BYTES, type StaticConsoleOptions } from "../../src/gateway/http/static-console.js";
 import { CONSOLE_CSP } from "../../src/shared/console-csp.js";
 import { call, expectError, raw, startSurface, statusOf, type Surface } from "./harness.js";
 
@@ -16,6 +22,7 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, "index.html"), "<!doctype html><title>console</title>");
   writeFileSync(path.join(dir, "assets", "app.js"), "console.log(1)");
   writeFileSync(path.join(dir, "assets", "app.css"), "body{}");
+  writeFileSync(path.join(dir, "assets", "app.js.map"), '{"version":3}');
   writeFileSync(path.join(dir, "logo.svg"), "<svg/>");
   writeFileSync(path.join(dir, ".env"), SECRET);
   writeFileSync(path.join(base, "package.json"), JSON.stringify({ secret: SECRET }));
@@ -117,6 +124,91 @@ describe("without a console directory", () => {
       expect(r.json.error.message).toContain("npm run build");
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe("source maps", () => {
+  it("are not served by default: 404 naming the flag", async () => {
+    for (const target of ["/assets/app.js.map", "/assets/APP.JS.MAP", "/assets/missing.js.map"]) {
+      const r = await call(s, target);
+      expectError(r, 404, "not_found");
+      expect(r.json.error.message).toContain("--console-sourcemaps");
+    }
+  });
+
+  it("are served with the option", async () => {
+    const server = await serveConsole(path.join(base, "console"), { sourcemaps: true });
+    try {
+      const res = await fetch(`${server.url}/assets/app.js.map`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("application/json");
+      expect(await res.text()).toBe('{"version":3}');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** createStaticConsole alone on a real server speaking HTTP/1.1 or HTTP/2 (cleartext, prior knowledge). */
+async function serveConsole(dir: string, options: StaticConsoleOptions, protocol: "h1" | "h2" = "h1") {
+  const handle = createStaticConsole(dir, options);
+  const onRequest = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) =>
+    void handle(req, res, new URL(req.url ?? "/", "http://x").pathname).catch((err: unknown) => answerFailure(req, res, err));
+  const server = protocol === "h1" ? http.createServer(onRequest) : http2.createServer(onRequest);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("large files are streamed", () => {
+  const size = 40 * READ_CHUNK_BYTES + 123; // many chunks, the last one partial
+  let dir: string;
+  let content: Buffer;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "gw-console-big-"));
+    content = randomBytes(size);
+    writeFileSync(path.join(dir, "big.bin"), content);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("HTTP/1.1: byte for byte, with its content-length; HEAD: the length, no body", async () => {
+    const server = await serveConsole(dir, {});
+    try {
+      const res = await fetch(`${server.url}/big.bin`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-length")).toBe(String(size));
+      expect(Buffer.from(await res.arrayBuffer()).equals(content)).toBe(true);
+      const head = await fetch(`${server.url}/big.bin`, { method: "HEAD" });
+      expect(head.headers.get("content-length")).toBe(String(size));
+      expect((await head.arrayBuffer()).byteLength).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("HTTP/2: byte for byte, with its content-length", async () => {
+    const server = await serveConsole(dir, {}, "h2");
+    const session = http2.connect(server.url);
+    try {
+      const stream = session.request({ ":path": "/big.bin" });
+      const chunks: Buffer[] = [];
+      const [headers] = await Promise.all([
+        new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("response", resolve)),
+        new Promise<void>((resolve, reject) => {
+          stream.on("data", (c: Buffer) => chunks.push(c));
+          stream.once("end", resolve);
+          stream.once("error", reject);
+        }),
+      ]);
+      expect(headers[":status"]).toBe(200);
+      expect(headers["content-length"]).toBe(String(size));
+      expect(Buffer.concat(chunks).equals(content)).toBe(true);
+    } finally {
+      session.destroy();
+      await server.close();
     }
   });
 });

@@ -29,6 +29,8 @@ export interface AccessRequest {
   origin: string | undefined;
   /** Host header (or HTTP/2 :authority). */
   host: string | undefined;
+  /** Arrived over TLS (`--tls-cert`): the console's own origin is then `https://<Host>`. */
+  encrypted?: boolean;
 }
 
 export type AccessVerdict =
@@ -49,7 +51,8 @@ export function tokenMatches(given: string, expected: string): boolean {
  * - Token configured (non-empty): `Authorization: Bearer <token>` from any address, else 401.
  * - No token: loopback peers only (else 403), and the Host header must name loopback too (else 403):
  *   a DNS-rebinding page is same-origin with its own host name, so the Origin rule alone cannot stop it.
- * Then, either way: an Origin header that is not exactly `http://<Host>` → 403 (drive-by pages).
+ * Then, either way: an Origin header that is not exactly `http://<Host>` (over TLS `https://<Host>`) → 403
+ * (drive-by pages).
  */
 export function checkControlAccess(r: AccessRequest, accessToken: string | undefined): AccessVerdict {
   if (accessToken) {
@@ -66,7 +69,7 @@ export function checkControlAccess(r: AccessRequest, accessToken: string | undef
     }
   }
   if (r.origin !== undefined) {
-    const own = r.host ? `http://${r.host}`.toLowerCase() : undefined;
+    const own = r.host ? `${r.encrypted ? "https" : "http"}://${r.host}`.toLowerCase() : undefined;
     if (own === undefined || r.origin.trim().toLowerCase() !== own) {
       return { ok: false, status: 403, code: "forbidden", message: "cross-origin requests to the control plane are refused" };
     }
@@ -82,6 +85,8 @@ export function accessRequestOf(req: AnyRequest): AccessRequest {
     authorization: h.authorization,
     origin: typeof h.origin === "string" ? h.origin : undefined,
     host: h.host ?? (typeof authority === "string" ? authority : undefined),
+    // The connection's own property (a TLSSocket's), never a header the client chose (:scheme).
+    encrypted: (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true,
   };
 }
 

@@ -48,6 +48,8 @@ export interface RestSurfaceDeps {
   resetLocal(): void;
   accessToken?: string;
   consoleDir?: string;
+  /** Serve the console's `*.map` files (off: 404). */
+  consoleSourcemaps?: boolean;
 }
 
 export type RestHandler = (
@@ -90,7 +92,7 @@ export function createRestSurface(deps: RestSurfaceDeps): RestHandler {
     },
     accessToken: deps.accessToken,
   });
-  const staticConsole = createStaticConsole(deps.consoleDir);
+  const staticConsole = createStaticConsole(deps.consoleDir, { sourcemaps: deps.consoleSourcemaps });
 
   function route(req: AnyRequest, res: AnyResponse, path: string, query: URLSearchParams): Promise<void> | void {
     if (path === HEALTHZ_PATH) {

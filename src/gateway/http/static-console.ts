@@ -1,10 +1,15 @@
 // The web console (the built renderer) as static files: GET/HEAD only, confined to consoleDir (segment
 // checks, resolve + prefix check, then realpath + prefix check so symlinks cannot lead out), SPA
 // fallback to index.html for extension-less paths, nosniff everywhere and a strict CSP on HTML.
+// Files are streamed from disk with backpressure: a response that its client does not read holds one
+// chunk in flight and one read ahead, never a copy of the file (the probe's 2 MB source map fetched
+// 1,024 times by clients that granted no flow-control window took the gateway to 2 GB of RSS).
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { pipeline } from "node:stream/promises";
 import { CONSOLE_CSP } from "../../shared/console-csp.js";
-import { HttpError, send, sendError, sendMethodNotAllowed, type AnyRequest, type AnyResponse, type Headers } from "./http-json.js";
+import { HttpError, responseStream, sendError, sendMethodNotAllowed, type AnyRequest, type AnyResponse } from "./http-json.js";
+
 
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -30,8 +35,19 @@ const CONTENT_TYPES: Record<string, string> = {
   ".txt": "text/plain; charset=utf-8",
 };
 
-/** Larger files are not part of a console build; refusing them keeps memory bounded. */
-const MAX_FILE_BYTES = 32 * 1024 * 1024;
+/**
+ * Bytes read from disk per step: node's default stream high-water mark and HTTP/2 frame size. A stalled
+ * response holds one such chunk written and one read ahead (32 KiB), whatever the file's size.
+ */
+export const READ_CHUNK_BYTES = 16 * 1024;
+
+export interface StaticConsoleOptions {
+  /**
+   * Serve `*.map` files (`--console-sourcemaps`). Off by default: they are the console's largest files
+   * (2 MB) and of use only with the browser's developer tools open.
+   */
+  sourcemaps?: boolean;
+}
 
 export function contentTypeFor(file: string): string {
   return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? "application/octet-stream";
@@ -64,7 +80,7 @@ function inside(root: string, candidate: string): boolean {
   return candidate.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 }
 
-export function createStaticConsole(consoleDir: string | undefined) {
+export function createStaticConsole(consoleDir: string | undefined, options: StaticConsoleOptions = {}) {
   const root = consoleDir ? path.resolve(consoleDir) : undefined;
   let realRoot: Promise<string> | undefined;
 
@@ -77,28 +93,46 @@ export function createStaticConsole(consoleDir: string | undefined) {
       realRoot ??= fs.realpath(root);
       const [rootReal, fileReal] = await Promise.all([realRoot, fs.realpath(candidate)]);
       if (!inside(rootReal, fileReal)) return undefined;
-      const stat = await fs.stat(fileReal);
-      return stat.isFile() && stat.size <= MAX_FILE_BYTES ? fileReal : undefined;
+      return (await fs.stat(fileReal)).isFile() ? fileReal : undefined;
     } catch {
       realRoot = undefined; // retried next time (the console may be built while we run)
       return undefined;
     }
   }
 
-  async function serve(req: AnyRequest, res: AnyResponse, file: string): Promise<void> {
-    const body = await fs.readFile(file);
-    const type = contentTypeFor(file);
-    const headers: Headers = {
-      "content-type": type,
-      "x-content-type-options": "nosniff",
-      "cache-control": "no-cache",
-      "referrer-policy": "no-referrer",
-    };
-    if (type.startsWith("text/html")) {
-      headers["content-security-policy"] = CONSOLE_CSP;
-      headers["x-frame-options"] = "DENY";
+  /** Streams the file; false if it could not be opened (gone since it was found). */
+  async function serve(req: AnyRequest, res: AnyResponse, file: string): Promise<boolean> {
+    const handle = await fs.open(file, "r").catch(() => undefined);
+    if (!handle) return false;
+    let size: number;
+    try {
+      size = (await handle.stat()).size;
+    } catch {
+      await handle.close();
+      return false;
     }
-    send(req, res, 200, body, headers);
+    const type = contentTypeFor(file);
+    res.statusCode = 200;
+    res.setHeader("content-type", type);
+    res.setHeader("content-length", size);
+    res.setHeader("x-content-type-options", "nosniff");
+    res.setHeader("cache-control", "no-cache");
+    res.setHeader("referrer-policy", "no-referrer");
+    if (type.startsWith("text/html")) {
+      res.setHeader("content-security-policy", CONSOLE_CSP);
+      res.setHeader("x-frame-options", "DENY");
+    }
+    if (req.method === "HEAD" || size === 0) {
+      await handle.close();
+      res.end();
+      return true;
+    }
+    // The length announced is the length sent, even if the file grows meanwhile (a rebuild).
+    const body = handle.createReadStream({ start: 0, end: size - 1, highWaterMark: READ_CHUNK_BYTES });
+    // A client gone, or a read error after the headers: pipeline has destroyed the response (HTTP/1.1
+    // connection closed, HTTP/2 stream reset) and the file; nobody is left to answer.
+    await pipeline(body, responseStream(res)).catch(() => {});
+    return true;
   }
 
   return async function handle(req: AnyRequest, res: AnyResponse, urlPath: string): Promise<void> {
@@ -108,13 +142,15 @@ export function createStaticConsole(consoleDir: string | undefined) {
     }
     let segments = consoleSegments(urlPath);
     if (segments.length === 0) segments = ["index.html"];
+    if (!options.sourcemaps && segments[segments.length - 1]!.toLowerCase().endsWith(".map")) {
+      return sendError(req, res, 404, "not_found", "source maps are served only with --console-sourcemaps");
+    }
     let file = await findFile(segments);
     // SPA fallback: client-side routes have no extension.
     if (!file && !segments[segments.length - 1]!.includes(".")) file = await findFile(["index.html"]);
-    if (!file) {
+    if (!file || !(await serve(req, res, file))) {
       const hint = segments.length === 1 && segments[0] === "index.html" ? " (is the console built? run `npm run build`)" : "";
       return sendError(req, res, 404, "not_found", `no such file${hint}`);
     }
-    await serve(req, res, file);
   };
 }
