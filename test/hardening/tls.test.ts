@@ -57,6 +57,23 @@ function httpsGet(url: string, alpn?: string[]): Promise<{ status: number; body:
   });
 }
 
+/** A fetch over HTTPS/1.1 trusting our certificate (the global fetch cannot be given a CA). */
+function httpsFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      url,
+      { method: init.method ?? "GET", headers: init.headers as Record<string, string>, ca: cert, agent: false, signal: AbortSignal.timeout(REQUEST_DEADLINE_MS) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (d: Buffer) => chunks.push(d));
+        res.on("end", () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 0 })));
+      },
+    );
+    req.on("error", reject);
+    req.end(init.body as string | undefined);
+  });
+}
+
 /** An HTTP/2-over-TLS session trusting our certificate, once connected. */
 async function h2Session(url: string): Promise<http2.ClientHttp2Session> {
   const session = http2.connect(url, { ca: cert });
@@ -112,7 +129,7 @@ describe("one port, TLS only", () => {
   });
 
   it("ExecuteCommand over gRPC and Connect on h2+TLS, and gRPC-Web/Connect on HTTPS/1.1: signed answers the client verifies", async () => {
-    const device = await signIn(emulator.mockBackendUrl!); // the session is the backend's; calls go through TLS
+    const device = await signIn(emulator.url, undefined, httpsFetch); // the public REST and the mailbox over HTTPS too
     const info = JSON.parse((await httpsGet(`${emulator.url}/api/v1/public/gateway/info`)).body) as { response_signing_public_key: string };
     const gatewayKey = fromBase64Url(info.response_signing_public_key);
     const transports = {

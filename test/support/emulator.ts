@@ -41,8 +41,16 @@ export interface SignedInDevice extends DeviceIdentity {
   email: string;
 }
 
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> {
-  const res = await fetch(url, {
+/** The fetch the JSON helpers use: the global one, or one that trusts a test certificate (tls.test.ts). */
+export type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
+
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  fetchImpl: Fetch = fetch,
+): Promise<{ status: number; json: any; headers: Headers }> {
+  const res = await fetchImpl(url, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
@@ -51,24 +59,29 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers };
 }
 
-export async function getJson(url: string): Promise<{ status: number; json: any }> {
-  const res = await fetch(url);
+export async function getJson(url: string, fetchImpl: Fetch = fetch): Promise<{ status: number; json: any }> {
+  const res = await fetchImpl(url);
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
 
 /** The whole email-code flow through the gateway's public REST, reading the code from the mailbox. */
-export async function signIn(baseUrl: string, email = `pilot-${Math.random().toString(36).slice(2)}@example.com`): Promise<SignedInDevice> {
-  const sent = await postJson(`${baseUrl}/api/v1/public/auth/send-email-code`, { email });
+export async function signIn(
+  baseUrl: string,
+  email = `pilot-${Math.random().toString(36).slice(2)}@example.com`,
+  fetchImpl: Fetch = fetch,
+): Promise<SignedInDevice> {
+  const sent = await postJson(`${baseUrl}/api/v1/public/auth/send-email-code`, { email }, {}, fetchImpl);
   if (sent.status !== 200) throw new Error(`send-email-code: ${sent.status} ${JSON.stringify(sent.json)}`);
-  const mailbox = await getJson(`${baseUrl}/emulator/v1/mailbox?email=${encodeURIComponent(email)}`);
+  const mailbox = await getJson(`${baseUrl}/emulator/v1/mailbox?email=${encodeURIComponent(email)}`, fetchImpl);
   const message = mailbox.json.messages.findLast((m: any) => m.challenge_id === sent.json.challenge_id);
   const seed = generateSeed();
-  const confirmed = await postJson(`${baseUrl}/api/v1/public/auth/confirm-email-code`, {
-    challenge_id: sent.json.challenge_id,
-    code: message.code,
-    client_public_key: toBase64Url(publicKeyFromSeed(seed)),
-  });
+  const confirmed = await postJson(
+    `${baseUrl}/api/v1/public/auth/confirm-email-code`,
+    { challenge_id: sent.json.challenge_id, code: message.code, client_public_key: toBase64Url(publicKeyFromSeed(seed)) },
+    {},
+    fetchImpl,
+  );
   if (confirmed.status !== 200) throw new Error(`confirm-email-code: ${confirmed.status} ${JSON.stringify(confirmed.json)}`);
   return { deviceSessionId: confirmed.json.device_session_id, userId: confirmed.json.user_id, email, seed };
 }
