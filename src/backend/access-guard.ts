@@ -6,7 +6,8 @@
 //   loopback; bound to another address on purpose, its callers use that address's names.
 // - 401 unauthorized: the backend token (X-Galaxy-Backend-Token) is missing or wrong.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { BACKEND_TOKEN_HEADER, backendTokenMatches } from "../node/backend-token.js";
+import { BACKEND_TOKEN_HEADER } from "../node/backend-token.js";
+import { secretsMatch } from "../node/secret-token.js";
 import { isLoopbackAddress, isLoopbackHost } from "../node/loopback.js";
 import { HttpError, sendError } from "./http-json.js";
 
@@ -32,7 +33,7 @@ export function createAccessGuard(options: AccessGuardOptions): (req: IncomingMe
     if (checkHost && !isLoopbackHost(req.headers.host)) {
       return new HttpError(403, "forbidden", "the mock backend answers requests addressed to a loopback host only", CLOSE);
     }
-    if (!backendTokenMatches(req.headers[BACKEND_TOKEN_HEADER], options.token)) {
+    if (!secretsMatch(req.headers[BACKEND_TOKEN_HEADER], options.token)) {
       return new HttpError(401, "unauthorized", `missing or wrong ${BACKEND_TOKEN_HEADER} header: the mock backend answers its gateway only`, CLOSE);
     }
     return undefined;

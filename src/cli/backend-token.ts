@@ -1,33 +1,14 @@
-// Where the CLIs get the backend token (src/node/backend-token.ts) from. Both sides take it the same
-// way: a file (`--token-file` / `--backend-token-file`), else the GALAXY_BACKEND_TOKEN environment
-// variable (never a plain flag: command lines are visible to every local user in `ps`). The
-// standalone backend, given neither, makes one and writes it to a 0600 file beside its state.
+// The standalone backend's own backend token, when neither `--token-file` nor GALAXY_BACKEND_TOKEN
+// gives one (token-source.ts): made once and kept in a 0600 file beside its state.
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { stateFilePath, writeFileAtomic } from "../node/atomic-file.js";
-import { BACKEND_TOKEN_ENV, backendTokenProblem, generateBackendToken, readBackendTokenFile } from "../node/backend-token.js";
-import { fail, type CommandLine } from "./command-line.js";
+import { generateBackendToken, readBackendTokenFile } from "../node/backend-token.js";
 
 /** The file the standalone backend keeps its generated token in, inside its state folder. */
 export const BACKEND_TOKEN_FILE = "backend-token";
-
-/** The token from `file` when given, else from GALAXY_BACKEND_TOKEN, else undefined; bad ones exit 2. */
-export async function tokenFromFileOrEnv(cli: CommandLine, file: string | undefined, flag: string): Promise<string | undefined> {
-  if (file !== undefined) {
-    try {
-      return await readBackendTokenFile(path.resolve(file));
-    } catch (err) {
-      fail(cli, `${flag}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  const fromEnv = process.env[BACKEND_TOKEN_ENV];
-  if (fromEnv === undefined || fromEnv === "") return undefined;
-  const problem = backendTokenProblem(fromEnv);
-  if (problem) fail(cli, `${BACKEND_TOKEN_ENV}: ${problem}`);
-  return fromEnv;
-}
 
 export interface StoredToken {
   token: string;
@@ -46,7 +27,7 @@ export async function storedBackendToken(stateDir: string | undefined): Promise<
   const dir = stateDir ?? (await mkdtemp(path.join(os.tmpdir(), "galaxy-backend-")));
   const cleanup = stateDir === undefined ? () => rm(dir, { recursive: true, force: true }) : async () => {};
   const file = stateFilePath(dir, BACKEND_TOKEN_FILE);
-  if (existsSync(file)) return { token: await readBackendTokenFile(file), file, cleanup };
+  if (existsSync(file)) return { token: readBackendTokenFile(file), file, cleanup };
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const token = generateBackendToken();
   await writeFileAtomic(file, `${token}\n`, 0o600);

@@ -5,7 +5,9 @@
 // writes to <state-dir>/backend-token (backend-token.ts).
 import path from "node:path";
 import { startMockBackend } from "../backend/server.js";
-import { storedBackendToken, tokenFromFileOrEnv } from "./backend-token.js";
+import { BACKEND_TOKEN_ENV, BACKEND_TOKEN_RULE } from "../node/backend-token.js";
+import { storedBackendToken } from "./backend-token.js";
+import { tokenFromSources, TokenError } from "./token-source.js";
 import { fail, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
 
 const cli: CommandLine = {
@@ -32,7 +34,14 @@ if (stateDir !== undefined && stateDir.trim() === "") fail(cli, "--state-dir mus
 const resolvedStateDir = stateDir === undefined ? undefined : path.resolve(stateDir);
 
 const stopper = stopOnSignals(cli);
-const given = await tokenFromFileOrEnv(cli, flags["token-file"], "--token-file");
+let given: string | undefined;
+try {
+  // Never a plain flag for this one: it is new, so nothing depends on one.
+  given = tokenFromSources({ what: "the backend token", rule: BACKEND_TOKEN_RULE, file: { flag: "--token-file", path: flags["token-file"] }, env: BACKEND_TOKEN_ENV }).token;
+} catch (err) {
+  if (!(err instanceof TokenError)) throw err;
+  fail(cli, err.message);
+}
 const stored =
   given === undefined
     ? await storedBackendToken(resolvedStateDir).catch((err: unknown) => {

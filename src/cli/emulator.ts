@@ -11,9 +11,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../emulator/start.js";
 import { normaliseOriginPattern, OriginPatternError } from "../gateway/http/cors-origins.js";
-import { tokenFromFileOrEnv } from "./backend-token.js";
 import { fail as failWith, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
-import { checkExposure, resolveToken, TOKEN_ENV, TokenError } from "./exposure.js";
+import { BACKEND_TOKEN_ENV, BACKEND_TOKEN_RULE } from "../node/backend-token.js";
+import { checkExposure, CONTROL_TOKEN_RULE, TOKEN_ENV } from "./exposure.js";
+import { tokenFromSources, TokenError, type ResolvedToken, type TokenSources } from "./token-source.js";
 
 const cli: CommandLine = {
   name: "emulator",
@@ -41,8 +42,8 @@ interface CliOptions {
   host: string;
   port: number;
   backend: string;
-  /** --backend-token-file's path (mock: refused; the embedded mock makes its own token). */
-  backendTokenFile?: string;
+  /** For a backend given by URL: from --backend-token-file or GALAXY_BACKEND_TOKEN. */
+  backendToken?: string;
   freshnessMs?: number;
   stateDir: string;
   token?: string;
@@ -91,18 +92,22 @@ function parseOptions(argv: string[]): CliOptions {
   if (freshness !== undefined && (!/^[0-9]+$/.test(freshness) || Number(freshness) < 1 || Number(freshness) > 86_400_000)) {
     fail(`--freshness-ms must be an integer 1..86400000, got "${freshness}"`);
   }
-  let resolved: ReturnType<typeof resolveToken>;
-  try {
-    resolved = resolveToken({ flag: str("token"), file: str("token-file"), env: process.env[TOKEN_ENV] });
-  } catch (err) {
-    if (err instanceof TokenError) fail(err.message);
-    throw err;
-  }
-  const token = resolved.token;
+  const resolved = token({
+    what: "the token",
+    rule: CONTROL_TOKEN_RULE,
+    file: { flag: "--token-file", path: str("token-file") },
+    env: TOKEN_ENV,
+    plain: { flag: "--token", value: str("token") },
+  });
+  // GALAXY_BACKEND_TOKEN is for a backend given by URL; the embedded mock makes its own.
+  const backendToken =
+    backend === "mock"
+      ? undefined
+      : token({ what: "the backend token", rule: BACKEND_TOKEN_RULE, file: { flag: "--backend-token-file", path: backendTokenFile }, env: BACKEND_TOKEN_ENV }).token;
   const tlsCert = str("tls-cert");
   const tlsKey = str("tls-key");
   if ((tlsCert === undefined) !== (tlsKey === undefined)) fail("--tls-cert and --tls-key go together");
-  const exposure = checkExposure({ host: str("host")!, token, tls: tlsCert !== undefined, insecureNoToken: values["insecure-no-token"] === true });
+  const exposure = checkExposure({ host: str("host")!, token: resolved.token, tls: tlsCert !== undefined, insecureNoToken: values["insecure-no-token"] === true });
   if (exposure.refusal) fail(exposure.refusal);
   for (const warning of [...resolved.warnings, ...exposure.warnings]) console.error(`emulator: warning: ${warning}`);
   const consoleDir = str("console-dir") ?? defaultConsoleDir();
@@ -113,15 +118,24 @@ function parseOptions(argv: string[]): CliOptions {
     host: str("host")!,
     port,
     backend: backend.replace(/\/+$/, ""),
-    backendTokenFile,
+    backendToken,
     freshnessMs: freshness === undefined ? undefined : Number(freshness),
     stateDir: path.resolve(str("state-dir") ?? defaultStateDir()),
-    token,
+    token: resolved.token,
     consoleDir,
     corsOrigins: values["cors-origin"]?.map(corsOrigin),
     consoleSourcemaps: values["console-sourcemaps"] === true,
     tls: tlsCert !== undefined ? { cert: readPem("--tls-cert", tlsCert), key: readPem("--tls-key", tlsKey!) } : undefined,
   };
+}
+
+function token(sources: TokenSources): ResolvedToken {
+  try {
+    return tokenFromSources(sources);
+  } catch (err) {
+    if (err instanceof TokenError) fail(err.message);
+    throw err;
+  }
 }
 
 function corsOrigin(entry: string): string {
@@ -186,15 +200,13 @@ async function waitHealthy(url: string): Promise<void> {
 
 const options = parseOptions(process.argv.slice(2));
 const stopper = stopOnSignals(cli);
-// GALAXY_BACKEND_TOKEN is for a backend given by URL; the embedded mock ignores it.
-const backendToken = options.backend === "mock" ? undefined : await tokenFromFileOrEnv(cli, options.backendTokenFile, "--backend-token-file");
 let emulator;
 try {
   emulator = await startEmulator({
     host: options.host,
     port: options.port,
     backend: options.backend,
-    backendToken,
+    backendToken: options.backendToken,
     freshnessMs: options.freshnessMs,
     stateDir: options.stateDir,
     accessToken: options.token,

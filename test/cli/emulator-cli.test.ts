@@ -133,7 +133,7 @@ describe("the control-plane token and the listen address", () => {
   it.each([
     [["--token", SECRET, "--token-file", "/dev/null"], "not both"],
     [["--token-file", "/nonexistent/token"], "cannot be read: ENOENT"],
-    [["--token-file", "SHORT"], "at least 8 characters"],
+    [["--token-file", "SHORT"], "must be 8..256 characters"],
     [["--host", "0.0.0.0"], "--insecure-no-token"],
     [["--host", "::"], "--insecure-no-token"],
   ])("refuses %j with exit 2", async (args, mention) => {

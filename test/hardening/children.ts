@@ -95,7 +95,7 @@ export interface BackendChild extends Child {
 export async function startBackendChild(port: number, stateDir: string): Promise<BackendChild> {
   const child = spawnTs("src/cli/backend.ts", ["--host", "127.0.0.1", "--port", String(port), "--state-dir", stateDir]);
   const [, url] = await child.line(/^Mock backend ready at (http:\/\/127\.0\.0\.1:\d+)$/);
-  const token = await readBackendTokenFile(path.join(stateDir, "backend-token"));
+  const token = readBackendTokenFile(path.join(stateDir, "backend-token"));
   return { ...child, url: url!, port: Number(new URL(url!).port), token };
 }
 

@@ -1,11 +1,11 @@
 // The emulator control plane (PROTOCOL.md §7 + ARCHITECTURE.md additions) under /emulator/v1/.
 // Access rule first, then the same-origin rule, then routing. Never any CORS allowance.
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { BackendRestClient } from "../backend/rest-client.js";
 import { ConfigError, type LiveConfig } from "../config.js";
 import type { Journal } from "../journal.js";
 import { toBase64Url } from "../../shared/bytes.js";
 import { callBackend, requireJsonReply } from "./backend-relay.js";
+import { secretsMatch } from "../../node/secret-token.js";
 import { isLoopbackAddress, isLoopbackHost } from "./client-address.js";
 import {
   HttpError,
@@ -37,15 +37,6 @@ export type AccessVerdict =
   | { ok: true }
   | { ok: false; status: 401 | 403; code: "unauthorized" | "forbidden"; message: string };
 
-function digest(text: string): Buffer {
-  return createHash("sha256").update(text, "utf8").digest();
-}
-
-/** Constant-time comparison (over SHA-256 digests, so lengths leak nothing either). */
-export function tokenMatches(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
 /**
  * The control plane's access rule.
  * - Token configured (non-empty): `Authorization: Bearer <token>` from any address, else 401.
@@ -57,7 +48,7 @@ export function tokenMatches(given: string, expected: string): boolean {
 export function checkControlAccess(r: AccessRequest, accessToken: string | undefined): AccessVerdict {
   if (accessToken) {
     const m = /^Bearer +(\S+) *$/i.exec(r.authorization ?? "");
-    if (!m || !tokenMatches(m[1]!, accessToken)) {
+    if (!m || !secretsMatch(m[1]!, accessToken)) {
       return { ok: false, status: 401, code: "unauthorized", message: "the control plane requires Authorization: Bearer <token>" };
     }
   } else {
