@@ -18,7 +18,7 @@ import { buildPipelines } from "./pipeline.js";
 import { PushDispatcher } from "./push/dispatcher.js";
 import { DEFAULT_PUSH_LIMITS, PushHub, type PushLimits } from "./push/push-hub.js";
 import { RateLimiter } from "./rate-limiter.js";
-import { ReplayStore } from "./replay-store.js";
+import { DEFAULT_REPLAY_CAPACITY, ReplayStore } from "./replay-store.js";
 import { createRpcHandler } from "./rpc-adapter.js";
 import { healthRoutes, ServingState } from "./services/health.js";
 import { reflectionRoutes } from "./services/reflection.js";
@@ -96,13 +96,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const backendTimeoutMs = options.limits?.backendTimeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS;
   const backend = createBackendRestClient(backendUrl, { timeoutMs: backendTimeoutMs, token: backendToken });
   const sessions = new SessionLookup(backend);
-  const replay = new ReplayStore();
+  const now = () => Date.now() + config.get().clock_offset_ms;
+  const replay = new ReplayStore(DEFAULT_REPLAY_CAPACITY, now());
   const limiter = new RateLimiter();
   const journal = new Journal();
   const { streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams } = { ...DEFAULT_PUSH_LIMITS, ...options.limits };
   const hub = new PushHub({ streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams });
-  const now = () => Date.now() + config.get().clock_offset_ms;
-  const pipelines = buildPipelines({ config, sessions, verifier: new Ed25519Verifier(), replay, limiter, backend });
+  const pipelines = buildPipelines({ config, sessions, verifier: new Ed25519Verifier(), replay, limiter, backend, backendTimeoutMs });
 
   const dispatcher = new PushDispatcher(
     options.gatewayId ?? `gateway-${randomUUID()}`,

@@ -26,6 +26,8 @@ export interface PipelineDeps {
   replay: ReplayStore;
   limiter: RateLimiter;
   backend: BackendRestClient;
+  /** The backend calls' deadline: how late a call can reach the replay stage (stages/replay.ts). */
+  backendTimeoutMs: number;
 }
 
 export interface Pipelines {
@@ -40,7 +42,7 @@ export function buildPipelines(deps: PipelineDeps): Pipelines {
     payloadHashStage,
     signatureStage(deps.verifier),
     freshnessStage(deps.config),
-    replayStage(deps.replay, deps.config),
+    replayStage(deps.replay, deps.config, deps.backendTimeoutMs),
     rateLimitStage(deps.limiter, deps.config),
   ];
   return {

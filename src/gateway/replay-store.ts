@@ -37,7 +37,17 @@ export class ReplayStore {
   private readonly times: number[] = [];
   private horizon = -Infinity;
 
-  constructor(private readonly capacity = DEFAULT_REPLAY_CAPACITY) {}
+  /**
+   * `initialHorizonMs`: nothing at or below it passes. A gateway starts it at its own clock, because
+   * reservations live in memory while device sessions outlive a restart (state dir, real backend): a
+   * request captured before the restart must not execute again after it (docs/SECURITY.md).
+   */
+  constructor(
+    private readonly capacity = DEFAULT_REPLAY_CAPACITY,
+    initialHorizonMs = -Infinity,
+  ) {
+    this.horizon = initialHorizonMs;
+  }
 
   /**
    * Reserves (deviceSessionId, requestId) for a request signed at `timestampMs`, arriving at `nowMs`
@@ -65,12 +75,16 @@ export class ReplayStore {
     return this.horizon;
   }
 
-  /** Forgets everything, horizon included (`POST /emulator/v1/reset`, which also clears sessions). */
+  /**
+   * Forgets every reservation (`POST /emulator/v1/reset`) but raises the horizon over all of them:
+   * a reset does not end the sessions of a backend given by URL (it has no reset), and even the
+   * mock's reset is answered after this runs, so a forgotten request could otherwise pass again.
+   */
   clear(): void {
+    for (const time of this.times) if (time > this.horizon) this.horizon = time;
     this.held.clear();
     this.keys.length = 0;
     this.times.length = 0;
-    this.horizon = -Infinity;
   }
 
   private sweep(cutoffMs: number): void {

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { GatewayErrorSchema, type ExecuteCommandRequest } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { executeCommandRequest } from "../../src/shared/sdk.js";
 import type { RunningEmulator } from "../../src/emulator/start.js";
-import { edgeClient, getJson, patchConfig, signIn, startTestEmulator, type SignedInDevice } from "../support/emulator.js";
+import { edgeClient, getJson, patchConfig, signIn, startTestEmulator, tempDir, type SignedInDevice } from "../support/emulator.js";
 
 let emulator: RunningEmulator;
 let device: SignedInDevice;
@@ -58,9 +58,10 @@ describe("replay across live config changes (issue 10.3)", () => {
     await patchConfig(emulator.url, { freshness_window_ms: 1_000 });
     const r = signR();
     expect(await send(r)).toEqual({ resultCode: "ok" });
-    // 4.5 s later another request arrives; R is 2 windows old by then and the store lets it go.
-    await patchConfig(emulator.url, { clock_offset_ms: 4_500 });
-    const later = executeCommandRequest(device, { messageType: "user.profile.get", timestampMs: Date.now() + 4_500 });
+    // 8 s later another request arrives; R is older than 2 windows plus the 5 s a call may take to
+    // reach the replay stage by then, and the store lets it go.
+    await patchConfig(emulator.url, { clock_offset_ms: 8_000 });
+    const later = executeCommandRequest(device, { messageType: "user.profile.get", timestampMs: Date.now() + 8_000 });
     expect(await send(later)).toEqual({ resultCode: "ok" });
     // Then the gateway clock is set back to R's own timestamp: R is as fresh as on its first send.
     await patchConfig(emulator.url, { clock_offset_ms: Math.round(Number(r.envelope!.timestampMs) - Date.now()) });
@@ -73,6 +74,22 @@ describe("replay across live config changes (issue 10.3)", () => {
     expect(await send(signR())).toEqual({ resultCode: "ok" });
     await patchConfig(emulator.url, { clock_offset_ms: 4_500, freshness_window_ms: 60_000 });
     const next = executeCommandRequest(device, { messageType: "user.profile.get", timestampMs: Date.now() + 4_500 });
+    expect(await send(next)).toEqual({ resultCode: "ok" });
+  });
+
+  it("a gateway restarted on the same state dir (sessions survive) does not let R through again", async () => {
+    const stateDir = tempDir();
+    await emulator.close();
+    emulator = await startTestEmulator({ stateDir });
+    device = await signIn(emulator.url);
+    // Signed at the gateway's clock, not ahead of it: the restart happens after it (see SECURITY.md).
+    const r = executeCommandRequest(device, { messageType: "user.profile.update", payload: { display_name: "Tali" }, timestampMs: Date.now() });
+    expect(await send(r)).toEqual({ resultCode: "ok" });
+    await emulator.close();
+    emulator = await startTestEmulator({ stateDir });
+    expect(await send(r)).toEqual({ code: Code.Unauthenticated, reason: "stale_request", stage: "replay" });
+    // The device session itself survived: a request signed now passes.
+    const next = executeCommandRequest(device, { messageType: "user.profile.get" });
     expect(await send(next)).toEqual({ resultCode: "ok" });
   });
 });

@@ -184,7 +184,7 @@ describe("freshness", () => {
 
 describe("replay", () => {
   it("passes the first use and rejects the second with ALREADY_EXISTS replayed_request", async () => {
-    const stage = replayStage(new ReplayStore(), new LiveConfig());
+    const stage = replayStage(new ReplayStore(), new LiveConfig(), 0);
     expect(await verdict(stage, checkedCall())).toBe("pass");
     expect(await verdict(stage, checkedCall())).toEqual({ code: Code.AlreadyExists, reason: "replayed_request", stage: "replay" });
   });
@@ -197,7 +197,7 @@ describe("replay", () => {
   it("refuses a timestamp at or below the horizon with UNAUTHENTICATED stale_request at stage replay", async () => {
     const config = new LiveConfig({ freshness_window_ms: 1_000 });
     const store = new ReplayStore();
-    const stage = replayStage(store, config);
+    const stage = replayStage(store, config, 0);
     expect(await verdict(stage, checkedCall({ timestampMs: NOW - 5_000 }))).toBe("pass"); // req-1 at NOW - 5 s
     const later = checkedCall({ timestampMs: NOW });
     later.envelope!.requestId = "req-2";
@@ -205,6 +205,39 @@ describe("replay", () => {
     expect(store.horizonMs).toBe(NOW - 5_000);
     config.patch({ freshness_window_ms: 60_000 });
     expect(await verdict(stage, checkedCall({ timestampMs: NOW - 5_000 }))).toEqual({ code: Code.Unauthenticated, reason: "stale_request", stage: "replay" });
+  });
+  it("a reset forgets the reservations but not what they covered: the same request stays refused", async () => {
+    const store = new ReplayStore();
+    const stage = replayStage(store, new LiveConfig(), 0);
+    expect(await verdict(stage, checkedCall())).toBe("pass");
+    store.clear();
+    expect(store.size).toBe(0);
+    expect(await verdict(stage, checkedCall())).toEqual({ code: Code.Unauthenticated, reason: "stale_request", stage: "replay" });
+    const signedLater = checkedCall({ timestampMs: NOW + 1 });
+    signedLater.envelope!.requestId = "req-2";
+    expect(await verdict(stage, signedLater)).toBe("pass");
+  });
+  it("a call that reaches the stage late (a slow session lookup) still passes: reservations are kept that much longer", async () => {
+    const config = new LiveConfig({ freshness_window_ms: 1_000 });
+    const store = new ReplayStore();
+    const stage = replayStage(store, config, 5_000);
+    const early = checkedCall({ timestampMs: NOW - 1_000 });
+    early.envelope!.requestId = "req-early";
+    expect(await verdict(stage, early)).toBe("pass");
+    // A call that arrived 5 s later reaches the stage first and sweeps what is old enough to sweep.
+    const later = checkedCall({ timestampMs: NOW + 5_000 });
+    later.receivedAtMs = NOW + 5_000;
+    later.envelope!.requestId = "req-later";
+    expect(await verdict(stage, later)).toBe("pass");
+    // The late call (arrived at NOW, fresh then, its timestamp NOW - 500) is not under the horizon.
+    const late = checkedCall({ timestampMs: NOW - 500 });
+    late.envelope!.requestId = "req-late";
+    expect(await verdict(stage, late)).toBe("pass");
+  });
+  it("a gateway starts its horizon at its own clock: a request signed before a restart does not pass after it", async () => {
+    const stage = replayStage(new ReplayStore(10, NOW), new LiveConfig(), 0);
+    expect(await verdict(stage, checkedCall({ timestampMs: NOW - 1 }))).toEqual({ code: Code.Unauthenticated, reason: "stale_request", stage: "replay" });
+    expect(await verdict(stage, checkedCall({ timestampMs: NOW + 1 }))).toBe("pass");
   });
 });
 
@@ -262,7 +295,7 @@ describe("pipeline", () => {
     const config = new LiveConfig();
     const backend = sessionBackend();
     const pipelines = buildPipelines({
-      config, sessions: new SessionLookup(backend), verifier: new Ed25519Verifier(), replay: new ReplayStore(), limiter: new RateLimiter(), backend,
+      config, sessions: new SessionLookup(backend), verifier: new Ed25519Verifier(), replay: new ReplayStore(), limiter: new RateLimiter(), backend, backendTimeoutMs: 5_000,
     });
     expect(pipelines.executeCommand.map((s) => s.name)).toEqual([
       "envelope", "session", "payload_hash", "signature", "freshness", "replay", "rate_limit", "routing", "backend",

@@ -1,5 +1,5 @@
-// Issue 10.3 as a property: whatever interleaving of sends, clock advances, window changes and clock
-// offset changes happens, no signed request passes freshness + replay twice. The real stages run
+// Issue 10.3 as a property: whatever interleaving of sends, clock advances, window changes, clock
+// offset changes and resets happens, no signed request passes freshness + replay twice. The real stages run
 // through the real sequencer (runPipeline) on a gateway clock the test drives (`real + offset`, as
 // gateway.ts computes it), against a real LiveConfig (PATCH validation included) and ReplayStore
 // (small capacities too, so eviction is part of it).
@@ -29,7 +29,9 @@ type Step =
   | { kind: "send together"; a: number; b: number }
   | { kind: "advance"; ms: number }
   | { kind: "window"; ms: number }
-  | { kind: "offset"; ms: number };
+  | { kind: "offset"; ms: number }
+  /** POST /emulator/v1/reset: the store forgets its reservations (sessions may survive: a URL backend). */
+  | { kind: "reset" };
 
 const POOL = 6;
 const pool = fc.array(
@@ -42,6 +44,7 @@ const pool = fc.array(
 );
 const index = fc.integer({ min: 0, max: POOL - 1 });
 const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant({ kind: "reset" as const }) },
   { weight: 4, arbitrary: index.map((request) => ({ kind: "send" as const, request })) },
   { weight: 1, arbitrary: fc.tuple(index, index).map(([a, b]) => ({ kind: "send together" as const, a, b })) },
   { weight: 3, arbitrary: fc.integer({ min: 0, max: 5_000 }).map((ms) => ({ kind: "advance" as const, ms })) },
@@ -80,7 +83,8 @@ describe("replay property (issue 10.3)", () => {
         let real = T0;
         const config = new LiveConfig({ freshness_window_ms: 1_000 });
         const store = new ReplayStore(capacity);
-        const stages = [freshnessStage(config), replayStage(store, config)];
+        // Lateness 0: the calls here reach the replay stage in the turn they arrive.
+        const stages = [freshnessStage(config), replayStage(store, config, 0)];
         const passes = new Array<number>(POOL).fill(0);
 
         const arrive = (i: number) => {
@@ -107,6 +111,7 @@ describe("replay property (issue 10.3)", () => {
           else if (s.kind === "send together") await Promise.all([arrive(s.a), arrive(s.b)]);
           else if (s.kind === "advance") real += s.ms;
           else if (s.kind === "window") config.patch({ freshness_window_ms: s.ms });
+          else if (s.kind === "reset") store.clear();
           else config.patch({ clock_offset_ms: s.ms });
         }
         executed += passes.reduce((a, b) => a + b, 0);

@@ -7,12 +7,18 @@ import type { LiveConfig } from "../config.js";
 import type { ReplayStore } from "../replay-store.js";
 import { GatewayRejection, requireEnvelope, type GatewayCall, type Stage } from "./stage.js";
 
-export function replayStage(store: ReplayStore, config: LiveConfig): Stage {
+/**
+ * `latenessMs`: the longest a call can spend between its arrival and this stage (the session lookup's
+ * backend deadline). Reservations are kept that much longer than two windows: a call held up that
+ * long must not find its own, still fresh, timestamp already under the horizon that later calls
+ * raised (their arrival times are that much later).
+ */
+export function replayStage(store: ReplayStore, config: LiveConfig, latenessMs: number): Stage {
   return {
     name: "replay",
     run(call: GatewayCall) {
       const env = requireEnvelope(call);
-      const retainMs = 2 * config.get().freshness_window_ms;
+      const retainMs = 2 * config.get().freshness_window_ms + latenessMs;
       // Exact as a double: the freshness stage let through only timestamps within a day of the clock.
       const timestampMs = Number(env.timestampMs);
       const verdict = store.reserve(env.deviceSessionId, env.requestId, timestampMs, call.receivedAtMs, retainMs);
