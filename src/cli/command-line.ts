@@ -68,11 +68,13 @@ const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 const PARENT_WATCH_INTERVAL_MS = 500;
 
 /**
- * Stop signals within this time of the first are the same stop, not a demand to exit at once: Ctrl-C
- * reaches npm and us (one process group), and npm passes its copy on, so one keypress arrives twice,
- * milliseconds apart. Someone who means "now" signals again once told they can.
+ * Under an npm script, stop signals within this time of the first are the same stop, not a demand to
+ * exit at once: Ctrl-C reaches npm and us (one process group), and npm passes its copy on, so one
+ * keypress arrives twice, milliseconds apart. Someone who means "now" signals again once told they
+ * can. Started any other way (the bin, node directly) nothing doubles a signal, so a second one
+ * exits at once.
  */
-const REPEAT_WINDOW_MS = 1_000;
+const NPM_REPEAT_WINDOW_MS = 1_000;
 
 export interface Stopper {
   /** The service is up: close it on the first stop (at once if one already came during startup). */
@@ -83,7 +85,7 @@ export interface Stopper {
  * Installs the stop triggers right away, before the service starts, so that none is missed:
  * - the first SIGINT/SIGTERM/SIGHUP closes the service (the §5 order for the emulator), then exits 0
  *   (1 if closing failed);
- * - one more signal once REPEAT_WINDOW_MS has passed (a notice says so) exits at once with 128 + its
+ * - one more signal (under npm: once NPM_REPEAT_WINDOW_MS has passed) (a notice says so) exits at once with 128 + its
  *   number, without waiting for the drain;
  * - the parent process dying (our parent PID changed: we were re-parented to init or a subreaper)
  *   counts as a first signal, so an orphan does not hold its port forever.
@@ -108,20 +110,24 @@ export function stopOnSignals(cli: CommandLine): Stopper {
       },
     );
   };
+  // npm sets npm_lifecycle_event for the script it runs (and what that script starts).
+  const underNpm = Boolean(process.env.npm_lifecycle_event);
   const request = (why: string) => {
     requested = true;
     console.log(`${cli.name}: ${why}: shutting down`);
-    setTimeout(() => {
+    const allowForcedExit = () => {
       forcible = true;
       console.log(`${cli.name}: still closing; signal again to exit at once`);
-    }, REPEAT_WINDOW_MS).unref();
+    };
+    if (underNpm) setTimeout(allowForcedExit, NPM_REPEAT_WINDOW_MS).unref();
+    else allowForcedExit();
     startClosing();
   };
 
   for (const signal of STOP_SIGNALS) {
     process.on(signal, () => {
       if (!requested) return request(signal);
-      if (!forcible) return; // the same stop delivered twice (see REPEAT_WINDOW_MS)
+      if (!forcible) return; // the same stop delivered twice (see NPM_REPEAT_WINDOW_MS)
       console.log(`${cli.name}: ${signal} again: exiting without waiting for calls in flight`);
       process.exit(128 + os.constants.signals[signal]);
     });

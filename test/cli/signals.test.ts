@@ -155,9 +155,11 @@ describe("a signal to the PID the user holds stops the emulator cleanly", () => 
     expect(readFileSync(BIN, "utf8").split("\n")[0]).toBe("#!/usr/bin/env node");
   });
 
-  it("a second SIGTERM during the drain exits at once (128 + 15) without waiting for the call in flight", { timeout: TEST_TIMEOUT_MS }, async () => {
+  it("the bin: a second SIGTERM during the drain exits at once (128 + 15) without waiting for the call in flight", { timeout: TEST_TIMEOUT_MS }, async () => {
     const stateDir = newStateDir();
-    const child = ENTRY_POINTS["the galaxy-gateway-emulator bin"]!(["--port", "0", "--state-dir", stateDir]);
+    // Not under an npm script (vitest's own npm_lifecycle_event is not passed on): nothing doubles a
+    // signal, so the second one counts however soon it comes.
+    const child = ENTRY_POINTS["the galaxy-gateway-emulator bin"]!(["--port", "0", "--state-dir", stateDir], { env: { npm_lifecycle_event: undefined } });
     const [, url] = await child.line(READY);
     const port = portOf(url!);
     // A call whose body never comes holds the drain (the gateway waits for in-flight calls).
@@ -170,7 +172,6 @@ describe("a signal to the PID the user holds stops the emulator cleanly", () => 
     child.process.kill("SIGTERM");
     const ending = await stream!.ended(); // the first signal started the §5 order: the drain is on
     expect({ code: ending.code, reason: reasonOf(ending) }).toEqual(SHUTTING_DOWN);
-    await child.line(/^emulator: still closing; signal again to exit at once$/);
     child.process.kill("SIGTERM");
 
     expect(await child.exited).toEqual([143, null]);
