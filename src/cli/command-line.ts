@@ -132,13 +132,9 @@ export function stopOnSignals(cli: CommandLine): Stopper {
       process.exit(128 + os.constants.signals[signal]);
     });
   }
-  const parentPid = process.ppid;
-  const parentWatch = setInterval(() => {
-    if (process.ppid === parentPid) return;
-    clearInterval(parentWatch);
+  onParentExit((parentPid) => {
     if (!requested) request(`parent process ${parentPid} exited`);
-  }, PARENT_WATCH_INTERVAL_MS);
-  parentWatch.unref();
+  });
 
   return {
     closeWith(closeService) {
@@ -146,4 +142,18 @@ export function stopOnSignals(cli: CommandLine): Stopper {
       if (requested) startClosing();
     },
   };
+}
+
+/**
+ * Calls `then` once, when the process that started this one has exited (our parent PID changed: we
+ * were re-parented to init or a subreaper). Also used by scripts/start.mjs for the Electron app.
+ */
+export function onParentExit(then: (parentPid: number) => void): void {
+  const parentPid = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid === parentPid) return;
+    clearInterval(parentWatch);
+    then(parentPid);
+  }, PARENT_WATCH_INTERVAL_MS);
+  parentWatch.unref();
 }
