@@ -62,15 +62,18 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
     });
   }
 
+  /** A call cut short by the end of a shutdown drain (its signal aborted) says so, not blaming the backend or the client. */
+  function duringShutdown(rejection: GatewayRejection | undefined): GatewayRejection | undefined {
+    if (!rejection || !deps.shutdownSignal?.aborted) return rejection;
+    if (rejection.code !== Code.Unavailable && rejection.code !== Code.Canceled) return rejection;
+    return new GatewayRejection(Code.Unavailable, "gateway_shutting_down", rejection.stage, "the gateway is shutting down");
+  }
+
   async function executeCommand(req: ExecuteCommandRequest, ctx: HandlerContext): Promise<ExecuteCommandResponse> {
     const call = newCall("ExecuteCommand", ctx, req);
     const outcome = await runPipeline(deps.pipelines.executeCommand, call);
     const { stages } = outcome;
-    let rejection = outcome.rejection;
-    if (rejection?.code === Code.Unavailable && deps.shutdownSignal?.aborted) {
-      // Cut short by the end of a shutdown drain, not by the backend.
-      rejection = new GatewayRejection(Code.Unavailable, "gateway_shutting_down", rejection.stage, "the gateway is shutting down");
-    }
+    const rejection = duringShutdown(outcome.rejection);
     if (rejection) {
       record(call, ctx, stages, { code: codeName(rejection), reason: rejection.reason });
       throw rejection.toConnectError(deps.now());
@@ -89,7 +92,9 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
 
   async function* subscribeEvents(req: SubscribeEventsRequest, ctx: HandlerContext): AsyncGenerator<GatewayEvent> {
     const call = newCall("SubscribeEvents", ctx, req);
-    const { stages, rejection } = await runPipeline(deps.pipelines.subscribeEvents, call);
+    const outcome = await runPipeline(deps.pipelines.subscribeEvents, call);
+    const { stages } = outcome;
+    const rejection = duringShutdown(outcome.rejection);
     if (rejection) {
       record(call, ctx, stages, { code: codeName(rejection), reason: rejection.reason });
       throw rejection.toConnectError(deps.now());
@@ -108,9 +113,10 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
       throw err.toConnectError(deps.now());
     }
     record(call, ctx, stages, {});
-    // The signal aborts when the client goes or when the call's deadline runs out; the latter ends the
-    // stream with DEADLINE_EXCEEDED (connect-node would otherwise end it as a success).
-    const onAbort = () => stream.end(deadlineExpired(ctx.signal) ? deadlineRejection("push") : "client_gone");
+    // The signal aborts when the client goes or when the call's deadline runs out (deadlineExpired: a
+    // client with its own deadline timer cancelling at it counts too); the latter ends the stream with
+    // DEADLINE_EXCEEDED (connect-node would otherwise end it as a success).
+    const onAbort = () => stream.end(deadlineExpired(call) ? deadlineRejection("push") : "client_gone");
     ctx.signal.addEventListener("abort", onAbort, { once: true });
     try {
       const serverTime = deps.now();
