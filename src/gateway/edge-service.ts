@@ -12,7 +12,7 @@ import {
 import { SERVER_TIME_EVENT_TYPE, type JournalEntry, type JournalStage } from "../shared/protocol.js";
 import { directStreamKey } from "./direct-stream.js";
 import type { Journal } from "./journal.js";
-import { runPipeline, type Pipelines } from "./pipeline.js";
+import { roundMs, runPipeline, type Pipelines } from "./pipeline.js";
 import type { PushHub } from "./push/push-hub.js";
 import { deadlineExpired, deadlineRejection, GatewayRejection, type GatewayCall, type RpcName } from "./stages/stage.js";
 import { signedEvent, signedResponse, type Signer } from "./signing/signed-messages.js";
@@ -113,6 +113,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
       throw err.toConnectError(deps.now());
     }
     record(call, ctx, stages, {});
+    const openedAt = performance.now();
     // The signal aborts when the client goes or when the call's deadline runs out (deadlineExpired: a
     // client with its own deadline timer cancelling at it counts too); the latter ends the stream with
     // DEADLINE_EXCEEDED (connect-node would otherwise end it as a success).
@@ -141,6 +142,14 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
     } finally {
       ctx.signal.removeEventListener("abort", onAbort);
       deps.hub.unregister(stream);
+      // The entry written when the stream opened says ok; a deadline that ends it gets its own entry
+      // (same request_id, stage push, ms = how long the stream was open), so the journal says how the
+      // call ended. Only the deadline: other endings (revoked, shutdown, client gone) keep the one entry.
+      if (deadlineExpired(call)) {
+        const ended = deadlineRejection("push");
+        const push = { stage: "push" as const, ok: false, ms: roundMs(performance.now() - openedAt), reason: ended.reason };
+        record(call, ctx, [...stages, push], { code: codeName(ended), reason: ended.reason });
+      }
     }
   }
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/gateway/gateway.js";
 import { DEADLINE_GRACE_MS } from "../../src/gateway/stages/stage.js";
 import { EdgeGateway } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
-import { executeCommandRequest } from "../../src/shared/sdk.js";
+import { executeCommandRequest, subscribeEventsRequest } from "../../src/shared/sdk.js";
 import { gatewayFor } from "../hardening/support.js";
 import { getJson, TRANSPORT_NAMES, TRANSPORTS, type TransportName } from "../support/emulator.js";
 import { startOneDeviceBackend, UNLIMITED_RATES, type OneDeviceBackend } from "./one-device-backend.js";
@@ -95,5 +95,25 @@ describe.each(TRANSPORT_NAMES)("a client over %s that aborts while the call wait
       ms: expect.any(Number),
       reason: "client_cancelled",
     });
+  });
+});
+
+describe.each(TRANSPORT_NAMES)("a SubscribeEvents client over %s that aborts after server_time", (transport) => {
+  it("with a deadline within the grace: the stream's ending is journaled deadline_exceeded at stage push", async () => {
+    Object.assign(backend.hangs, { session: false, user: false });
+    const abort = new AbortController();
+    const req = subscribeEventsRequest(backend.device);
+    const stream = createClient(EdgeGateway, TRANSPORTS[transport as keyof typeof TRANSPORTS](gateway.url)).subscribeEvents(req, {
+      headers: deadlineHeader(transport, WITHIN_GRACE_MS),
+      signal: abort.signal,
+    });
+    // The first event, or the end if the deadline ran out before the stream opened: then abort.
+    await stream[Symbol.asyncIterator]()
+      .next()
+      .catch(() => undefined);
+    abort.abort();
+    const { ending } = await journalEnding(req.envelope!.requestId);
+    expect(ending).toMatchObject({ rpc: "SubscribeEvents", code: "deadline_exceeded", reason: "deadline_exceeded" });
+    expect(ending.stages.at(-1)).toMatchObject({ ok: false, reason: "deadline_exceeded" });
   });
 });
