@@ -12,7 +12,7 @@ import {
 import { SERVER_TIME_EVENT_TYPE, type JournalEntry, type JournalStage } from "../shared/protocol.js";
 import { directStreamKey } from "./direct-stream.js";
 import type { Journal } from "./journal.js";
-import { runPipeline, type Pipelines } from "./pipeline.js";
+import { roundMs, runPipeline, type Pipelines } from "./pipeline.js";
 import type { PushHub } from "./push/push-hub.js";
 import { deadlineExpired, deadlineRejection, GatewayRejection, type GatewayCall, type RpcName } from "./stages/stage.js";
 import { signedEvent, signedResponse, type Signer } from "./signing/signed-messages.js";
@@ -62,15 +62,18 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
     });
   }
 
+  /** A call cut short by the end of a shutdown drain (its signal aborted) says so, not blaming the backend or the client. */
+  function duringShutdown(rejection: GatewayRejection | undefined): GatewayRejection | undefined {
+    if (!rejection || !deps.shutdownSignal?.aborted) return rejection;
+    if (rejection.code !== Code.Unavailable && rejection.code !== Code.Canceled) return rejection;
+    return new GatewayRejection(Code.Unavailable, "gateway_shutting_down", rejection.stage, "the gateway is shutting down");
+  }
+
   async function executeCommand(req: ExecuteCommandRequest, ctx: HandlerContext): Promise<ExecuteCommandResponse> {
     const call = newCall("ExecuteCommand", ctx, req);
     const outcome = await runPipeline(deps.pipelines.executeCommand, call);
     const { stages } = outcome;
-    let rejection = outcome.rejection;
-    if (rejection?.code === Code.Unavailable && deps.shutdownSignal?.aborted) {
-      // Cut short by the end of a shutdown drain, not by the backend.
-      rejection = new GatewayRejection(Code.Unavailable, "gateway_shutting_down", rejection.stage, "the gateway is shutting down");
-    }
+    const rejection = duringShutdown(outcome.rejection);
     if (rejection) {
       record(call, ctx, stages, { code: codeName(rejection), reason: rejection.reason });
       throw rejection.toConnectError(deps.now());
@@ -89,7 +92,9 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
 
   async function* subscribeEvents(req: SubscribeEventsRequest, ctx: HandlerContext): AsyncGenerator<GatewayEvent> {
     const call = newCall("SubscribeEvents", ctx, req);
-    const { stages, rejection } = await runPipeline(deps.pipelines.subscribeEvents, call);
+    const outcome = await runPipeline(deps.pipelines.subscribeEvents, call);
+    const { stages } = outcome;
+    const rejection = duringShutdown(outcome.rejection);
     if (rejection) {
       record(call, ctx, stages, { code: codeName(rejection), reason: rejection.reason });
       throw rejection.toConnectError(deps.now());
@@ -108,9 +113,11 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
       throw err.toConnectError(deps.now());
     }
     record(call, ctx, stages, {});
-    // The signal aborts when the client goes or when the call's deadline runs out; the latter ends the
-    // stream with DEADLINE_EXCEEDED (connect-node would otherwise end it as a success).
-    const onAbort = () => stream.end(deadlineExpired(ctx.signal) ? deadlineRejection("push") : "client_gone");
+    const openedAt = performance.now();
+    // The signal aborts when the client goes or when the call's deadline runs out (deadlineExpired: a
+    // client with its own deadline timer cancelling at it counts too); the latter ends the stream with
+    // DEADLINE_EXCEEDED (connect-node would otherwise end it as a success).
+    const onAbort = () => stream.end(deadlineExpired(call) ? deadlineRejection("push") : "client_gone");
     ctx.signal.addEventListener("abort", onAbort, { once: true });
     try {
       const serverTime = deps.now();
@@ -135,6 +142,14 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
     } finally {
       ctx.signal.removeEventListener("abort", onAbort);
       deps.hub.unregister(stream);
+      // The entry written when the stream opened says ok; a deadline that ends it gets its own entry
+      // (same request_id, stage push, ms = how long the stream was open), so the journal says how the
+      // call ended. Only the deadline: other endings (revoked, shutdown, client gone) keep the one entry.
+      if (deadlineExpired(call)) {
+        const ended = deadlineRejection("push");
+        const push = { stage: "push" as const, ok: false, ms: roundMs(performance.now() - openedAt), reason: ended.reason };
+        record(call, ctx, [...stages, push], { code: codeName(ended), reason: ended.reason });
+      }
     }
   }
 

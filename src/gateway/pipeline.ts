@@ -16,7 +16,7 @@ import { replayStage } from "./stages/replay.js";
 import { routingStage } from "./stages/routing.js";
 import { sessionStage } from "./stages/session.js";
 import { signatureStage } from "./stages/signature.js";
-import { deadlineExpired, deadlineRejection, GatewayRejection, type GatewayCall, type Stage } from "./stages/stage.js";
+import { abortRejection, GatewayRejection, type GatewayCall, type Stage } from "./stages/stage.js";
 import { TurnBudget } from "./loop-turn.js";
 
 export interface PipelineDeps {
@@ -58,8 +58,9 @@ export interface PipelineOutcome {
 
 /**
  * Runs the stages in order; a stage that throws something other than a rejection is a bug and rethrows.
- * A stage that passes after the call's deadline ran out fails there with deadline_exceeded: the client
- * has stopped waiting, and the journal shows where the time went.
+ * A stage that passes after the call was aborted fails there (abortRejection): deadline_exceeded when its
+ * deadline ran out, so the journal shows where the time went; client_cancelled when the client went, so
+ * a call nobody waits for spends no replay reservation, rate-limit token or backend call.
  */
 export async function runPipeline(stages: readonly Stage[], call: GatewayCall): Promise<PipelineOutcome> {
   // A new call starts only while this turn of the event loop has budget left (loop-turn.ts).
@@ -74,7 +75,7 @@ export async function runPipeline(stages: readonly Stage[], call: GatewayCall): 
       if (!(err instanceof GatewayRejection)) throw err;
       rejection = err;
     }
-    if (!rejection && deadlineExpired(call.signal)) rejection = deadlineRejection(stage.name);
+    if (!rejection && call.signal.aborted) rejection = abortRejection(call, stage.name);
     const ms = roundMs(performance.now() - started);
     if (rejection) {
       journal.push({ stage: stage.name, ok: false, ms, reason: rejection.reason });
@@ -93,6 +94,7 @@ export async function runPipeline(stages: readonly Stage[], call: GatewayCall): 
 export const TURN_BUDGET_MS = 3;
 const newCalls = new TurnBudget(TURN_BUDGET_MS);
 
-function roundMs(ms: number): number {
+/** A stage's time as the journal shows it: to the microsecond. */
+export function roundMs(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }

@@ -6,6 +6,7 @@
 // - a request body that does not decode ("parse binary: …", or a compressed-flag envelope without an
 //   encoding) is reported as INTERNAL (HTTP 500 on Connect unary), although the client is at fault:
 //   it becomes INVALID_ARGUMENT, in every protocol's own error format.
+// A deadline longer than a Node timer can hold counts as none (dropUnrepresentableDeadline).
 // It also hands each server-streaming call its raw response (direct-stream.ts), through which
 // SubscribeEvents writes its later events, and accepts gzip, deflate (deflate-compression.ts) and br.
 import type http from "node:http";
@@ -57,6 +58,7 @@ export function createRpcHandler(options: RpcHandlerOptions): (req: NodeRequest,
     let uReq;
     try {
       ensureAuthority(req);
+      dropUnrepresentableDeadline(req);
       const values = options.contextValues?.(req) ?? createContextValues();
       if (uHandler.method.methodKind === "server_streaming") values.set(directStreamKey, new DirectStream(res, contentType));
       uReq = universalRequestFromNodeRequest(req, res as http.ServerResponse, undefined, values);
@@ -83,6 +85,33 @@ function ensureAuthority(req: NodeRequest): void {
   } else if (!headers.host) {
     headers.host = FALLBACK_AUTHORITY;
   }
+}
+
+/**
+ * The longest delay a Node timer holds: 2^31 − 1 ms, about 24.8 days. connect-es hands a call's deadline
+ * to setTimeout as it is, and Node fires a longer timer after 1 ms (printing a TimeoutOverflowWarning):
+ * such a call would fail at once with DEADLINE_EXCEEDED, and any caller could fill the log with warnings.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The deadline headers as connect-es parses them (protocol-connect/parse-timeout, protocol-grpc/parse-timeout). */
+const CONNECT_TIMEOUT = /^\d{1,10}$/;
+const GRPC_TIMEOUT = /^(\d{1,8})([HMSmun])$/;
+const GRPC_TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 1e-3, n: 1e-6 };
+
+/**
+ * A deadline beyond MAX_TIMER_MS is treated as no deadline: its header is dropped before connect-es
+ * reads it. A client asking for 30 days (grpc-go sends `grpc-timeout: 2592000S`) means "no hurry", and
+ * nothing the gateway does lasts that long anyway. Malformed values are left for connect-es to refuse.
+ */
+function dropUnrepresentableDeadline(req: NodeRequest): void {
+  const headers = req.headers as Record<string, string | string[] | undefined>;
+  const connectTimeout = headers["connect-timeout-ms"];
+  if (typeof connectTimeout === "string" && CONNECT_TIMEOUT.test(connectTimeout) && Number(connectTimeout) > MAX_TIMER_MS) {
+    delete headers["connect-timeout-ms"];
+  }
+  const grpcTimeout = headers["grpc-timeout"];
+  const grpc = typeof grpcTimeout === "string" ? GRPC_TIMEOUT.exec(grpcTimeout) : null;
+  if (grpc && Number(grpc[1]) * GRPC_TIMEOUT_UNIT_MS[grpc[2]!]! > MAX_TIMER_MS) delete headers["grpc-timeout"];
 }
 
 type Protocol = "connect-unary" | "connect-stream" | "grpc" | "grpc-web";

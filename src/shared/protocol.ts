@@ -47,6 +47,7 @@ export type GatewayReason =
   | "unknown_message_type"
   | "backend_unavailable"
   | "deadline_exceeded"
+  | "client_cancelled"
   | "gateway_shutting_down"
   | "slow_consumer"
   | "too_many_streams";

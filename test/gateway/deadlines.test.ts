@@ -50,12 +50,15 @@ function outcomeOf(err: unknown) {
   return { code: Code[e.code], reason: detail?.reason, stage: detail?.stage };
 }
 
-/** The journal entry of a request, waiting for it (long-poll) if the client heard first. */
-async function journalEntry(url: string, requestId: string) {
+/**
+ * The journal entry of a request (the first, or the first with `code`), waiting for it (long-poll) if
+ * the client heard first.
+ */
+async function journalEntry(url: string, requestId: string, code?: string) {
   let after = 0;
   for (;;) {
     const { json } = await getJson(`${url}/emulator/v1/journal?after=${after}&wait_ms=5000`);
-    const entry = json.entries.find((e: { request_id: string }) => e.request_id === requestId);
+    const entry = json.entries.find((e: { request_id: string; code: string }) => e.request_id === requestId && (code === undefined || e.code === code));
     if (entry) return entry;
     after = json.entries.at(-1)?.seq ?? after;
   }
@@ -90,10 +93,11 @@ describe.each(TRANSPORT_LIST)("ExecuteCommand with a deadline over %s", (transpo
 });
 
 describe.each(TRANSPORT_LIST)("SubscribeEvents with a deadline over %s", (transport) => {
-  it("ends with DEADLINE_EXCEEDED deadline_exceeded (stage push) once the deadline runs out", async () => {
+  it("ends with DEADLINE_EXCEEDED deadline_exceeded (stage push) once the deadline runs out, journaled so", async () => {
     Object.assign(hangs, { session: false, user: false });
     const events: GatewayEvent[] = [];
-    const stream = client(transport).subscribeEvents(subscribeEventsRequest(device), { headers: deadlineHeader(transport, DEADLINE_MS) });
+    const req = subscribeEventsRequest(device);
+    const stream = client(transport).subscribeEvents(req, { headers: deadlineHeader(transport, DEADLINE_MS) });
     let ended: unknown = "the stream ended without an error";
     try {
       for await (const event of stream) events.push(event);
@@ -102,6 +106,15 @@ describe.each(TRANSPORT_LIST)("SubscribeEvents with a deadline over %s", (transp
     }
     expect(events.map((e) => e.envelope?.eventType)).toEqual(["gateway.server_time"]);
     expect(ended).toEqual({ code: "DeadlineExceeded", reason: "deadline_exceeded", stage: "push" });
+    // The stream's opening is journaled ok, its ending by the deadline as an entry of its own.
+    const requestId = req.envelope!.requestId;
+    expect(await journalEntry(gateway.url, requestId)).toMatchObject({ rpc: "SubscribeEvents", code: "ok" });
+    const ending = await journalEntry(gateway.url, requestId, "deadline_exceeded");
+    expect(ending).toMatchObject({ rpc: "SubscribeEvents", reason: "deadline_exceeded" });
+    expect(ending.stages.map((s: { stage: string }) => s.stage)).toEqual([
+      "envelope", "session", "payload_hash", "signature", "freshness", "replay", "rate_limit", "push",
+    ]);
+    expect(ending.stages.at(-1)).toMatchObject({ stage: "push", ok: false, reason: "deadline_exceeded" });
   });
 
   it("the session lookup hangs: DEADLINE_EXCEEDED deadline_exceeded at stage session", async () => {
@@ -146,7 +159,8 @@ describe("@grpc/grpc-js with a deadline", () => {
         (e: grpc.ServiceError) => e,
       );
       expect(err?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
-      // grpc-js may give up on its own a moment before the gateway answers: journalEntry waits.
+      // grpc-js keeps its own timer and may cancel (RST_STREAM) a moment before the gateway's fires: that
+      // counts as the deadline too (DEADLINE_GRACE_MS), never as the backend's fault. journalEntry waits.
       const entry = await journalEntry(gateway.url, req.envelope!.requestId);
       expect(entry).toMatchObject({ code: "deadline_exceeded", reason: "deadline_exceeded" });
       expect(entry.stages.at(-1)).toMatchObject({ stage: "backend", ok: false, reason: "deadline_exceeded" });

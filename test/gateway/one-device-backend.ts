@@ -9,7 +9,11 @@ export interface OneDeviceBackend extends FakeBackend {
   device: DeviceIdentity;
   /** Set to make the session lookup or the routed calls hang from the next request on. */
   hangs: { session: boolean; user: boolean };
+  /** Resolves once the next request of that part arrives and is left hanging: the call now waits on it. */
+  hung(part: HangingPart): Promise<void>;
 }
+
+type HangingPart = "session" | "user";
 
 export async function startOneDeviceBackend(userReply: unknown = { user_id: "u_one" }): Promise<OneDeviceBackend> {
   const seed = generateSeed();
@@ -22,6 +26,10 @@ export async function startOneDeviceBackend(userReply: unknown = { user_id: "u_o
     created_at_ms: 1,
   };
   const hangs = { session: false, user: false };
+  const hangWaiters: Record<HangingPart, (() => void)[]> = { session: [], user: [] };
+  const hang = (part: HangingPart) => {
+    for (const wake of hangWaiters[part].splice(0)) wake();
+  };
   const server = await startHttpServer((req, res) => {
     req.resume();
     const url = req.url ?? "";
@@ -29,12 +37,13 @@ export async function startOneDeviceBackend(userReply: unknown = { user_id: "u_o
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
     };
-    if (url.startsWith("/api/v1/internal/sessions/")) return hangs.session ? undefined : reply(session);
-    if (url.startsWith("/api/v1/user/")) return hangs.user ? undefined : reply(userReply);
+    if (url.startsWith("/api/v1/internal/sessions/")) return hangs.session ? hang("session") : reply(session);
+    if (url.startsWith("/api/v1/user/")) return hangs.user ? hang("user") : reply(userReply);
     res.writeHead(404);
     res.end();
   });
-  return { ...server, device, hangs };
+  const hung = (part: HangingPart) => new Promise<void>((resolve) => hangWaiters[part].push(resolve));
+  return { ...server, device, hangs, hung };
 }
 
 /** Rate-limit budgets no test here comes near, for gatewayFor's config. */

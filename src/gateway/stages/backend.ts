@@ -1,10 +1,11 @@
 // Stage 9, backend: the routed REST call. 2xx and 4xx-with-JSON answers become signed responses
 // (business errors are answers, §4); 5xx, refusal, timeout or garbage become UNAVAILABLE. The call
-// gets what is left of the client's deadline; when that runs out first, it is DEADLINE_EXCEEDED.
+// gets what is left of the client's deadline; when that runs out first, it is DEADLINE_EXCEEDED. A
+// client that goes away meanwhile is not the backend's fault either (abortRejection).
 import { Code } from "@connectrpc/connect";
 import { fromUtf8, utf8 } from "../../shared/bytes.js";
 import { BackendUnavailableError, CallerDeadlineError, type BackendRestClient } from "../backend/rest-client.js";
-import { deadlineExpired, deadlineRejection, GatewayRejection, requireEnvelope, requireSession, type GatewayCall, type Stage } from "./stage.js";
+import { abortRejection, deadlineRejection, GatewayRejection, requireEnvelope, requireSession, type GatewayCall, type Stage } from "./stage.js";
 
 /** The body of a routed non-GET call whose payload is empty. */
 const EMPTY_OBJECT = utf8("{}");
@@ -36,9 +37,10 @@ export function backendStage(backend: BackendRestClient): Stage {
           deadlineMs: call.timeoutMs(),
         });
       } catch (err) {
-        if (err instanceof CallerDeadlineError || deadlineExpired(call.signal)) throw deadlineRejection("backend");
+        if (err instanceof CallerDeadlineError) throw deadlineRejection("backend");
+        // The aborted signal cut the request: that surfaces as a BackendUnavailableError, but it is not one.
+        if (call.signal.aborted) throw abortRejection(call, "backend");
         if (err instanceof BackendUnavailableError) throw unavailable(err.message);
-        if (call.signal.aborted) throw unavailable("call cancelled by the client");
         throw err;
       }
       const { status, body } = call.backendReply;

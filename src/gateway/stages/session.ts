@@ -2,7 +2,7 @@
 import { Code } from "@connectrpc/connect";
 import { BackendUnavailableError, CallerDeadlineError } from "../backend/rest-client.js";
 import type { SessionLookup } from "../backend/session-lookup.js";
-import { deadlineExpired, deadlineRejection, GatewayRejection, requireEnvelope, type GatewayCall, type Stage } from "./stage.js";
+import { abortRejection, deadlineRejection, GatewayRejection, requireEnvelope, type GatewayCall, type Stage } from "./stage.js";
 
 export function sessionStage(sessions: SessionLookup): Stage {
   return {
@@ -13,7 +13,9 @@ export function sessionStage(sessions: SessionLookup): Stage {
       try {
         found = await sessions.get(deviceSessionId, { signal: call.signal, deadlineMs: call.timeoutMs() });
       } catch (err) {
-        if (err instanceof CallerDeadlineError || deadlineExpired(call.signal)) throw deadlineRejection("session");
+        if (err instanceof CallerDeadlineError) throw deadlineRejection("session");
+        // The aborted signal cut the lookup: that surfaces as a BackendUnavailableError, but it is not one.
+        if (call.signal.aborted) throw abortRejection(call, "session");
         if (err instanceof BackendUnavailableError) {
           throw new GatewayRejection(Code.Unavailable, "backend_unavailable", "session", err.message);
         }

@@ -74,12 +74,45 @@ export function requireSession(call: GatewayCall): BackendSession {
   return call.session;
 }
 
-/** True once the call's deadline has run out (connect-es aborts the handler's signal with DEADLINE_EXCEEDED). */
-export function deadlineExpired(signal: AbortSignal): boolean {
-  return signal.aborted && signal.reason instanceof ConnectError && signal.reason.code === Code.DeadlineExceeded;
+/**
+ * How close to its deadline an aborted call counts as having run out of time. Clients that keep a
+ * deadline timer of their own (connect-es `timeoutMs`, connect-web, grpc-js `deadline`) cancel the
+ * stream (RST_STREAM on HTTP/2, the socket closed on HTTP/1.1) at about the moment the gateway's timer
+ * for the same deadline fires, and often first: their timer started before the request was sent (for
+ * connect-es, before the connection was even made) and the header carries the full value. Measured on
+ * loopback, 200 ms deadlines, a new connection per call, 5 clients × 24 calls: the client's cancel won
+ * 36 times in 120, with a median of 0-1 ms left, 90% within 4 ms, at most 17 ms, once 81 ms while both
+ * cores were busy. 100 ms covers that and a fresh connection's handshake over a LAN; a genuine cancel
+ * that close to the deadline only loses the difference between "gave up" and "timed out".
+ */
+export const DEADLINE_GRACE_MS = 100;
+
+/** What deadlineExpired reads of a call. */
+type DeadlineView = Pick<GatewayCall, "signal" | "timeoutMs">;
+
+/**
+ * True once the call's deadline has run out: connect-es aborted the handler's signal with
+ * DEADLINE_EXCEEDED, or the signal aborted (the client cancelled) within DEADLINE_GRACE_MS of it.
+ */
+export function deadlineExpired(call: DeadlineView): boolean {
+  const { signal } = call;
+  if (!signal.aborted) return false;
+  if (signal.reason instanceof ConnectError && signal.reason.code === Code.DeadlineExceeded) return true;
+  const left = call.timeoutMs();
+  return left !== undefined && left <= DEADLINE_GRACE_MS;
 }
 
 /** The client's deadline ran out while `stage` ran: its own limit, so neither retryable nor a backend fault. */
 export function deadlineRejection(stage: StageName): GatewayRejection {
   return new GatewayRejection(Code.DeadlineExceeded, "deadline_exceeded", stage, "the call's deadline (grpc-timeout / connect-timeout-ms) ran out");
+}
+
+/**
+ * What an aborted call answers at `stage`: its deadline ran out (see deadlineExpired), or else the
+ * client went away (or a shutdown cut the call, which the service names gateway_shutting_down). Either
+ * way nobody hears the answer; the journal must not blame the backend for it.
+ */
+export function abortRejection(call: DeadlineView, stage: StageName): GatewayRejection {
+  if (deadlineExpired(call)) return deadlineRejection(stage);
+  return new GatewayRejection(Code.Canceled, "client_cancelled", stage, "the client cancelled the call");
 }
