@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../emulator/start.js";
-import { normaliseOriginPattern, OriginPatternError } from "../gateway/http/cors-origins.js";
+import { ConfigError, parseSettings, settingName, type SettingPath } from "../gateway/config.js";
 import { fail as failWith, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
 import { BACKEND_TOKEN_ENV, BACKEND_TOKEN_RULE } from "../node/backend-token.js";
 import { checkExposure, CONTROL_TOKEN_RULE, TOKEN_ENV } from "./exposure.js";
@@ -76,22 +76,9 @@ function parseOptions(argv: string[]): CliOptions {
   });
   const str = (name: Exclude<keyof typeof values, "cors-origin" | "insecure-no-token" | "console-sourcemaps">) => values[name];
   const port = parsePort(cli, str("port"));
-  const backend = str("backend")!;
-  if (backend !== "mock") {
-    let url: URL | undefined;
-    try {
-      url = new URL(backend);
-    } catch {
-      /* reported below */
-    }
-    if (!url || !/^https?:$/.test(url.protocol)) fail(`--backend must be "mock" or an http(s) URL, got "${backend}"`);
-  }
+  const { backend, freshnessMs, corsOrigins } = settings({ backend: str("backend")!, freshness: str("freshness-ms"), corsOrigins: values["cors-origin"] });
   const backendTokenFile = str("backend-token-file");
   if (backendTokenFile !== undefined && backend === "mock") fail("--backend-token-file goes with --backend URL (the embedded mock makes its own token)");
-  const freshness = str("freshness-ms");
-  if (freshness !== undefined && (!/^[0-9]+$/.test(freshness) || Number(freshness) < 1 || Number(freshness) > 86_400_000)) {
-    fail(`--freshness-ms must be an integer 1..86400000, got "${freshness}"`);
-  }
   const resolved = token({
     what: "the token",
     rule: CONTROL_TOKEN_RULE,
@@ -117,13 +104,13 @@ function parseOptions(argv: string[]): CliOptions {
   return {
     host: str("host")!,
     port,
-    backend: backend.replace(/\/+$/, ""),
+    backend,
     backendToken,
-    freshnessMs: freshness === undefined ? undefined : Number(freshness),
+    freshnessMs,
     stateDir: path.resolve(str("state-dir") ?? defaultStateDir()),
     token: resolved.token,
     consoleDir,
-    corsOrigins: values["cors-origin"]?.map(corsOrigin),
+    corsOrigins,
     consoleSourcemaps: values["console-sourcemaps"] === true,
     tls: tlsCert !== undefined ? { cert: readPem("--tls-cert", tlsCert), key: readPem("--tls-key", tlsKey!) } : undefined,
   };
@@ -138,12 +125,32 @@ function token(sources: TokenSources): ResolvedToken {
   }
 }
 
-function corsOrigin(entry: string): string {
+interface SettingFlags {
+  backend: string;
+  freshness?: string;
+  corsOrigins?: string[];
+}
+
+/**
+ * The flags that carry settings, validated by the gateway's own rules (config.ts parseSettings, as a
+ * PATCH is): a refusal names the flag and the text given, e.g. `--freshness-ms "0": must be an integer
+ * 1..86400000`. Text that is not a decimal integer goes in as text, which the rule refuses.
+ */
+function settings(flags: SettingFlags): Pick<CliOptions, "backend" | "freshnessMs" | "corsOrigins"> {
+  const label = (path: SettingPath): string => {
+    if (path[0] === "backend") return `--backend "${flags.backend}"`;
+    if (path[0] === "freshness_window_ms") return `--freshness-ms "${flags.freshness}"`;
+    // One entry ([cors_origins, i]) or the whole list (too many).
+    if (path[0] === "cors_origins") return typeof path[1] === "number" ? `--cors-origin "${flags.corsOrigins?.[path[1]]}"` : "--cors-origin";
+    return settingName(path);
+  };
+  const freshness = flags.freshness !== undefined && /^-?[0-9]+$/.test(flags.freshness) ? Number(flags.freshness) : flags.freshness;
   try {
-    return normaliseOriginPattern(entry);
+    const valid = parseSettings({ backend: flags.backend, freshness_window_ms: freshness, cors_origins: flags.corsOrigins }, label);
+    return { backend: valid.backend ?? "mock", freshnessMs: valid.freshness_window_ms, corsOrigins: valid.cors_origins };
   } catch (err) {
-    if (!(err instanceof OriginPatternError)) throw err;
-    fail(`--cors-origin "${entry}": ${err.message}`);
+    if (!(err instanceof ConfigError)) throw err;
+    fail(err.message);
   }
 }
 

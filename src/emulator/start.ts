@@ -2,6 +2,7 @@
 // and the gateway in front of it, wired together over HTTP only, with a random backend token per start
 // so that the mock answers this gateway and nothing else.
 import { startMockBackend } from "../backend/server.js";
+import { parseSettings, settingName, type SettingPath } from "../gateway/config.js";
 import { startGateway, type GatewayOptions } from "../gateway/gateway.js";
 import { stateFilePath } from "../node/atomic-file.js";
 import { generateBackendToken } from "../node/backend-token.js";
@@ -56,8 +57,27 @@ export interface RunningEmulator {
   close(drainMs?: number): Promise<void>;
 }
 
+/** The options that carry settings, by the setting each sets: a refusal names the option. */
+const SETTING_OPTIONS: Record<string, keyof EmulatorOptions> = {
+  backend: "backend",
+  freshness_window_ms: "freshnessMs",
+  cors_origins: "corsOrigins",
+};
+
+/** `freshnessMs`, `corsOrigins[1]`: the setting's path under the option's name. */
+function optionName(path: SettingPath): string {
+  const [setting, ...rest] = path;
+  const option = typeof setting === "string" ? SETTING_OPTIONS[setting] : undefined;
+  return settingName(option ? [option, ...rest] : path);
+}
+
+/** Throws ConfigError (e.g. "freshnessMs: must be an integer 1..86400000") before anything starts. */
 export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
-  const backend = options.backend ?? "mock";
+  const settings = parseSettings(
+    { backend: options.backend ?? "mock", freshness_window_ms: options.freshnessMs, cors_origins: options.corsOrigins },
+    optionName,
+  );
+  const backend = settings.backend ?? "mock";
   const mockStateDir = options.persistMockBackend === false ? undefined : stateFilePath(options.stateDir, MOCK_STATE_SUBDIR);
   const mockToken = backend === "mock" ? generateBackendToken() : undefined;
   const mock = mockToken ? await startMockBackend({ host: "127.0.0.1", port: 0, stateDir: mockStateDir, token: mockToken }) : undefined;
@@ -69,11 +89,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       mockBackendUrl: mock?.url,
       mockBackendToken: mockToken,
       backendToken: options.backendToken,
-      config: {
-        backend,
-        ...(options.freshnessMs !== undefined ? { freshness_window_ms: options.freshnessMs } : {}),
-        ...(options.corsOrigins !== undefined ? { cors_origins: options.corsOrigins } : {}),
-      },
+      config: settings,
       accessToken: options.accessToken,
       consoleDir: options.consoleDir,
       consoleSourcemaps: options.consoleSourcemaps,

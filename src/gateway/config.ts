@@ -1,5 +1,7 @@
 // The gateway's live settings (§7 `/emulator/v1/config`): validated with zod on every change and
-// read by the stages on every call, so a PATCH takes effect on the next request.
+// read by the stages on every call, so a PATCH takes effect on the next request. `parseSettings` is
+// the one validation of settings however they enter (PATCH, the LiveConfig constructor, startGateway's
+// and startEmulator's options, the CLI's flags); each caller only names the settings its own way.
 import { z } from "zod";
 import { DEFAULT_FRESHNESS_WINDOW_MS, type EmulatorConfig, type RoutingTable } from "../shared/protocol.js";
 import { DEFAULT_CORS_ORIGINS, MAX_CORS_ORIGINS, normaliseOriginPattern, OriginPatternError } from "./http/cors-origins.js";
@@ -52,10 +54,15 @@ const route = z.strictObject({
   example: z.unknown().optional(),
 });
 
-const backendTarget = z.union([
-  z.literal("mock"),
-  z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, "")),
-]);
+/** The reason a bad value gets, whatever was wrong with it (type, fraction, range): the rule itself. */
+function integerIn(min: number, max: number) {
+  const error = `must be an integer ${min}..${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+const backendTarget = z.union([z.literal("mock"), z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ""))], {
+  error: 'must be "mock" or an http(s) URL',
+});
 
 /** One `cors_origins` entry, normalised (cors-origins.ts); a bad one is an issue with its message. */
 const corsOrigin = z.string().transform((text, ctx) => {
@@ -71,7 +78,8 @@ const corsOrigins = z.array(corsOrigin).max(MAX_CORS_ORIGINS);
 
 /** What PATCH accepts: any subset of the settings; rate_limits and routes merge per key. */
 const configPatch = z.strictObject({
-  freshness_window_ms: z.number().int().min(1).max(24 * 3600_000).optional(),
+  // At most a day: already wider than any client clock skew worth accepting.
+  freshness_window_ms: integerIn(1, 24 * 3600_000).optional(),
   clock_offset_ms: z.number().int().min(-365 * 24 * 3600_000).max(365 * 24 * 3600_000).optional(),
   backend: backendTarget.optional(),
   routes: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,128}$/), route.nullable()).optional(),
@@ -94,21 +102,68 @@ const configPatch = z.strictObject({
   cors_origins: corsOrigins.optional(),
 });
 
-export class ConfigError extends Error {}
+/** Settings as they come in: any subset; rate_limits and routes merge per key, a route set to null is removed. */
+export type SettingsPatch = z.input<typeof configPatch>;
+/** Settings once validated and normalised (URL without trailing "/", origins lower-cased …). */
+export type ValidSettings = z.output<typeof configPatch>;
+
+/** Where a setting sits (`["cors_origins", 1]`, `["routes", "x", "method"]`; `[]`: the whole body). */
+export type SettingPath = readonly PropertyKey[];
+
+/** One refused setting: where, and why (the rule it broke). */
+export interface ConfigIssue {
+  path: SettingPath;
+  message: string;
+}
+
+/** How a caller names a setting in messages: a flag (`--freshness-ms "0"`), an option (`freshnessMs`) … */
+export type SettingLabel = (path: SettingPath) => string;
+
+/** Settings refused: `label: reason` for each issue, joined by "; ". */
+export class ConfigError extends Error {
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(issues: readonly ConfigIssue[], label: SettingLabel = settingName) {
+    super(issues.map((i) => `${label(i.path)}: ${i.message}`).join("; "));
+    this.issues = issues;
+  }
+}
+
+/**
+ * The one validation of settings, whichever way they enter; throws ConfigError naming each offending
+ * setting with `label` (default: the setting's own name, `routes.x.method`, `cors_origins[1]`).
+ */
+export function parseSettings(value: unknown, label: SettingLabel = settingName): ValidSettings {
+  const parsed = configPatch.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(
+    parsed.error.issues.map((i) => ({ path: i.path, message: i.message })),
+    label,
+  );
+}
+
+/** A setting's name as PATCH and GET spell it: `routes.x.method`, `cors_origins[1]`; `body` for the whole. */
+export function settingName(path: SettingPath): string {
+  let out = "";
+  for (const segment of path) out += typeof segment === "number" ? `[${segment}]` : out ? `.${String(segment)}` : String(segment);
+  return out || "body";
+}
 
 export type ConfigListener = (config: EmulatorConfig, previous: EmulatorConfig) => void;
+
+/** Vets a whole candidate config against the running system: the refused setting, or nothing. */
+export type ConfigCheck = (candidate: EmulatorConfig) => ConfigIssue | undefined;
 
 export class LiveConfig {
   private current: EmulatorConfig;
   private readonly listeners = new Set<ConfigListener>();
 
-  /** `check` vets a whole candidate config against the running system; it returns a problem or nothing. */
+  /** `initial` is a PATCH over the defaults, validated and checked as one: bad settings throw ConfigError. */
   constructor(
-    initial: Partial<EmulatorConfig> = {},
-    private readonly check: (candidate: EmulatorConfig) => string | undefined = () => undefined,
+    initial: SettingsPatch = {},
+    private readonly check: ConfigCheck = () => undefined,
   ) {
-    this.current = { ...defaultConfig(), ...initial };
-    if (initial.cors_origins) this.current.cors_origins = parseOrOffend(corsOrigins, initial.cors_origins, "cors_origins");
+    this.current = this.vetted(defaultConfig(), parseSettings(initial));
   }
 
   get(): EmulatorConfig {
@@ -117,8 +172,19 @@ export class LiveConfig {
 
   /** Validates and applies a partial update; a route set to null is removed. Throws ConfigError. */
   patch(body: unknown): EmulatorConfig {
-    const p = parseOrOffend(configPatch, body);
     const previous = this.current;
+    this.current = this.vetted(previous, parseSettings(body));
+    for (const listener of this.listeners) listener(this.current, previous);
+    return this.current;
+  }
+
+  onChange(listener: ConfigListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** `previous` with `p` applied, once `check` accepts the result. */
+  private vetted(previous: EmulatorConfig, p: ValidSettings): EmulatorConfig {
     const routes = { ...previous.routes };
     for (const [type, r] of Object.entries(p.routes ?? {})) {
       if (r === null) delete routes[type];
@@ -134,29 +200,9 @@ export class LiveConfig {
       cors_origins: p.cors_origins ?? previous.cors_origins,
     };
     const problem = this.check(next);
-    if (problem) throw new ConfigError(problem);
-    this.current = next;
-    for (const listener of this.listeners) listener(this.current, previous);
-    return this.current;
+    if (problem) throw new ConfigError([problem]);
+    return next;
   }
-
-  onChange(listener: ConfigListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-}
-
-/** Parses or throws ConfigError naming each offending field: `routes.x.method: …`, `cors_origins[1]: …`. */
-function parseOrOffend<T>(schema: z.ZodType<T>, value: unknown, root?: string): T {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  throw new ConfigError(parsed.error.issues.map((i) => `${fieldName(root ? [root, ...i.path] : i.path)}: ${i.message}`).join("; "));
-}
-
-function fieldName(path: readonly PropertyKey[]): string {
-  let out = "";
-  for (const segment of path) out += typeof segment === "number" ? `[${segment}]` : out ? `.${String(segment)}` : String(segment);
-  return out || "body";
 }
 
 function stripUndefined<T extends object>(o: T): { [K in keyof T]-?: Exclude<T[K], undefined> } {

@@ -5,10 +5,9 @@ import { setMaxListeners } from "node:events";
 import { createContextValues } from "@connectrpc/connect";
 import { EdgeGateway } from "../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { Health } from "../shared/gen/grpc/health/v1/health_pb.js";
-import type { EmulatorConfig } from "../shared/protocol.js";
 import { createBackendRestClient, DEFAULT_BACKEND_TIMEOUT_MS } from "./backend/rest-client.js";
 import { SessionLookup } from "./backend/session-lookup.js";
-import { ConfigError, LiveConfig } from "./config.js";
+import { LiveConfig, type SettingsPatch } from "./config.js";
 import { clientIpKey, edgeGatewayRoutes } from "./edge-service.js";
 import { createCors } from "./http/cors.js";
 import { createRestSurface } from "./http/rest-surface.js";
@@ -37,8 +36,8 @@ export interface GatewayOptions {
   host?: string;
   port?: number;
   stateDir: string;
-  /** Initial settings (backend "mock" or a URL, freshness window …). */
-  config?: Partial<EmulatorConfig>;
+  /** Initial settings (backend "mock" or a URL, freshness window …): a PATCH over the defaults; bad ones throw ConfigError. */
+  config?: SettingsPatch;
   /** What the backend setting "mock" resolves to; absent: "mock" is refused. */
   mockBackendUrl?: string;
   /** The mock backend's token, sent to it (only) while the backend setting is "mock". */
@@ -78,12 +77,13 @@ export interface RunningGateway {
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const host = options.host ?? "127.0.0.1";
   const mockUrl = options.mockBackendUrl;
-  // One rule for the initial settings and every PATCH: "mock" needs a mock backend to point at.
-  const mockProblem = (candidate: EmulatorConfig) =>
-    candidate.backend === "mock" && !mockUrl ? "backend: no mock backend runs in this emulator (it was started with a backend URL)" : undefined;
-  const config = new LiveConfig(options.config, mockProblem);
-  const initialProblem = mockProblem(config.get());
-  if (initialProblem) throw new ConfigError(initialProblem);
+  // The initial settings go through the same validation and check as every PATCH (bad ones throw
+  // ConfigError): "mock" needs a mock backend to point at.
+  const config = new LiveConfig(options.config, (candidate) =>
+    candidate.backend === "mock" && !mockUrl
+      ? { path: ["backend"], message: "no mock backend runs in this emulator (it was started with a backend URL)" }
+      : undefined,
+  );
 
   const backendUrl = () => {
     const target = config.get().backend;
