@@ -6,7 +6,8 @@ import { Inspector } from "./features/inspector/Inspector.js";
 import { Settings } from "./features/settings/Settings.js";
 import { SignIn } from "./features/signin/SignIn.js";
 import { TamperLab } from "./features/tamper/TamperLab.js";
-import { useApp, type Tab } from "./state/app-state.js";
+import type { Tab } from "./state/app-store.js";
+import { useApp } from "./state/context.js";
 
 export function App() {
   const app = useApp();

@@ -1,17 +1,20 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./App.js";
-import { initAccessToken } from "./api/http.js";
-import { pickBridge } from "./host/bridge.js";
-import { AppProvider } from "./state/app-state.js";
+import { pickBridge } from "./services/host-bridge.js";
+import { takeAccessTokenFromUrl } from "./services/http.js";
+import { createAppServices } from "./state/app-services.js";
+import { ServicesProvider } from "./state/context.js";
 import "./styles.css";
 
-initAccessToken();
+const accessToken = takeAccessTokenFromUrl(location, history);
+const services = createAppServices({ bridge: pickBridge(window), origin: location.origin, ...(accessToken ? { accessToken } : {}) });
+void services.app.load();
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
-    <AppProvider bridge={pickBridge()}>
+    <ServicesProvider services={services}>
       <App />
-    </AppProvider>
+    </ServicesProvider>
   </StrictMode>,
 );

@@ -1,4 +1,4 @@
-// The renderer's SubscribeEvents manager (src/renderer/features/events/stream-manager.ts) against an
+// The renderer's SubscribeEvents manager (src/renderer/services/stream-manager.ts) against an
 // in-memory EdgeGateway (createRouterTransport): every attempt of the subscription runs the next
 // entry of a script. Events are signed with a test gateway key exactly as the gateway signs them
 // (src/shared ed25519 + the §2 event signing input); rejections carry the gateway's GatewayError
@@ -9,7 +9,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, createClient, createRouterTransport, type HandlerContext } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { GatewayRejection } from "../../src/gateway/stages/stage.js";
-import { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffDelay, StreamManager, type StreamState } from "../../src/renderer/features/events/stream-manager.js";
+import { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffDelay, StreamManager, type StreamState } from "../../src/renderer/services/stream-manager.js";
 import type { StoredDevice } from "../../src/shared/bridge.js";
 import { fromHex, toBase64Url, toHex, utf8 } from "../../src/shared/bytes.js";
 import { publicKeyFromSeed, sign } from "../../src/shared/ed25519.js";
@@ -165,6 +165,8 @@ describe("StreamManager reconnects with backoff and drops duplicate event_ids", 
     const revoked: string[] = [];
     manager.start(device, (id) => revoked.push(id));
     const state = await until(manager, (s) => s?.events.some((e) => e.eventId === "ev-4") ?? false);
+    // Through every reconnect the snapshot says the subscription runs (the console's Unsubscribe button).
+    expect(state!.running).toBe(true);
 
     // Duplicates dropped: ev-1 within the first connection, ev-2 replayed on the fourth. The
     // gateway's own server_time event is per stream, so each connection's "gw-1" is kept.
@@ -210,8 +212,9 @@ describe("StreamManager reconnects with backoff and drops duplicate event_ids", 
     ]);
 
     manager.stop(device.deviceSessionId);
-    await until(manager, (s) => s?.status.kind === "stopped");
+    const stopped = await until(manager, (s) => s?.status.kind === "stopped");
     expect(manager.isRunning(device.deviceSessionId)).toBe(false);
+    expect(stopped!.running).toBe(false);
     expect(revoked).toEqual([]);
     expect(requests).toHaveLength(5);
   });
@@ -269,6 +272,8 @@ describe("StreamManager stops for good on a final rejection", () => {
     manager.start(device, (id) => revoked.push(id));
     const state = await until(manager, () => !manager.isRunning(device.deviceSessionId));
 
+    // The snapshot a component reads says so too, so the console offers Subscribe again.
+    expect(state!.running).toBe(false);
     expect(state!.status).toEqual({
       kind: "revoked",
       rejection: {

@@ -1,5 +1,5 @@
-import { useApp, TABS, type Tab } from "../state/app-state.js";
-import { useGatewayInfo } from "../state/gateway-info.js";
+import { TABS, type Tab } from "../state/app-store.js";
+import { useApp, useGatewayInfo, useServices } from "../state/context.js";
 import { shortId } from "./util.js";
 
 const LABELS: Record<Tab, string> = {
@@ -13,6 +13,7 @@ const LABELS: Record<Tab, string> = {
 
 export function Header() {
   const app = useApp();
+  const actions = useServices().app;
   const gw = useGatewayInfo();
   return (
     <header className="app-header">
@@ -28,7 +29,7 @@ export function Header() {
             aria-selected={app.tab === t}
             className={`tab ${app.tab === t ? "current" : ""}`}
             data-testid={`tab-${t}`}
-            onClick={() => app.setTab(t)}
+            onClick={() => actions.setTab(t)}
           >
             {LABELS[t]}
           </button>
@@ -39,7 +40,7 @@ export function Header() {
           className="device-select"
           data-testid="active-device"
           value={app.active?.deviceSessionId ?? ""}
-          onChange={(e) => app.setActive(e.target.value)}
+          onChange={(e) => actions.setActive(e.target.value)}
           disabled={app.devices.length === 0}
           title="active device"
         >

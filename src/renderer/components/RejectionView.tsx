@@ -1,4 +1,4 @@
-import type { Rejection } from "../api/rejection.js";
+import type { Rejection } from "../services/rejection.js";
 
 /** A gateway rejection: Connect code, GatewayError reason and stage, retry hint, message. */
 export function RejectionView({ rejection, testId = "rejection" }: { rejection: Rejection; testId?: string }) {

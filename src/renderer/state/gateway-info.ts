@@ -1,8 +1,9 @@
-// The gateway's public info (current response-signing key, freshness window, clock), refreshed every
-// few seconds and on demand (after a key rotation), shared by the header, devices and settings.
-import { useEffect, useSyncExternalStore } from "react";
+// The gateway's public info (current response-signing key, freshness window, clock), shared by the
+// header, devices and settings: refreshed every few seconds while anything watches it, and on demand
+// (after a key rotation or a settings change).
 import type { GatewayInfo } from "../../shared/protocol.js";
-import { getGatewayInfo } from "../api/rest.js";
+import { Store, type ExternalStore } from "../lib/store.js";
+import type { PublicApi } from "../services/rest.js";
 
 export interface GatewayInfoState {
   info?: GatewayInfo;
@@ -12,42 +13,42 @@ export interface GatewayInfoState {
   checkedAtMs?: number;
 }
 
+/** Often enough that the header notices a stopped gateway soon; one small GET, so cheap. */
 const REFRESH_MS = 10_000;
-let state: GatewayInfoState = { online: undefined };
-const listeners = new Set<() => void>();
-let users = 0;
-let timer: ReturnType<typeof setInterval> | undefined;
 
-function set(next: GatewayInfoState) {
-  state = next;
-  for (const l of listeners) l();
-}
+export class GatewayInfoStore implements ExternalStore<GatewayInfoState> {
+  private readonly state = new Store<GatewayInfoState>({ online: undefined });
+  private watchers = 0;
+  private timer: ReturnType<typeof setInterval> | undefined;
 
-export async function refreshGatewayInfo(): Promise<GatewayInfo | undefined> {
-  try {
-    const info = await getGatewayInfo();
-    set({ info, skewMs: info.server_time_ms - Date.now(), online: true, checkedAtMs: Date.now() });
-    return info;
-  } catch {
-    set({ ...state, online: false, checkedAtMs: Date.now() });
-    return undefined;
-  }
-}
+  constructor(private readonly rest: Pick<PublicApi, "getGatewayInfo">) {}
 
-function subscribe(listener: () => void) {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
-}
-
-export function useGatewayInfo(): GatewayInfoState {
-  useEffect(() => {
-    if (users++ === 0) {
-      void refreshGatewayInfo();
-      timer = setInterval(() => void refreshGatewayInfo(), REFRESH_MS);
+  /** The first watcher starts the refreshes, the last one to leave stops them. */
+  readonly subscribe = (listener: () => void): (() => void) => {
+    const unsubscribe = this.state.subscribe(listener);
+    if (this.watchers++ === 0) {
+      void this.refresh();
+      this.timer = setInterval(() => void this.refresh(), REFRESH_MS);
     }
+    let subscribed = true;
     return () => {
-      if (--users === 0) clearInterval(timer);
+      if (!subscribed) return;
+      subscribed = false;
+      unsubscribe();
+      if (--this.watchers === 0) clearInterval(this.timer);
     };
-  }, []);
-  return useSyncExternalStore(subscribe, () => state);
+  };
+
+  readonly getSnapshot = this.state.getSnapshot;
+
+  async refresh(): Promise<GatewayInfo | undefined> {
+    try {
+      const info = await this.rest.getGatewayInfo();
+      this.state.set({ info, skewMs: info.server_time_ms - Date.now(), online: true, checkedAtMs: Date.now() });
+      return info;
+    } catch {
+      this.state.update((s) => ({ ...s, online: false, checkedAtMs: Date.now() }));
+      return undefined;
+    }
+  }
 }

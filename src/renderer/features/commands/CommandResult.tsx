@@ -1,6 +1,7 @@
 // One command as sent and answered: request envelope, signing input, signature; the signed response
 // (envelope, result_code, pretty payload) and its verification — or the rejection.
-import { prettyPayload, type CommandOutcome } from "../../api/gateway-client.js";
+import type { CommandOutcome } from "../../services/commands.js";
+import { prettyPayload } from "../../services/gateway-client.js";
 import { KeyValues } from "../../components/KeyValues.js";
 import { Panel } from "../../components/Panel.js";
 import { RejectionView } from "../../components/RejectionView.js";

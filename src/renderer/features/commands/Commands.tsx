@@ -2,14 +2,12 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { StoredDevice } from "../../../shared/bridge.js";
 import type { RoutingTable } from "../../../shared/protocol.js";
-import { getConfig } from "../../api/control.js";
-import { describeError } from "../../api/http.js";
-import type { CommandOutcome } from "../../api/gateway-client.js";
 import { checkJson, JsonEditor } from "../../components/JsonEditor.js";
 import { Empty, Panel } from "../../components/Panel.js";
-import { useApp } from "../../state/app-state.js";
+import type { CommandOutcome } from "../../services/commands.js";
+import { describeError } from "../../services/http.js";
+import { useApp, useServices } from "../../state/context.js";
 import { CommandResult } from "./CommandResult.js";
-import { execute } from "./execute.js";
 
 /** The route's example, with empty id fields filled in from the signed-in devices. */
 function exampleText(example: unknown, device: StoredDevice | undefined, devices: StoredDevice[]): string {
@@ -26,6 +24,7 @@ function exampleText(example: unknown, device: StoredDevice | undefined, devices
 
 export function Commands({ visible }: { visible: boolean }) {
   const app = useApp();
+  const { control, commands } = useServices();
   const device = app.active;
   const [routes, setRoutes] = useState<RoutingTable>({});
   const [routesError, setRoutesError] = useState<string>();
@@ -42,7 +41,7 @@ export function Commands({ visible }: { visible: boolean }) {
 
   const loadRoutes = useCallback(async () => {
     try {
-      const config = await getConfig();
+      const config = await control.getConfig();
       setRoutes(config.routes);
       setRoutesError(undefined);
       if (!typeRef.current) {
@@ -54,7 +53,7 @@ export function Commands({ visible }: { visible: boolean }) {
     } catch (e) {
       setRoutesError(describeError(e));
     }
-  }, []);
+  }, [control]);
 
   useEffect(() => {
     if (visible) void loadRoutes();
@@ -70,7 +69,7 @@ export function Commands({ visible }: { visible: boolean }) {
     if (!device || !check.ok) return;
     setBusy(true);
     try {
-      setOutcome(await execute(app, device, messageType.trim(), check.value));
+      setOutcome(await commands.run(device, messageType.trim(), check.value));
     } finally {
       setBusy(false);
     }

@@ -1,16 +1,14 @@
 // The side forms of the Events tab: inject a backend push, chat to another user, revoke a session.
 import { useState } from "react";
 import type { StoredDevice } from "../../../shared/bridge.js";
-import { injectPush } from "../../api/control.js";
-import { describeError } from "../../api/http.js";
-import type { CommandOutcome } from "../../api/gateway-client.js";
 import { checkJson, JsonEditor } from "../../components/JsonEditor.js";
 import { Panel } from "../../components/Panel.js";
 import { RejectionView } from "../../components/RejectionView.js";
 import { shortId } from "../../components/util.js";
 import { VerifyBadge } from "../../components/VerifyBadge.js";
-import { useApp } from "../../state/app-state.js";
-import { execute } from "../commands/execute.js";
+import type { CommandOutcome } from "../../services/commands.js";
+import { describeError } from "../../services/http.js";
+import { useApp, useServices } from "../../state/context.js";
 
 function OutcomeLine({ outcome, testId }: { outcome: CommandOutcome; testId: string }) {
   if (outcome.rejection) return <RejectionView rejection={outcome.rejection} testId={`${testId}-rejection`} />;
@@ -24,6 +22,7 @@ function OutcomeLine({ outcome, testId }: { outcome: CommandOutcome; testId: str
 }
 
 export function PushForm({ device }: { device: StoredDevice }) {
+  const { control } = useServices();
   const [eventType, setEventType] = useState("game.notice");
   const [payload, setPayload] = useState('{\n  "text": "Fleet inbound"\n}');
   const [onlySession, setOnlySession] = useState(false);
@@ -32,7 +31,7 @@ export function PushForm({ device }: { device: StoredDevice }) {
   const send = async () => {
     if (!check.ok) return;
     try {
-      const r = await injectPush({
+      const r = await control.injectPush({
         client_event: {
           user_id: device.userId,
           ...(onlySession ? { device_session_id: device.deviceSessionId } : {}),
@@ -72,6 +71,7 @@ export function PushForm({ device }: { device: StoredDevice }) {
 
 export function ChatForm({ device }: { device: StoredDevice }) {
   const app = useApp();
+  const { commands } = useServices();
   const others = [...new Map(app.devices.filter((d) => d.userId !== device.userId).map((d) => [d.userId, d])).values()];
   const [to, setTo] = useState("");
   const [text, setText] = useState("o7 commander");
@@ -97,7 +97,7 @@ export function ChatForm({ device }: { device: StoredDevice }) {
             type="button"
             data-testid="chat-send"
             disabled={!target}
-            onClick={async () => setOutcome(await execute(app, device, "game.chat.send", { to_user_id: target, text }))}
+            onClick={async () => setOutcome(await commands.run(device, "game.chat.send", { to_user_id: target, text }))}
           >
             Send chat
           </button>
@@ -110,6 +110,7 @@ export function ChatForm({ device }: { device: StoredDevice }) {
 
 export function RevokeForm({ device }: { device: StoredDevice }) {
   const app = useApp();
+  const { commands } = useServices();
   const mine = app.devices.filter((d) => d.userId === device.userId);
   const [target, setTarget] = useState<string>(device.deviceSessionId);
   const [outcome, setOutcome] = useState<CommandOutcome>();
@@ -134,7 +135,7 @@ export function RevokeForm({ device }: { device: StoredDevice }) {
             className="danger-outline"
             data-testid="revoke-send"
             onClick={async () =>
-              setOutcome(await execute(app, device, "user.sessions.revoke", chosen ? { device_session_id: chosen } : {}))
+              setOutcome(await commands.run(device, "user.sessions.revoke", chosen ? { device_session_id: chosen } : {}))
             }
           >
             Revoke

@@ -1,7 +1,7 @@
 import { Empty } from "../../components/Panel.js";
 import { clockTime } from "../../components/util.js";
 import { VerifyBadge } from "../../components/VerifyBadge.js";
-import type { ReceivedEvent } from "./stream-manager.js";
+import type { ReceivedEvent } from "../../services/stream-manager.js";
 
 export function EventList({ events }: { events: ReceivedEvent[] }) {
   if (events.length === 0) return <Empty>No events yet. Subscribe, then inject a push or send a chat.</Empty>;

@@ -1,20 +1,20 @@
 // Live signed events of the active device, with push injection, chat and revocation beside them.
 import { Empty, Panel } from "../../components/Panel.js";
 import { shortId } from "../../components/util.js";
-import { useApp } from "../../state/app-state.js";
+import { useApp, useServices, useStreams } from "../../state/context.js";
 import { ChatForm, PushForm, RevokeForm } from "./Actions.js";
 import { EventList } from "./EventList.js";
 import { StreamStatusView } from "./StreamStatusView.js";
-import { useStreams } from "./use-streams.js";
 
 export function Events() {
   const app = useApp();
+  const services = useServices();
   const streams = useStreams();
   const device = app.active;
   if (!device) return <Empty>Sign in first: events are subscribed per device session.</Empty>;
   const state = streams.get(device.deviceSessionId);
-  const running = app.streams.isRunning(device.deviceSessionId);
-  const others = [...streams.values()].filter((s) => s.deviceSessionId !== device.deviceSessionId && app.streams.isRunning(s.deviceSessionId));
+  const running = state?.running ?? false;
+  const others = [...streams.values()].filter((s) => s.deviceSessionId !== device.deviceSessionId && s.running);
 
   return (
     <div className="grid events-layout">
@@ -27,15 +27,15 @@ export function Events() {
         actions={
           <>
             {running ? (
-              <button type="button" data-testid="events-unsubscribe" onClick={() => app.streams.stop(device.deviceSessionId)}>
+              <button type="button" data-testid="events-unsubscribe" onClick={() => services.streams.stop(device.deviceSessionId)}>
                 Unsubscribe
               </button>
             ) : (
-              <button type="button" className="primary" data-testid="events-subscribe" onClick={() => app.streams.start(device, app.markRevoked)}>
+              <button type="button" className="primary" data-testid="events-subscribe" onClick={() => services.streams.start(device, services.app.markRevoked)}>
                 Subscribe
               </button>
             )}
-            <button type="button" className="link" onClick={() => app.streams.clear(device.deviceSessionId)}>
+            <button type="button" className="link" onClick={() => services.streams.clear(device.deviceSessionId)}>
               clear
             </button>
           </>
@@ -48,7 +48,7 @@ export function Events() {
             {others.map((s) => {
               const d = app.devices.find((x) => x.deviceSessionId === s.deviceSessionId);
               return (
-                <button key={s.deviceSessionId} type="button" className="tag" onClick={() => app.setActive(s.deviceSessionId)}>
+                <button key={s.deviceSessionId} type="button" className="tag" onClick={() => services.app.setActive(s.deviceSessionId)}>
                   {d?.email ?? shortId(s.deviceSessionId)} · {s.events.length}
                 </button>
               );

@@ -1,7 +1,7 @@
 import { RejectionView } from "../../components/RejectionView.js";
 import { clockTime } from "../../components/util.js";
-import type { StreamState } from "./stream-manager.js";
-import { useTick } from "./use-streams.js";
+import { useTick } from "../../components/use-tick.js";
+import type { StreamState } from "../../services/stream-manager.js";
 
 export function StreamStatusView({ state }: { state: StreamState | undefined }) {
   const status = state?.status ?? { kind: "idle" as const };

@@ -1,10 +1,10 @@
 // The gateway journal, live: a list of calls (stage strip per call) and the selected call's diagram.
-import { useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { useEffect, useMemo, useState } from "react";
 import type { JournalEntry } from "../../../shared/protocol.js";
 import { KeyValues } from "../../components/KeyValues.js";
 import { Empty, Panel } from "../../components/Panel.js";
 import { clockTime, shortId } from "../../components/util.js";
-import { journalFeed } from "./journal-feed.js";
+import { useJournal, useServices } from "../../state/context.js";
 import { SequenceDiagram } from "./SequenceDiagram.js";
 
 function StageStrip({ entry }: { entry: JournalEntry }) {
@@ -18,14 +18,15 @@ function StageStrip({ entry }: { entry: JournalEntry }) {
 }
 
 export function Inspector({ visible }: { visible: boolean }) {
-  const feed = useSyncExternalStore(journalFeed.subscribe, journalFeed.getSnapshot);
+  const { journal } = useServices();
+  const feed = useJournal();
   const [selected, setSelected] = useState<number>();
   const [follow, setFollow] = useState(true);
   const [filter, setFilter] = useState("");
 
   useEffect(() => {
-    if (visible) journalFeed.start();
-  }, [visible]);
+    if (visible) journal.start();
+  }, [visible, journal]);
 
   const shown = useMemo(() => {
     const f = filter.trim().toLowerCase();

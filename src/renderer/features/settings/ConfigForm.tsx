@@ -1,10 +1,9 @@
 // Live gateway settings (PATCH /emulator/v1/config); the gateway's validation errors are shown as is.
 import { useCallback, useEffect, useState } from "react";
 import type { EmulatorConfig } from "../../../shared/protocol.js";
-import { getConfig, patchConfig } from "../../api/control.js";
-import { describeError } from "../../api/http.js";
 import { Panel } from "../../components/Panel.js";
-import { refreshGatewayInfo } from "../../state/gateway-info.js";
+import { describeError } from "../../services/http.js";
+import { useServices } from "../../state/context.js";
 
 const BUCKETS = ["per_ip", "per_session", "per_user", "per_message_type"] as const;
 type Bucket = (typeof BUCKETS)[number];
@@ -35,16 +34,17 @@ function num(text: string): number | string {
 }
 
 export function ConfigForm({ visible }: { visible: boolean }) {
+  const { control, gatewayInfo } = useServices();
   const [form, setForm] = useState<FormState>();
   const [status, setStatus] = useState<{ kind: "ok" | "error"; text: string }>();
 
   const load = useCallback(async () => {
     try {
-      setForm(toForm(await getConfig()));
+      setForm(toForm(await control.getConfig()));
     } catch (e) {
       setStatus({ kind: "error", text: describeError(e) });
     }
-  }, []);
+  }, [control]);
   useEffect(() => {
     if (visible) void load();
   }, [visible, load]);
@@ -54,7 +54,7 @@ export function ConfigForm({ visible }: { visible: boolean }) {
   const save = async () => {
     setStatus(undefined);
     try {
-      const next = await patchConfig({
+      const next = await control.patchConfig({
         backend: form.backend.trim(),
         freshness_window_ms: num(form.freshness),
         clock_offset_ms: num(form.clockOffset),
@@ -63,7 +63,7 @@ export function ConfigForm({ visible }: { visible: boolean }) {
       });
       setForm(toForm(next));
       setStatus({ kind: "ok", text: "Saved: the gateway applies it from the next call." });
-      void refreshGatewayInfo();
+      void gatewayInfo.refresh();
     } catch (e) {
       setStatus({ kind: "error", text: describeError(e) });
     }

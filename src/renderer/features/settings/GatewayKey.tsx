@@ -1,13 +1,11 @@
 // The gateway's response-signing key: show, export, copy, rotate.
 import { useState } from "react";
 import { fromBase64Url, toHex } from "../../../shared/bytes.js";
-import { rotateGatewayKey } from "../../api/control.js";
-import { describeError } from "../../api/http.js";
 import { ConfirmButton } from "../../components/ConfirmButton.js";
 import { Panel } from "../../components/Panel.js";
-import { useApp } from "../../state/app-state.js";
-import { refreshGatewayInfo, useGatewayInfo } from "../../state/gateway-info.js";
 import { groupedHex } from "../../lib/segments.js";
+import { describeError } from "../../services/http.js";
+import { useApp, useGatewayInfo, useServices } from "../../state/context.js";
 
 function hexOf(b64: string): string {
   try {
@@ -19,6 +17,7 @@ function hexOf(b64: string): string {
 
 export function GatewayKey() {
   const app = useApp();
+  const services = useServices();
   const key = useGatewayInfo().info?.response_signing_public_key;
   const [note, setNote] = useState<string>();
 
@@ -47,9 +46,9 @@ export function GatewayKey() {
 
   const rotate = async () => {
     try {
-      const r = await rotateGatewayKey();
-      await refreshGatewayInfo();
-      const stale = app.devices.filter((d) => d.gatewayKey !== r.response_signing_public_key).length;
+      const r = await services.control.rotateGatewayKey();
+      await services.gatewayInfo.refresh();
+      const stale = services.app.getSnapshot().devices.filter((d) => d.gatewayKey !== r.response_signing_public_key).length;
       setNote(`Rotated. ${stale} device(s) still pin the old key: their responses now fail verification (✗) until re-pinned.`);
     } catch (e) {
       setNote(describeError(e));
@@ -88,7 +87,7 @@ export function GatewayKey() {
       {stale.length > 0 && key && (
         <div className="row">
           <span className="warn-text small">{stale.length} device(s) pin an older key.</span>
-          <button type="button" className="link" data-testid="gateway-key-repin" onClick={() => stale.forEach((d) => app.updateDevice(d.deviceSessionId, { gatewayKey: key }))}>
+          <button type="button" className="link" data-testid="gateway-key-repin" onClick={() => stale.forEach((d) => services.app.updateDevice(d.deviceSessionId, { gatewayKey: key }))}>
             re-pin all to the current key
           </button>
         </div>

@@ -1,24 +1,19 @@
 import { useState } from "react";
-import { resetEmulator } from "../../api/control.js";
-import { describeError } from "../../api/http.js";
 import { ConfirmButton } from "../../components/ConfirmButton.js";
 import { Panel } from "../../components/Panel.js";
-import { useApp } from "../../state/app-state.js";
-import { journalFeed } from "../inspector/journal-feed.js";
+import { describeError } from "../../services/http.js";
+import { useServices } from "../../state/context.js";
 import { ConfigForm } from "./ConfigForm.js";
 import { GatewayKey } from "./GatewayKey.js";
 
 export function Settings({ visible }: { visible: boolean }) {
-  const app = useApp();
+  const services = useServices();
   const [forget, setForget] = useState(false);
   const [note, setNote] = useState<string>();
 
   const reset = async () => {
     try {
-      await resetEmulator();
-      journalFeed.clearLocal();
-      app.streams.stopAll();
-      if (forget) for (const d of app.devices) app.removeDevice(d.deviceSessionId);
+      await services.resetEmulator({ forgetDevices: forget });
       setNote(
         forget
           ? "Emulator reset; local devices forgotten."
@@ -52,7 +47,7 @@ export function Settings({ visible }: { visible: boolean }) {
             <dt>origin</dt>
             <dd className="mono">{location.origin}</dd>
             <dt>host</dt>
-            <dd>{app.bridge.host === "electron" ? "Electron (devices in safeStorage)" : "browser (devices in IndexedDB)"}</dd>
+            <dd>{services.bridge.host === "electron" ? "Electron (devices in safeStorage)" : "browser (devices in IndexedDB)"}</dd>
           </dl>
         </Panel>
       </div>

@@ -2,15 +2,15 @@
 import { ConfirmButton } from "../../components/ConfirmButton.js";
 import { Empty, Panel } from "../../components/Panel.js";
 import { shortId } from "../../components/util.js";
-import { useApp } from "../../state/app-state.js";
-import { useGatewayInfo } from "../../state/gateway-info.js";
+import { useApp, useGatewayInfo, useServices } from "../../state/context.js";
 
 export function DeviceList() {
   const app = useApp();
+  const services = useServices();
   const currentKey = useGatewayInfo().info?.response_signing_public_key;
 
   return (
-    <Panel title={`Devices (${app.devices.length})`} testId="device-list" actions={<span className="dim small">stored by the {app.bridge.host} host</span>}>
+    <Panel title={`Devices (${app.devices.length})`} testId="device-list" actions={<span className="dim small">stored by the {services.bridge.host} host</span>}>
       {app.devices.length === 0 ? (
         <Empty>No device yet. Sign in above; each sign-in adds a device session.</Empty>
       ) : (
@@ -28,7 +28,7 @@ export function DeviceList() {
                 data-user-id={d.userId}
                 data-active={active}
               >
-                <button type="button" className="device-main" data-testid="device-activate" onClick={() => app.setActive(d.deviceSessionId)} title="make active">
+                <button type="button" className="device-main" data-testid="device-activate" onClick={() => services.app.setActive(d.deviceSessionId)} title="make active">
                   <span className={`dot ${active ? "on" : ""}`} />
                   <span className="device-email">{d.label ?? d.email}</span>
                   <span className="mono dim small">user {d.userId}</span>
@@ -44,12 +44,12 @@ export function DeviceList() {
                       type="button"
                       className="tag warn"
                       title="The gateway key changed since sign-in: responses will fail verification. Click to pin the current key."
-                      onClick={() => app.updateDevice(d.deviceSessionId, { gatewayKey: currentKey })}
+                      onClick={() => services.app.updateDevice(d.deviceSessionId, { gatewayKey: currentKey })}
                     >
                       key changed · re-pin
                     </button>
                   )}
-                  <ConfirmButton className="small-btn" testId="device-remove" confirmLabel="remove?" onConfirm={() => app.removeDevice(d.deviceSessionId)}>
+                  <ConfirmButton className="small-btn" testId="device-remove" confirmLabel="remove?" onConfirm={() => services.app.removeDevice(d.deviceSessionId)}>
                     Remove
                   </ConfirmButton>
                 </div>

@@ -1,10 +1,10 @@
 // The mock inbox: codes the mock backend "sent", polled from the control plane.
 import { useEffect, useState } from "react";
-import { getMailbox } from "../../api/control.js";
-import { describeError } from "../../api/http.js";
+import type { MailboxMessage } from "../../../shared/protocol.js";
 import { Empty, Panel } from "../../components/Panel.js";
 import { clockTime, shortId } from "../../components/util.js";
-import type { MailboxMessage } from "../../../shared/protocol.js";
+import { describeError } from "../../services/http.js";
+import { useServices } from "../../state/context.js";
 
 const POLL_MS = 1500;
 
@@ -17,6 +17,7 @@ export function Mailbox(props: {
   onUse(m: MailboxMessage): void;
 }) {
   const { email, visible, used, refresh, onUse } = props;
+  const { control } = useServices();
   const [messages, setMessages] = useState<MailboxMessage[]>([]);
   const [error, setError] = useState<string>();
 
@@ -26,7 +27,7 @@ export function Mailbox(props: {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const poll = async () => {
       try {
-        const list = await getMailbox(email.trim() || undefined, abort.signal);
+        const list = await control.getMailbox(email.trim() || undefined, abort.signal);
         setMessages(list.slice(-20).reverse());
         setError(undefined);
       } catch (e) {
@@ -39,7 +40,7 @@ export function Mailbox(props: {
       abort.abort();
       clearTimeout(timer);
     };
-  }, [email, visible, refresh]);
+  }, [email, visible, refresh, control]);
 
   return (
     <Panel title="Mock inbox" testId="mailbox" actions={<span className="dim small">{email.trim() ? `for ${email.trim()}` : "all addresses"}</span>}>

@@ -2,17 +2,16 @@
 import { useState } from "react";
 import { toBase64Url, toHex } from "../../../shared/bytes.js";
 import { generateSeed, publicKeyFromSeed } from "../../../shared/ed25519.js";
-import { describeError } from "../../api/http.js";
-import { confirmEmailCode, getGatewayInfo, sendEmailCode } from "../../api/rest.js";
 import { Panel } from "../../components/Panel.js";
-import { useApp } from "../../state/app-state.js";
+import { describeError } from "../../services/http.js";
+import { useServices } from "../../state/context.js";
 import { DeviceList } from "./DeviceList.js";
 import { Mailbox } from "./Mailbox.js";
 
 type Status = { kind: "info" | "ok" | "error"; text: string } | undefined;
 
 export function SignIn({ visible }: { visible: boolean }) {
-  const app = useApp();
+  const { rest, app, bridge } = useServices();
   const [email, setEmail] = useState("");
   const [challengeId, setChallengeId] = useState("");
   const [code, setCode] = useState("");
@@ -25,7 +24,7 @@ export function SignIn({ visible }: { visible: boolean }) {
     setBusy(true);
     setStatus(undefined);
     try {
-      const r = await sendEmailCode(email.trim());
+      const r = await rest.sendEmailCode(email.trim());
       setChallengeId(r.challenge_id);
       setCode("");
       setSent((n) => n + 1);
@@ -41,10 +40,10 @@ export function SignIn({ visible }: { visible: boolean }) {
     setBusy(true);
     setStatus(undefined);
     try {
-      const info = await getGatewayInfo();
+      const info = await rest.getGatewayInfo();
       const seed = generateSeed();
       const publicKey = toBase64Url(publicKeyFromSeed(seed));
-      const r = await confirmEmailCode(challengeId, code.trim(), publicKey);
+      const r = await rest.confirmEmailCode(challengeId, code.trim(), publicKey);
       app.addDevice({
         deviceSessionId: r.device_session_id,
         userId: r.user_id,
@@ -127,7 +126,7 @@ export function SignIn({ visible }: { visible: boolean }) {
             </div>
           )}
           <p className="dim small">
-            Confirming generates a new Ed25519 device key in this {app.bridge.host === "electron" ? "app" : "browser"} and pins the
+            Confirming generates a new Ed25519 device key in this {bridge.host === "electron" ? "app" : "browser"} and pins the
             gateway's response-signing key from <span className="mono">/api/v1/public/gateway/info</span>.
           </p>
         </Panel>

@@ -2,8 +2,7 @@
 import { useState } from "react";
 import { Empty, Panel } from "../../components/Panel.js";
 import { RejectionView } from "../../components/RejectionView.js";
-import { useApp } from "../../state/app-state.js";
-import { useGatewayInfo } from "../../state/gateway-info.js";
+import { useApp, useGatewayInfo, useServices } from "../../state/context.js";
 import { matches, TAMPER_CASES, type TamperCase, type TamperRun } from "./cases.js";
 
 type Result = { run: TamperRun } | { error: string };
@@ -59,8 +58,8 @@ function ResultView({ c, result }: { c: TamperCase; result: Result }) {
 }
 
 export function TamperLab() {
-  const app = useApp();
-  const device = app.active;
+  const device = useApp().active;
+  const { commands } = useServices();
   const info = useGatewayInfo().info;
   const [results, setResults] = useState<Record<string, Result>>({});
   const [running, setRunning] = useState<string>();
@@ -70,7 +69,7 @@ export function TamperLab() {
   const run = async (c: TamperCase) => {
     setRunning(c.id);
     try {
-      const r = await c.run({ app, device, ...(info ? { freshnessWindowMs: info.freshness_window_ms } : {}) });
+      const r = await c.run({ commands, device, ...(info ? { freshnessWindowMs: info.freshness_window_ms } : {}) });
       setResults((rs) => ({ ...rs, [c.id]: { run: r } }));
     } catch (e) {
       setResults((rs) => ({ ...rs, [c.id]: { error: String(e) } }));

@@ -5,9 +5,8 @@ import type { StoredDevice } from "../../../shared/bridge.js";
 import { ExecuteCommandRequestSchema } from "../../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { DEFAULT_FRESHNESS_WINDOW_MS } from "../../../shared/protocol.js";
 import { signRequest } from "../../../shared/sdk.js";
-import { identityOf, pinnedKeyOf, sendRequest, toWire, type CallOutcome } from "../../api/gateway-client.js";
-import type { AppState } from "../../state/app-state.js";
-import { noteOutcome } from "../commands/execute.js";
+import type { CallOutcome, CommandService } from "../../services/commands.js";
+import { identityOf, toWire } from "../../services/gateway-client.js";
 
 export const PROBE_MESSAGE_TYPE = "user.profile.get";
 
@@ -34,17 +33,14 @@ export interface TamperCase {
 }
 
 export interface TamperContext {
-  app: AppState;
+  /** Sends as the device and keeps the last accepted request (the replay case reads it). */
+  commands: Pick<CommandService, "send" | "lastAcceptedFrom">;
   device: StoredDevice;
   freshnessWindowMs?: number;
 }
 
 function send(ctx: TamperContext, request: ReturnType<typeof toWire>): Promise<CallOutcome> {
-  const sentAt = Date.now();
-  return sendRequest(request, pinnedKeyOf(ctx.device)).then((o) => {
-    noteOutcome(ctx.app, ctx.device.deviceSessionId, o, sentAt);
-    return o;
-  });
+  return ctx.commands.send(ctx.device, request);
 }
 
 function fresh(ctx: TamperContext, timestampMs?: number) {
@@ -107,7 +103,7 @@ export const TAMPER_CASES: TamperCase[] = [
     expected: { code: "ALREADY_EXISTS", reason: "replayed_request", stage: "replay" },
     async run(ctx) {
       const window = ctx.freshnessWindowMs ?? DEFAULT_FRESHNESS_WINDOW_MS;
-      let last = ctx.app.lastAccepted.get(ctx.device.deviceSessionId);
+      let last = ctx.commands.lastAcceptedFrom(ctx.device.deviceSessionId);
       let detail = "";
       if (!last || Date.now() - last.sentAtMs > window / 2) {
         const first = await send(ctx, toWire(fresh(ctx)));

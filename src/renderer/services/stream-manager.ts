@@ -2,13 +2,14 @@
 // the active device never drops them. Reconnects with exponential backoff (capped at 10 s) after
 // UNAVAILABLE or network errors, never after session_revoked; drops duplicate event_ids.
 import { Code, type Client } from "@connectrpc/connect";
-import { abortableDelay } from "../../../shared/abortable-delay.js";
-import type { StoredDevice } from "../../../shared/bridge.js";
-import type { EdgeGateway, GatewayEvent } from "../../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
-import { SERVER_TIME_EVENT_TYPE } from "../../../shared/protocol.js";
-import { subscribeEventsRequest, verifyEvent, type Verification } from "../../../shared/sdk.js";
-import { gatewayClient, identityOf, pinnedKeyOf, prettyPayload } from "../../api/gateway-client.js";
-import { isTransient, toRejection, type Rejection } from "../../api/rejection.js";
+import { abortableDelay } from "../../shared/abortable-delay.js";
+import type { StoredDevice } from "../../shared/bridge.js";
+import type { EdgeGateway, GatewayEvent } from "../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
+import { SERVER_TIME_EVENT_TYPE } from "../../shared/protocol.js";
+import { subscribeEventsRequest, verifyEvent, type Verification } from "../../shared/sdk.js";
+import { Store, type ExternalStore } from "../lib/store.js";
+import { identityOf, pinnedKeyOf, prettyPayload } from "./gateway-client.js";
+import { isTransient, toRejection, type Rejection } from "./rejection.js";
 
 export const BACKOFF_BASE_MS = 500;
 export const BACKOFF_CAP_MS = 10_000;
@@ -38,6 +39,8 @@ export interface ReceivedEvent {
 export interface StreamState {
   deviceSessionId: string;
   status: StreamStatus;
+  /** A subscription loop runs (connecting, open or waiting to reconnect) until stopped or ended for good. */
+  running: boolean;
   events: ReceivedEvent[];
   duplicatesDropped: number;
   connections: number;
@@ -58,36 +61,32 @@ export function backoffDelay(attempt: number, retryAfterMs = 0, random = Math.ra
   return Math.max(Math.round(jittered), retryAfterMs);
 }
 
-/** The manager's outside world; each defaults to the browser's. Tests substitute them. */
+/** The manager's outside world; the timing ones default to the browser's. Tests substitute them. */
 export interface StreamManagerDeps {
-  /** The EdgeGateway client (default: Connect over fetch to this page's origin). */
-  client?: () => Pick<Client<typeof EdgeGateway>, "subscribeEvents">;
+  /** The EdgeGateway client (the app's: Connect over fetch to this page's origin). */
+  client: () => Pick<Client<typeof EdgeGateway>, "subscribeEvents">;
   /** Waits `ms` before a reconnect, ending early when `signal` aborts (default: abortableDelay). */
   delay?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** The backoff jitter's random source (default: Math.random). */
   random?: () => number;
 }
 
-export class StreamManager {
-  private readonly client: NonNullable<StreamManagerDeps["client"]>;
+/** An external store (lib/store.ts) of every stream's state, keyed by device session. */
+export class StreamManager implements ExternalStore<ReadonlyMap<string, StreamState>> {
+  private readonly client: StreamManagerDeps["client"];
   private readonly delay: NonNullable<StreamManagerDeps["delay"]>;
   private readonly random: NonNullable<StreamManagerDeps["random"]>;
   private readonly running = new Map<string, Running>();
-  private states = new Map<string, StreamState>();
-  private readonly listeners = new Set<() => void>();
+  private readonly states = new Store<ReadonlyMap<string, StreamState>>(new Map());
 
-  constructor(deps: StreamManagerDeps = {}) {
-    this.client = deps.client ?? gatewayClient;
+  constructor(deps: StreamManagerDeps) {
+    this.client = deps.client;
     this.delay = deps.delay ?? abortableDelay;
     this.random = deps.random ?? Math.random;
   }
 
-  readonly subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  };
-
-  readonly getSnapshot = (): ReadonlyMap<string, StreamState> => this.states;
+  readonly subscribe = this.states.subscribe;
+  readonly getSnapshot = this.states.getSnapshot;
 
   isRunning(id: string): boolean {
     return this.running.has(id);
@@ -98,11 +97,11 @@ export class StreamManager {
     if (this.running.has(id)) return;
     const run: Running = { abort: new AbortController(), seen: new Set(), seenOrder: [] };
     this.running.set(id, run);
-    this.update(id, (s) => ({ ...s, events: s.events, status: { kind: "connecting", attempt: 0 } }));
+    this.update(id, (s) => ({ ...s, running: true, status: { kind: "connecting", attempt: 0 } }));
     void this.loop(device, run, onRevoked).finally(() => {
       if (this.running.get(id) !== run) return;
       this.running.delete(id);
-      this.emit();
+      this.update(id, (s) => ({ ...s, running: false }));
     });
   }
 
@@ -111,7 +110,7 @@ export class StreamManager {
     if (!run) return;
     this.running.delete(id);
     run.abort.abort();
-    this.update(id, (s) => ({ ...s, status: { kind: "stopped" } }));
+    this.update(id, (s) => ({ ...s, running: false, status: { kind: "stopped" } }));
   }
 
   stopAll(): void {
@@ -123,10 +122,11 @@ export class StreamManager {
   }
 
   forget(id: string): void {
-    const next = new Map(this.states);
-    next.delete(id);
-    this.states = next;
-    this.emit();
+    this.states.update((states) => {
+      const next = new Map(states);
+      next.delete(id);
+      return next;
+    });
   }
 
   private async loop(device: StoredDevice, run: Running, onRevoked: (id: string) => void): Promise<void> {
@@ -142,7 +142,7 @@ export class StreamManager {
       try {
         this.update(id, (s) => ({ ...s, connections: s.connections + 1 }));
         for await (const event of this.client().subscribeEvents(request, { signal })) {
-          if (this.states.get(id)?.status.kind !== "open") {
+          if (this.getSnapshot().get(id)?.status.kind !== "open") {
             attempt = 0;
             this.setStatus(id, { kind: "open", sinceMs: Date.now(), requestId });
           }
@@ -206,22 +206,18 @@ export class StreamManager {
   }
 
   private update(id: string, f: (s: StreamState) => StreamState): void {
-    const prev = this.states.get(id) ?? {
-      deviceSessionId: id,
-      status: { kind: "idle" },
-      events: [],
-      duplicatesDropped: 0,
-      connections: 0,
-      history: [],
-    };
-    const next = new Map(this.states);
-    next.set(id, f(prev));
-    this.states = next;
-    this.emit();
-  }
-
-  private emit(): void {
-    for (const l of this.listeners) l();
+    this.states.update((states) => {
+      const prev: StreamState = states.get(id) ?? {
+        deviceSessionId: id,
+        status: { kind: "idle" },
+        running: false,
+        events: [],
+        duplicatesDropped: 0,
+        connections: 0,
+        history: [],
+      };
+      return new Map(states).set(id, f(prev));
+    });
   }
 }
 

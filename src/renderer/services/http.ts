@@ -1,0 +1,88 @@
+// Same-origin JSON over fetch, shared by the public REST and the emulator control plane.
+// The console is served by the gateway itself, so every path is relative to the page's origin.
+
+/** Error of a JSON HTTP call: the HTTP status and the `{"error":{"code","message"}}` body, when present. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** Retry-After, in seconds, when the server sent one. */
+    readonly retryAfterS?: number,
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** Sends the control plane's access token (when the console was opened with one). */
+  auth?: boolean;
+}
+
+export interface JsonHttp {
+  requestJson<T>(method: string, path: string, body?: unknown, options?: RequestOptions): Promise<T>;
+}
+
+/**
+ * An emulator started with an access token: the console is opened as `…/#token=<token>`. Returns the
+ * token and removes it from the address bar (so it is not bookmarked or shared with the URL).
+ */
+export function takeAccessTokenFromUrl(location: Location, history: History): string | undefined {
+  const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (!match?.[1]) return undefined;
+  const token = decodeURIComponent(match[1]);
+  history.replaceState(null, "", location.pathname + location.search);
+  return token;
+}
+
+export function createJsonHttp(origin: string, accessToken?: string): JsonHttp {
+  return {
+    async requestJson<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+      const headers: Record<string, string> = { accept: "application/json" };
+      if (body !== undefined) headers["content-type"] = "application/json";
+      if (options.auth && accessToken) headers.authorization = `Bearer ${accessToken}`;
+      let res: Response;
+      try {
+        res = await fetch(new URL(path, origin), {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: options.signal,
+          cache: "no-store",
+        });
+      } catch (e) {
+        if (options.signal?.aborted) throw e;
+        throw new HttpError(0, "network_error", `network error: ${(e as Error).message}`);
+      }
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      if (!res.ok) {
+        const err = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+        const retry = res.headers.get("retry-after");
+        throw new HttpError(
+          res.status,
+          typeof err?.code === "string" ? err.code : `http_${res.status}`,
+          typeof err?.message === "string" ? err.message : text.slice(0, 300) || res.statusText,
+          retry !== null && retry !== "" ? Number(retry) : undefined,
+        );
+      }
+      return json as T;
+    },
+  };
+}
+
+/** "invalid_code (401): wrong code" — one line for the UI. */
+export function describeError(e: unknown): string {
+  if (e instanceof HttpError) {
+    const retry = e.retryAfterS !== undefined ? `, retry after ${e.retryAfterS} s` : "";
+    return `${e.code}${e.status ? ` (${e.status})` : ""}: ${e.message}${retry}`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,69 @@
+// The composition root of the console: every service and store, created once by main.tsx and handed
+// to the components through one React context (state/context.tsx). Nothing here is a module global,
+// so two consoles (or two tests) never share a stream, a journal feed or a device list.
+import type { DesktopBridge } from "../../shared/bridge.js";
+import { CommandService } from "../services/commands.js";
+import { createControlPlane, type ControlPlane } from "../services/control-plane.js";
+import { createGatewayClient } from "../services/gateway-client.js";
+import { createJsonHttp } from "../services/http.js";
+import { JournalFeed } from "../services/journal-feed.js";
+import { createPublicApi, type PublicApi } from "../services/rest.js";
+import { StreamManager } from "../services/stream-manager.js";
+import { AppStore } from "./app-store.js";
+import { GatewayInfoStore } from "./gateway-info.js";
+
+export interface AppServices {
+  readonly bridge: DesktopBridge;
+  readonly rest: PublicApi;
+  readonly control: ControlPlane;
+  readonly commands: CommandService;
+  readonly streams: StreamManager;
+  readonly journal: JournalFeed;
+  readonly gatewayInfo: GatewayInfoStore;
+  readonly app: AppStore;
+  /**
+   * Resets the emulator (sessions, challenges, mailbox, replay store, buckets, journal), then what the
+   * console holds of it: the journal shown, the streams; with forgetDevices, the stored devices too.
+   */
+  resetEmulator(options: { forgetDevices: boolean }): Promise<void>;
+  /** Stops everything that runs in the background (streams, the journal feed). */
+  stop(): void;
+}
+
+export function createAppServices(options: { bridge: DesktopBridge; origin: string; accessToken?: string }): AppServices {
+  const { bridge, origin } = options;
+  const http = createJsonHttp(origin, options.accessToken);
+  const rest = createPublicApi(http);
+  const control = createControlPlane(http);
+  const gateway = createGatewayClient(origin);
+  const streams = new StreamManager({ client: () => gateway });
+  const commands = new CommandService(gateway, (id) => app.markRevoked(id));
+  const app: AppStore = new AppStore(bridge, (id) => {
+    streams.stop(id);
+    streams.forget(id);
+    commands.forget(id);
+  });
+  const journal = new JournalFeed(control);
+  const gatewayInfo = new GatewayInfoStore(rest);
+
+  return {
+    bridge,
+    rest,
+    control,
+    commands,
+    streams,
+    journal,
+    gatewayInfo,
+    app,
+    async resetEmulator({ forgetDevices }) {
+      await control.reset();
+      journal.clearLocal();
+      streams.stopAll();
+      if (forgetDevices) for (const d of app.getSnapshot().devices) app.removeDevice(d.deviceSessionId);
+    },
+    stop() {
+      streams.stopAll();
+      journal.stop();
+    },
+  };
+}
