@@ -1,0 +1,92 @@
+// The runtime table of docs/ARCHITECTURE.md ("Tree, by runtime"), enforced by `npm run lint`.
+// Each folder of src/ has ONE rule, an allowed list: a dependency of a file in that folder breaks the
+// rule unless it goes to a folder or npm package the list names, or — in the Node folders only — to a
+// Node built-in (`fs` as well as `node:fs`). Every way a file can depend on a module counts: static,
+// side-effect, dynamic and type-only imports, `export … from`, `require(...)`, `import x = require(...)`
+// and `process.getBuiltinModule(...)`. test/architecture.test.ts proves each kind is caught.
+// bench/, test/ and scripts/ are tooling and may import anything, so they are not cruised.
+
+/** src/ folders and npm packages (`@noble/*`: every package of that scope) as dependency-cruiser path patterns. */
+function patterns(names) {
+  return names.map((name) => {
+    const escaped = name.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", "[^/]+");
+    return name.startsWith("src/") ? `^${escaped}/` : `^node_modules/${escaped}/`;
+  });
+}
+
+// Pure code that runs anywhere (Node, browser, Electron renderer and preload): none of Node's built-ins,
+// and only packages that are plain ECMAScript themselves. tsconfig.shared.json keeps out Node's and the
+// DOM's globals the same way.
+const SHARED = ["src/shared", "@bufbuild/protobuf", "@noble/*"];
+// What both Node sides of the wire (gateway, mock backend) build on; they never import each other.
+const NODE_SIDE = [...SHARED, "src/node", "@connectrpc/connect", "@connectrpc/connect-node"];
+
+/** folder → [its runtime, what it may import besides itself, whether Node's built-ins are allowed] */
+const ROOMS = {
+  shared: ["every runtime", SHARED, false],
+  node: ["Node: helpers the Node folders share", SHARED, true],
+  gateway: ["Node: the gateway", [...NODE_SIDE, "lru-cache", "zod"], true],
+  backend: ["Node: the mock backend", NODE_SIDE, true],
+  emulator: ["Node: composition root", [...SHARED, "src/node", "src/gateway", "src/backend"], true],
+  cli: ["Node: the command lines", [...SHARED, "src/node", "src/gateway", "src/backend", "src/emulator"], true],
+  main: ["Electron main", [...SHARED, "src/node", "src/emulator", "electron"], true],
+  // A sandboxed preload gets `electron` and a few polyfilled built-ins it has no use for.
+  preload: ["Electron's sandboxed preload", [...SHARED, "electron"], false],
+  renderer: [
+    "browser / Electron renderer",
+    [...SHARED, "react", "react-dom", "@connectrpc/connect", "@connectrpc/connect-web"],
+    false,
+  ],
+};
+
+// Build-tool configs (src/renderer/vite.config.ts) run in Node at build time, not in their folder's runtime.
+const BUILD_CONFIG = "\\.config\\.ts$";
+
+const roomRules = Object.entries(ROOMS).map(([folder, [runtime, others, builtins]]) => {
+  const allowed = [`src/${folder}`, ...others.filter((name) => name !== `src/${folder}`)];
+  return {
+    name: `${folder}-allowed-imports`,
+    severity: "error",
+    comment:
+      `src/${folder} (${runtime}) may import only ${allowed.join(", ")}` +
+      (builtins ? " and Node built-ins" : "; no Node built-ins") +
+      " (docs/ARCHITECTURE.md, .dependency-cruiser.cjs)",
+    from: { path: `^src/${folder}/`, pathNot: BUILD_CONFIG },
+    to: { pathNot: patterns(allowed), ...(builtins ? { dependencyTypesNot: ["core"] } : {}) },
+  };
+});
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    ...roomRules,
+    {
+      name: "build-config-allowed-imports",
+      severity: "error",
+      comment: "A build config (*.config.ts) runs in Node at build time: Node built-ins, vite and its plugins.",
+      from: { path: `^src/.*${BUILD_CONFIG}` },
+      to: { pathNot: patterns(["vite", "@vitejs/*"]), dependencyTypesNot: ["core"] },
+    },
+    {
+      name: "src-folder-not-in-table",
+      severity: "error",
+      comment: "Every file under src/ lives in a folder of the runtime table; a new folder needs its row and rule.",
+      from: { path: "^src/", pathNot: patterns(Object.keys(ROOMS).map((folder) => `src/${folder}`)) },
+      to: {},
+    },
+  ],
+  options: {
+    // A type-only import is still a dependency on that folder or package (and on its runtime's types).
+    tsPreCompilationDeps: true,
+    moduleSystems: ["es6", "cjs"],
+    detectProcessBuiltinModuleCalls: true,
+    doNotFollow: { path: "^node_modules/" },
+    // node_modules may be a symlink (a shared install): keep paths as node_modules/<package>/….
+    preserveSymlinks: true,
+    // Subpath imports (`@noble/hashes/sha2.js`) resolve only through package.json "exports".
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default", "types"],
+    },
+  },
+};
