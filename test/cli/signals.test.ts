@@ -5,7 +5,6 @@
 // emulator's state dir is left. A second signal during the drain exits at once.
 import http from "node:http";
 import net from "node:net";
-import { once } from "node:events";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Code } from "@connectrpc/connect";
@@ -13,6 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { killProcessesNaming, processesNaming, ROOT, spawnChild, type Child, type SpawnOptions } from "../hardening/children.js";
 import { portOf, reasonOf } from "../hardening/support.js";
 import { signIn, subscribe, tempDir } from "../support/emulator.js";
+import { holdRequest } from "../support/held-request.js";
 
 /** Starting an emulator child takes a few seconds (tsx compiles the sources); the whole stop is bounded by the drain. */
 const TEST_TIMEOUT_MS = 60_000;
@@ -46,28 +46,12 @@ function newStateDir(): string {
   return dir;
 }
 
-/**
- * An HTTP/1.1 request the server has read and holds: `Expect: 100-continue` makes node's HTTP server
- * answer "100 Continue" as it hands the request to the handler, so 'continue' is the proof it arrived.
- * `outcome` is the response (status, parsed JSON body) or the error that ended the request.
- */
+/** holdRequest (test/support/held-request.ts), destroyed after the test. */
 async function heldRequest(port: number, method: string, requestPath: string, headers: http.OutgoingHttpHeaders = {}) {
-  const req = http.request({ host: "127.0.0.1", port, method, path: requestPath, agent: false, headers: { expect: "100-continue", ...headers } });
-  const outcome = new Promise<{ status: number; body: unknown } | { error: string }>((resolve) => {
-    req.on("response", (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => (text += d));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-      res.on("error", (err) => resolve({ error: err.message }));
-    });
-    req.on("error", (err) => resolve({ error: err.message }));
-  });
-  cleanups.push(() => req.destroy());
-  if (method === "GET") req.end();
-  else req.flushHeaders(); // the body never comes: the request stays in flight
-  await once(req, "continue");
-  return { outcome };
+  const request = holdRequest(port, method, requestPath, headers);
+  cleanups.push(request.destroy);
+  await request.held;
+  return request;
 }
 
 /** A journal long-poll that nothing but shutdown answers: no entry will ever come after MAX_SAFE_INTEGER. */

@@ -1,16 +1,20 @@
 // Shutdown releases what would otherwise hold the HTTP drain open.
 import { Code } from "@connectrpc/connect";
 import { expect, it } from "vitest";
+import { portOf } from "../hardening/support.js";
 import { signIn, startTestEmulator, subscribe } from "../support/emulator.js";
+import { holdRequest } from "../support/held-request.js";
 
 it("answers a pending journal long-poll at shutdown instead of cutting it", async () => {
   const emulator = await startTestEmulator();
-  const url = `${emulator.url}/emulator/v1/journal?after=1000000&wait_ms=30000`;
-  const polling = fetch(url).then(async (res) => ({ status: res.status, body: await res.json() }));
-  // The request is in flight once the server has seen it: wait for the listener to hold it.
-  await expect.poll(() => fetch(`${emulator.url}/healthz`).then((r) => r.status)).toBe(200);
+  // No entry ever comes after MAX_SAFE_INTEGER: only the shutdown can answer this long-poll.
+  const longPoll = holdRequest(portOf(emulator.url), "GET", `/emulator/v1/journal?after=${Number.MAX_SAFE_INTEGER}&wait_ms=30000`);
+  // The handler registers the long-poll with the journal before its first await, so once the request
+  // is held (this process runs the server) the long-poll waits in the journal: the case under test,
+  // not a request that arrives when the journal is already closed and is answered at once.
+  await longPoll.held;
   await emulator.close();
-  expect(await polling).toEqual({ status: 200, body: { entries: [] } });
+  expect(await longPoll.outcome).toEqual({ status: 200, body: { entries: [] } });
 });
 
 it("does not wait for an HTTP/2 client that keeps its connection open after its last stream ended", async () => {

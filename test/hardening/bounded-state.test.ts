@@ -6,9 +6,10 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { SESSION_CACHE_MAX } from "../../src/gateway/backend/session-lookup.js";
+import type { BackendRestClient } from "../../src/gateway/backend/rest-client.js";
+import { SESSION_CACHE_MAX, SessionLookup } from "../../src/gateway/backend/session-lookup.js";
 import { DEFAULT_JOURNAL_CAPACITY, Journal } from "../../src/gateway/journal.js";
-import { DEFAULT_PUSH_LIMITS, PushHub } from "../../src/gateway/push/push-hub.js";
+import { PushHub, type EventStream } from "../../src/gateway/push/push-hub.js";
 import { DEFAULT_MAX_BUCKETS, RateLimiter } from "../../src/gateway/rate-limiter.js";
 import { ReplayStore } from "../../src/gateway/replay-store.js";
 import { DEFAULT_MAX_BUCKETS as PUBLIC_MAX_BUCKETS, KeyedTokenBuckets } from "../../src/gateway/http/token-bucket.js";
@@ -78,14 +79,14 @@ describe("caps of the other structures", () => {
     expect(PUBLIC_MAX_BUCKETS).toBe(50_000);
   });
 
-  it("journal: the newest DEFAULT_JOURNAL_CAPACITY entries", () => {
-    const journal = new Journal(100);
-    for (let i = 0; i < 1_000; i++) {
+  it("journal: the newest 5 000 entries (docs/SECURITY.md), also after the dropped ones are spliced out", () => {
+    const journal = new Journal();
+    for (let i = 0; i < 6_000; i++) {
       journal.append({ at_ms: i, rpc: "ExecuteCommand", protocol: "connect", device_session_id: "d", request_id: `r${i}`, message_type: "m", stages: [], code: "ok" });
     }
-    expect(journal.size).toBe(100);
-    expect(journal.after(0)[0]?.request_id).toBe("r900");
-    expect(DEFAULT_JOURNAL_CAPACITY).toBe(5_000);
+    expect(journal.size).toBe(5_000);
+    expect(journal.after(0)[0]).toMatchObject({ seq: 1_001, request_id: "r1000" });
+    expect(journal.after(5_999, 10).map((e) => e.request_id)).toEqual(["r5999"]);
   });
 
   it("push queues: bounded in events and in bytes; past either the stream ends with slow_consumer", async () => {
@@ -106,7 +107,39 @@ describe("caps of the other structures", () => {
       expect(err).toBeInstanceOf(GatewayRejection);
       expect((err as GatewayRejection).reason).toBe("slow_consumer");
     }
-    expect(DEFAULT_PUSH_LIMITS).toMatchObject({ streamQueueEvents: 1_024, streamQueueBytes: 4 * MiB, streamsPerSession: 8 });
+  });
+
+  it("push hub, default limits (docs/SECURITY.md): 1 024 events or 4 MiB waiting per stream, 8 streams per session, 100 000 in all", async () => {
+    const hub = new PushHub();
+    const endOf = (stream: EventStream) =>
+      (async () => {
+        for await (const _ of stream.events()) void _;
+      })().then(
+        () => "ended",
+        (e: unknown) => (e instanceof GatewayRejection ? e.reason : String(e)),
+      );
+    const event = (i: number, bytes: number) => ({ eventType: "t", eventId: String(i), payloadBytes: new Uint8Array(bytes) });
+
+    const byCount = hub.register("u1", "count");
+    for (let i = 0; i < 1_024; i++) hub.deliver("u1", "", event(i, 1));
+    expect(byCount.queued).toBe(1_024); // at the cap: kept
+    hub.deliver("u1", "", event(1_024, 1));
+    expect(byCount.queued).toBe(0);
+    expect(await endOf(byCount)).toBe("slow_consumer");
+
+    const byBytes = hub.register("u2", "bytes");
+    for (let i = 0; i < 4; i++) hub.deliver("u2", "", event(i, MiB));
+    expect(byBytes.queued).toBe(4); // 4 MiB exactly: kept
+    hub.deliver("u2", "", event(4, 1));
+    expect(await endOf(byBytes)).toBe("slow_consumer");
+
+    for (let i = 0; i < 8; i++) hub.register("u3", "eight");
+    expect(() => hub.register("u3", "eight")).toThrow(expect.objectContaining({ reason: "too_many_streams" }));
+
+    // 8 + 2 (the two ended above were never released) are held; fill to 100 000 with 8 per session.
+    for (let i = 10; i < 100_000; i++) hub.register("u4", `s${i >> 3}`);
+    expect(hub.size).toBe(100_000);
+    expect(() => hub.register("u5", "one-more")).toThrow(expect.objectContaining({ reason: "too_many_streams" }));
   });
 
   it("push hub: registrations and releases leave no per-session bookkeeping behind", () => {
@@ -119,8 +152,27 @@ describe("caps of the other structures", () => {
     expect(() => hub.register("u3", "d")).not.toThrow();
   });
 
-  it("session cache: SESSION_CACHE_MAX entries", () => {
-    expect(SESSION_CACHE_MAX).toBe(100_000);
+  it("session cache: 100 000 sessions (docs/SECURITY.md), least recently used dropped", async () => {
+    const asked: string[] = [];
+    const backend: BackendRestClient = {
+      baseUrl: () => "http://backend.invalid",
+      request: async (_method, path) => {
+        const id = decodeURIComponent(path.split("/").at(-1)!);
+        asked.push(id);
+        const session = { device_session_id: id, user_id: "u", client_public_key: "AAAA", status: "active", created_at_ms: 1 };
+        return { status: 200, headers: {}, body: Buffer.from(JSON.stringify(session)) };
+      },
+    };
+    const lookup = new SessionLookup(backend);
+    lookup.setCacheEnabled(true);
+    for (let i = 0; i <= 100_000; i++) await lookup.get(`ds${i}`);
+    expect(lookup.cachedCount).toBe(100_000);
+    asked.length = 0;
+    await lookup.get("ds100000"); // the newest: from the cache
+    await lookup.get("ds1"); // the oldest kept: from the cache
+    expect(asked).toEqual([]);
+    await lookup.get("ds0"); // dropped: the backend is asked again
+    expect(asked).toEqual(["ds0"]);
   });
 });
 

@@ -190,8 +190,11 @@ describe("main.ts composition", () => {
   it("quits immediately, touching nothing, when another instance holds the lock", async () => {
     h.lock = false;
     await import("../../src/main/main.js");
-    await new Promise((r) => setTimeout(r, 20));
     expect(h.calls).toEqual(["requestSingleInstanceLock", "quit"]);
+    // Nothing left that could act later: main.ts can only run again through a callback handed to
+    // Electron (an app event, readiness) or to the process (a signal), and it handed none.
+    expect([...h.app.map.keys()]).toEqual([]);
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) expect(process.listeners(signal), signal).toEqual(signalListeners[signal]);
   });
 
   it("reports a failed emulator start and exits 1 without opening a window", async () => {

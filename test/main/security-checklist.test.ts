@@ -6,11 +6,11 @@
 // (those have their own tests: window-options, csp, navigation-guard, permissions, ipc, secure-store,
 // preload). The packaged binary's fuses are checked in electron-builder.yml.
 import { EventEmitter } from "node:events";
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { secretStorageProblem } from "../../src/main/secure-store.js";
 import { BRIDGE_GLOBAL, IPC_CHANNELS, type DesktopBridge } from "../../src/shared/bridge.js";
 import { device, fakeSafeStorage } from "./fixtures.js";
 
@@ -36,6 +36,8 @@ const h = vi.hoisted(() => {
     invoked: [] as unknown[][],
     emulatorOptions: [] as any[],
     safeStorage: undefined as any,
+    /** app.getPath's answers live here: a save that is not refused writes real files. */
+    pathsDir: "",
     loaded: undefined as undefined | Promise<void>,
     markLoaded: () => {},
   };
@@ -71,7 +73,7 @@ vi.mock("electron", () => {
         h.calls.push("whenReady");
       },
       getAppPath: () => "/app",
-      getPath: (name: string) => `/${name}`,
+      getPath: (name: string) => `${h.pathsDir}/${name}`,
       quit: () => h.calls.push("quit"),
       exit: (code: number) => h.calls.push(`exit ${code}`),
     },
@@ -135,7 +137,8 @@ vi.mock("../../src/emulator/start.js", () => ({
   },
 }));
 
-let signalListeners: Record<"SIGINT" | "SIGTERM", Function[]>;
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+let signalListeners: Record<(typeof SIGNALS)[number], Function[]>;
 /** What main.ts logged (console.warn), kept out of the test output. */
 let warnings: string[];
 
@@ -152,16 +155,18 @@ beforeEach(() => {
   h.invoked = [];
   h.emulatorOptions = [];
   h.safeStorage = fakeSafeStorage();
+  h.pathsDir = mkdtempSync(path.join(os.tmpdir(), "gge-checklist-"));
   h.loaded = new Promise<void>((resolve) => (h.markLoaded = resolve));
-  signalListeners = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
+  signalListeners = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM"), SIGHUP: process.listeners("SIGHUP") };
   warnings = [];
   vi.spyOn(console, "warn").mockImplementation((...args: unknown[]) => void warnings.push(args.join(" ")));
 });
 
 afterEach(() => {
   vi.restoreAllMocks();
-  // main.ts hooks SIGINT/SIGTERM on this (test) process: unhook what it added.
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  rmSync(h.pathsDir, { recursive: true, force: true });
+  // main.ts hooks SIGINT/SIGTERM/SIGHUP on this (test) process: unhook what it added.
+  for (const signal of SIGNALS) {
     for (const l of process.listeners(signal)) if (!signalListeners[signal].includes(l)) process.off(signal, l as any);
   }
 });
@@ -206,8 +211,18 @@ function createContents() {
   };
 }
 
-/** Lets the promise callbacks queued so far run (openExternal is called from one). */
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+/**
+ * Every URL the app handed to shell.openExternal in reaction to what the test did so far. The guard
+ * calls openExternal from a promise callback, so "nothing was opened" is only known once a later
+ * call has arrived: this opens one more https link (always allowed) and waits for it, then returns
+ * what came before it.
+ */
+async function openedExternally(contents: ReturnType<typeof createContents>): Promise<string[]> {
+  const sentinel = `https://example.com/sentinel-${h.openExternal.length}`;
+  contents.open(sentinel);
+  await vi.waitFor(() => expect(h.openExternal).toContain(sentinel));
+  return h.openExternal.splice(0).filter((url) => url !== sentinel);
+}
 
 const mainFrame = (url: string) => ({ senderFrame: { url, parent: null } });
 const before = (a: string, b: string) => {
@@ -230,9 +245,11 @@ describe("Electron security checklist", () => {
   it("single instance lock: a second instance quits before touching anything", async () => {
     h.lock = false;
     await import("../../src/main/main.js");
-    await settle();
     expect(h.calls).toEqual(["requestSingleInstanceLock", "quit"]);
     expect(h.emulatorOptions).toEqual([]);
+    // Nothing left that could act later: main.ts can only run again through a callback handed to
+    // Electron (an app event, readiness: both would be in h.calls) or to the process (a signal).
+    for (const signal of SIGNALS) expect(process.listeners(signal), signal).toEqual(signalListeners[signal]);
 
     vi.resetModules();
     h.lock = true;
@@ -327,7 +344,8 @@ describe("Electron security checklist", () => {
     await startApp();
     // Hooked for every webContents, before the console window exists.
     before("app.on web-contents-created", "new BrowserWindow");
-    for (const contents of [createContents(), createContents()]) {
+    const webContents = [createContents(), createContents()];
+    for (const contents of webContents) {
       expect(contents.listenerCount("will-navigate")).toBe(1);
       expect(contents.listenerCount("will-redirect")).toBe(1);
       for (const name of ["will-navigate", "will-redirect"] as const) {
@@ -337,12 +355,13 @@ describe("Electron security checklist", () => {
         }
       }
     }
-    expect(h.openExternal).toEqual([]);
+    expect(await openedExternally(webContents[1]!)).toEqual([]);
   });
 
   it("navigation of any frame: will-frame-navigate keeps subframes (and the main frame) on the console origin", async () => {
     await startApp();
-    for (const contents of [createContents(), createContents()]) {
+    const webContents = [createContents(), createContents()];
+    for (const contents of webContents) {
       expect(contents.listenerCount("will-frame-navigate")).toBe(1);
       for (const isMainFrame of [false, true]) {
         expect(contents.emitFrameNavigation(`${ORIGIN}/inspector`, isMainFrame), "within the console").toBe(false);
@@ -351,7 +370,7 @@ describe("Electron security checklist", () => {
         }
       }
     }
-    expect(h.openExternal).toEqual([]);
+    expect(await openedExternally(webContents[1]!)).toEqual([]);
   });
 
   it("window.open / setWindowOpenHandler: every new window is denied", async () => {
@@ -370,8 +389,7 @@ describe("Electron security checklist", () => {
       contents.open(url);
     }
     contents.emit("will-navigate", "https://example.org/");
-    await settle();
-    expect(h.openExternal).toEqual(["https://example.com/docs"]);
+    expect(await openedExternally(contents)).toEqual(["https://example.com/docs"]);
     expect(warnings).toContain("[main] blocked window.open of http://example.com/");
   });
 
@@ -410,18 +428,23 @@ describe("Electron security checklist", () => {
   });
 
   it("safeStorage backend check: secrets are refused without an OS key store (basic_text on Linux)", async () => {
-    await startApp();
+    // The app as it runs on Linux, whatever this machine is: the store takes the platform when
+    // main.ts creates it.
+    const platform = Object.getOwnPropertyDescriptor(process, "platform")!;
+    Object.defineProperty(process, "platform", { ...platform, value: "linux" });
+    try {
+      await startApp();
+    } finally {
+      Object.defineProperty(process, "platform", platform);
+    }
     const save = h.handles.get(IPC_CHANNELS.saveDevices)!;
     const trusted = mainFrame(`${ORIGIN}/`);
-    // No encryption at all: refused on every platform, before anything is written.
+    // No encryption at all: refused, before anything is written.
     h.safeStorage = fakeSafeStorage({ available: false });
     await expect(save(trusted, [device()])).rejects.toMatchObject({ code: "SECRET_STORAGE_UNAVAILABLE" });
     // Linux's hard-coded-key fallback: refused as well.
-    expect(secretStorageProblem(fakeSafeStorage({ backend: "basic_text" }), "linux")).toMatch(/basic_text/);
-    if (process.platform === "linux") {
-      h.safeStorage = fakeSafeStorage({ backend: "basic_text" });
-      await expect(save(trusted, [device()])).rejects.toMatchObject({ code: "SECRET_STORAGE_UNAVAILABLE" });
-    }
+    h.safeStorage = fakeSafeStorage({ backend: "basic_text" });
+    await expect(save(trusted, [device()])).rejects.toMatchObject({ code: "SECRET_STORAGE_UNAVAILABLE", message: expect.stringMatching(/basic_text/) });
     expect(h.calls.filter((c) => c.startsWith("exit"))).toEqual([]);
   });
 
