@@ -108,8 +108,8 @@ describe("npm run lint: each src folder imports only what its runtime row allows
       ["cli-allowed-imports: src/cli/escape-electron.ts → node_modules/electron"],
     ],
     "src/main/escape-renderer.ts": [
-      'export const load = () => import("../renderer/api/http.js");\n',
-      ["main-allowed-imports: src/main/escape-renderer.ts → src/renderer/api/http.ts"],
+      'export const load = () => import("../renderer/services/http.js");\n',
+      ["main-allowed-imports: src/main/escape-renderer.ts → src/renderer/services/http.ts"],
     ],
     "src/preload/escape-builtin.ts": [
       'import fs = require("node:fs");\nexport const read = fs.readFileSync;\n',
