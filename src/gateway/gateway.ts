@@ -5,6 +5,7 @@ import { setMaxListeners } from "node:events";
 import { createContextValues } from "@connectrpc/connect";
 import { EdgeGateway } from "../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { Health } from "../shared/gen/grpc/health/v1/health_pb.js";
+import { sha256Node } from "../node/sha256.js";
 import type { EmulatorConfig } from "../shared/protocol.js";
 import { createBackendRestClient, DEFAULT_BACKEND_TIMEOUT_MS } from "./backend/rest-client.js";
 import { SessionLookup } from "./backend/session-lookup.js";
@@ -23,7 +24,6 @@ import { createRpcHandler } from "./rpc-adapter.js";
 import { healthRoutes, ServingState } from "./services/health.js";
 import { reflectionRoutes } from "./services/reflection.js";
 import { Ed25519Verifier } from "./signing/ed25519-node.js";
-import { sha256Node } from "./stages/payload-hash.js";
 import { GatewayKey } from "./signing/gateway-key.js";
 import { SigningPool } from "./signing/signing-pool.js";
 
