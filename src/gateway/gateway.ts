@@ -25,6 +25,7 @@ import { healthRoutes, ServingState } from "./services/health.js";
 import { reflectionRoutes } from "./services/reflection.js";
 import { Ed25519Verifier } from "./signing/ed25519-node.js";
 import { GatewayKey } from "./signing/gateway-key.js";
+import { RATE_LIMIT_BUCKETS } from "./stages/rate-limit.js";
 import { SigningPool } from "./signing/signing-pool.js";
 
 /** Envelope + 64 KiB payload + signature fit well below this; larger messages are refused unread. */
@@ -98,7 +99,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const sessions = new SessionLookup(backend);
   const now = () => Date.now() + config.get().clock_offset_ms;
   const replay = new ReplayStore(DEFAULT_REPLAY_CAPACITY, now());
-  const limiter = new RateLimiter();
+  const limiter = new RateLimiter(RATE_LIMIT_BUCKETS);
   const journal = new Journal();
   const { streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams } = { ...DEFAULT_PUSH_LIMITS, ...options.limits };
   const hub = new PushHub({ streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams });

@@ -9,9 +9,9 @@ import { describe, expect, it } from "vitest";
 import { SESSION_CACHE_MAX } from "../../src/gateway/backend/session-lookup.js";
 import { DEFAULT_JOURNAL_CAPACITY, Journal } from "../../src/gateway/journal.js";
 import { DEFAULT_PUSH_LIMITS, PushHub } from "../../src/gateway/push/push-hub.js";
-import { DEFAULT_MAX_BUCKETS, RateLimiter } from "../../src/gateway/rate-limiter.js";
+import { BUCKETS_PER_KIND, RateLimiter } from "../../src/gateway/rate-limiter.js";
+import { RATE_LIMIT_BUCKETS } from "../../src/gateway/stages/rate-limit.js";
 import { ReplayStore } from "../../src/gateway/replay-store.js";
-import { DEFAULT_MAX_BUCKETS as PUBLIC_MAX_BUCKETS, KeyedTokenBuckets } from "../../src/gateway/http/token-bucket.js";
 import { GatewayRejection } from "../../src/gateway/stages/stage.js";
 import { ROOT } from "./children.js";
 
@@ -63,19 +63,13 @@ describe("replay store", () => {
 });
 
 describe("caps of the other structures", () => {
-  it("rate-limit buckets: at most DEFAULT_MAX_BUCKETS, least recently used dropped", () => {
+  it("rate-limit buckets: at most the cap, least recently used dropped (RPC stage: 4 kinds × BUCKETS_PER_KIND; public auth: BUCKETS_PER_KIND per kind)", () => {
     const limiter = new RateLimiter(1_000);
     const budget = { rate_per_s: 1, burst: 2 };
     for (let i = 0; i < 10_000; i++) limiter.take(0, [{ key: `ip:${i}`, budget }]);
     expect(limiter.size).toBe(1_000);
-    expect(DEFAULT_MAX_BUCKETS).toBe(200_000);
-  });
-
-  it("public-auth buckets: at most DEFAULT_MAX_BUCKETS per kind", () => {
-    const buckets = new KeyedTokenBuckets(() => ({ rate_per_s: 1, burst: 1 }), 500);
-    for (let i = 0; i < 5_000; i++) buckets.take(`10.0.${i >> 8}.${i & 255}`, 0);
-    expect(buckets.size).toBe(500);
-    expect(PUBLIC_MAX_BUCKETS).toBe(50_000);
+    expect(BUCKETS_PER_KIND).toBe(50_000);
+    expect(RATE_LIMIT_BUCKETS).toBe(200_000);
   });
 
   it("journal: the newest DEFAULT_JOURNAL_CAPACITY entries", () => {
@@ -144,8 +138,8 @@ describe("volume: 2 × 200,000 distinct sessions through every structure (child 
     };
     expect(result.afterFirst - result.before).toBeLessThan(FIRST_PHASE_BOUND);
     expect(result.afterSecond - result.afterFirst).toBeLessThan(PLATEAU_BOUND);
-    expect(result.sizes.buckets).toBeLessThanOrEqual(DEFAULT_MAX_BUCKETS);
-    expect(result.sizes.publicBuckets).toBeLessThanOrEqual(PUBLIC_MAX_BUCKETS);
+    expect(result.sizes.buckets).toBeLessThanOrEqual(RATE_LIMIT_BUCKETS);
+    expect(result.sizes.publicBuckets).toBeLessThanOrEqual(BUCKETS_PER_KIND);
     expect(result.sizes.sessionCache).toBeLessThanOrEqual(SESSION_CACHE_MAX);
     expect(result.sizes.journal).toBeLessThanOrEqual(DEFAULT_JOURNAL_CAPACITY);
     expect(result.sizes.replay).toBeLessThan(130_000); // 1,000/s × 120 s TTL (+ sweep slack)
