@@ -47,25 +47,24 @@ export function createRouter(
   const compiled: CompiledRoute[] = routes.map((r) => ({ ...r, segments: r.path.split("/") }));
 
   return async (req, res) => {
-    try {
-      await route(req, res);
-    } finally {
-      if (options.persist && req.method !== "GET" && req.method !== "HEAD") await persistOrFail(res);
-    }
-    if (pending.has(res)) send(req, res, pending.get(res)!);
+    let answer = await route(req);
+    if (options.persist && req.method !== "GET" && req.method !== "HEAD") answer = (await persistOrFail()) ?? answer;
+    send(req, res, answer);
   };
 
-  async function persistOrFail(res: ServerResponse): Promise<void> {
+  /** The persistence failure that replaces the answer, if persisting failed. */
+  async function persistOrFail(): Promise<HttpError | undefined> {
     try {
       await options.persist!();
+      return undefined;
     } catch (err) {
       console.error("mock backend: state not persisted", err);
-      pending.set(res, new HttpError(500, "internal_error", "the mock backend could not persist its state"));
+      return new HttpError(500, "internal_error", "the mock backend could not persist its state");
     }
   }
 
-  /** Routes the request; the answer (a reply or an HttpError) is parked in `pending` until persisted. */
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Routes the request to its answer (a reply or an HttpError), which is sent once persisted. */
+  async function route(req: IncomingMessage): Promise<JsonReply | HttpError> {
     try {
       // Concatenated rather than resolved, so "//host/x" stays a path instead of becoming a host.
       const url = new URL(`http://mock-backend${req.url?.startsWith("/") ? req.url : "/"}`);
@@ -78,23 +77,16 @@ export function createRouter(
         const allow = [...new Set(candidates.map((c) => c.route.method))].join(", ");
         throw new HttpError(405, "method_not_allowed", `${req.method} is not allowed here`, { allow });
       }
-      const reply = await hit.route.handler({ req, url, params: hit.params, body: () => readJsonBody(req) });
-      pending.set(res, reply);
+      return await hit.route.handler({ req, url, params: hit.params, body: () => readJsonBody(req) });
     } catch (err) {
-      if (err instanceof HttpError) {
-        pending.set(res, err);
-      } else {
-        console.error("mock backend: unexpected error", err);
-        pending.set(res, new HttpError(500, "internal_error", "unexpected mock backend error"));
-      }
+      if (err instanceof HttpError) return err;
+      console.error("mock backend: unexpected error", err);
+      return new HttpError(500, "internal_error", "unexpected mock backend error");
     }
   }
 }
 
-const pending = new WeakMap<ServerResponse, JsonReply | HttpError>();
-
 function send(req: IncomingMessage, res: ServerResponse, answer: JsonReply | HttpError): void {
-  pending.delete(res);
   if (answer instanceof HttpError) {
     // Discard an unread body so the error reply is not reset away under the client.
     if (!req.complete) req.resume();
