@@ -1,7 +1,8 @@
 // A tiny method + path router for the REST surface. Paths are literal segments or `:name`
 // parameters; a path that exists under another method answers 405, an unknown one 404.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { HttpError, readJsonBody, sendError, sendJson } from "./http-json.js";
+import { answerFailure, ClientGoneError, HttpError, sendJson } from "../node/http-json.js";
+import { readJsonBody } from "./http-json.js";
 
 export type Method = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
 
@@ -63,8 +64,8 @@ export function createRouter(
     }
   }
 
-  /** Routes the request to its answer (a reply or an HttpError), which is sent once persisted. */
-  async function route(req: IncomingMessage): Promise<JsonReply | HttpError> {
+  /** Routes the request to its answer, which is sent once persisted. */
+  async function route(req: IncomingMessage): Promise<Answer> {
     try {
       // Concatenated rather than resolved, so "//host/x" stays a path instead of becoming a host.
       const url = new URL(`http://mock-backend${req.url?.startsWith("/") ? req.url : "/"}`);
@@ -79,20 +80,23 @@ export function createRouter(
       }
       return await hit.route.handler({ req, url, params: hit.params, body: () => readJsonBody(req) });
     } catch (err) {
-      if (err instanceof HttpError) return err;
+      if (err instanceof HttpError || err instanceof ClientGoneError) return err;
       console.error("mock backend: unexpected error", err);
       return new HttpError(500, "internal_error", "unexpected mock backend error");
     }
   }
 }
 
-function send(req: IncomingMessage, res: ServerResponse, answer: JsonReply | HttpError): void {
-  if (answer instanceof HttpError) {
+/** A handler's reply, a refusal, or a client that left before its body was read (nothing to answer). */
+type Answer = JsonReply | HttpError | ClientGoneError;
+
+function send(req: IncomingMessage, res: ServerResponse, answer: Answer): void {
+  if (answer instanceof HttpError || answer instanceof ClientGoneError) {
     // Discard an unread body so the error reply is not reset away under the client.
     if (!req.complete) req.resume();
-    sendError(res, answer);
+    answerFailure(req, res, answer, "unexpected mock backend error");
   } else {
-    sendJson(res, answer.status ?? 200, answer.body);
+    sendJson(req, res, answer.status ?? 200, answer.body);
   }
 }
 

@@ -4,7 +4,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, expect, it } from "vitest";
 import { createRouter, type Route } from "../../src/backend/router.js";
-import { HttpError } from "../../src/backend/http-json.js";
+import { HttpError } from "../../src/node/http-json.js";
 
 const servers: http.Server[] = [];
 afterEach(async () => {

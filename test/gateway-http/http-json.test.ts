@@ -1,4 +1,5 @@
-// Unit tests of the bounded body reader and the small helpers, on fake streams (no sockets needed).
+// Unit tests of the shared bounded body reader and JSON helpers (src/node/http-json.ts, used by the
+// gateway surface and the mock backend) and of client-address.ts, on fake streams (no sockets needed).
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import {
@@ -7,7 +8,7 @@ import {
   parseJsonObject,
   PayloadTooLargeError,
   readBoundedBody,
-} from "../../src/gateway/http/http-json.js";
+} from "../../src/node/http-json.js";
 import { isLoopbackAddress, isLoopbackHost, normalizeAddress } from "../../src/gateway/http/client-address.js";
 
 function fakeRequest(headers: Record<string, string>) {
