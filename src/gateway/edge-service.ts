@@ -12,6 +12,7 @@ import {
 import { SERVER_TIME_EVENT_TYPE, type JournalEntry, type JournalStage } from "../shared/protocol.js";
 import { directStreamKey } from "./direct-stream.js";
 import type { Journal } from "./journal.js";
+import type { TurnBudget } from "./loop-turn.js";
 import { runPipeline, type Pipelines } from "./pipeline.js";
 import type { PushHub } from "./push/push-hub.js";
 import { deadlineExpired, deadlineRejection, GatewayRejection, type GatewayCall, type RpcName } from "./stages/stage.js";
@@ -22,6 +23,8 @@ export const clientIpKey = createContextKey<string>("unknown", { description: "c
 
 export interface EdgeServiceDeps {
   pipelines: Pipelines;
+  /** This gateway's budget for starting calls in one turn of the event loop (pipeline.ts). */
+  newCalls: TurnBudget;
   hub: PushHub;
   journal: Journal;
   signer: Signer;
@@ -64,7 +67,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
 
   async function executeCommand(req: ExecuteCommandRequest, ctx: HandlerContext): Promise<ExecuteCommandResponse> {
     const call = newCall("ExecuteCommand", ctx, req);
-    const outcome = await runPipeline(deps.pipelines.executeCommand, call);
+    const outcome = await runPipeline(deps.pipelines.executeCommand, call, deps.newCalls);
     const { stages } = outcome;
     let rejection = outcome.rejection;
     if (rejection?.code === Code.Unavailable && deps.shutdownSignal?.aborted) {
@@ -89,7 +92,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
 
   async function* subscribeEvents(req: SubscribeEventsRequest, ctx: HandlerContext): AsyncGenerator<GatewayEvent> {
     const call = newCall("SubscribeEvents", ctx, req);
-    const { stages, rejection } = await runPipeline(deps.pipelines.subscribeEvents, call);
+    const { stages, rejection } = await runPipeline(deps.pipelines.subscribeEvents, call, deps.newCalls);
     if (rejection) {
       record(call, ctx, stages, { code: codeName(rejection), reason: rejection.reason });
       throw rejection.toConnectError(deps.now());

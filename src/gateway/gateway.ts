@@ -15,7 +15,8 @@ import { createCors } from "./http/cors.js";
 import { createRestSurface } from "./http/rest-surface.js";
 import { Journal } from "./journal.js";
 import { listen, type ListenerLimits, type TlsCredentials, DEFAULT_LISTENER_LIMITS } from "./listener.js";
-import { buildPipelines } from "./pipeline.js";
+import { TurnBudget } from "./loop-turn.js";
+import { buildPipelines, TURN_BUDGET_MS } from "./pipeline.js";
 import { PushDispatcher } from "./push/dispatcher.js";
 import { DEFAULT_PUSH_LIMITS, PushHub, type PushLimits } from "./push/push-hub.js";
 import { RateLimiter } from "./rate-limiter.js";
@@ -131,7 +132,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Every in-flight call listens on this signal: dozens at once are normal, not a leak.
   setMaxListeners(0, shutdown.signal);
   const serving = new ServingState();
-  const galaxyRoutes = edgeGatewayRoutes({ pipelines, hub, journal, signer: key, now, shutdownSignal: shutdown.signal });
+  const galaxyRoutes = edgeGatewayRoutes({
+    pipelines,
+    newCalls: new TurnBudget(TURN_BUDGET_MS),
+    hub,
+    journal,
+    signer: key,
+    now,
+    shutdownSignal: shutdown.signal,
+  });
   const rpc = createRpcHandler({
     // Health and reflection share the listener and protocols; they are not galaxy calls (unsigned).
     routes: (router) => {

@@ -17,7 +17,7 @@ import { routingStage } from "./stages/routing.js";
 import { sessionStage } from "./stages/session.js";
 import { signatureStage } from "./stages/signature.js";
 import { deadlineExpired, deadlineRejection, GatewayRejection, type GatewayCall, type Stage } from "./stages/stage.js";
-import { TurnBudget } from "./loop-turn.js";
+import type { TurnBudget } from "./loop-turn.js";
 
 export interface PipelineDeps {
   config: LiveConfig;
@@ -61,8 +61,9 @@ export interface PipelineOutcome {
  * A stage that passes after the call's deadline ran out fails there with deadline_exceeded: the client
  * has stopped waiting, and the journal shows where the time went.
  */
-export async function runPipeline(stages: readonly Stage[], call: GatewayCall): Promise<PipelineOutcome> {
-  // A new call starts only while this turn of the event loop has budget left (loop-turn.ts).
+export async function runPipeline(stages: readonly Stage[], call: GatewayCall, newCalls: TurnBudget): Promise<PipelineOutcome> {
+  // A new call starts only while this turn of the event loop has budget left (loop-turn.ts); the
+  // budget is the gateway's own (startGateway), so two gateways in one process do not share one.
   await newCalls.wait();
   const journal: JournalStage[] = [];
   for (const stage of stages) {
@@ -91,7 +92,6 @@ export async function runPipeline(stages: readonly Stage[], call: GatewayCall): 
  * same rate with budgets of 2 to 5 ms; never yielding cost a fifth of the rate, 0.5 ms about as much.
  */
 export const TURN_BUDGET_MS = 3;
-const newCalls = new TurnBudget(TURN_BUDGET_MS);
 
 function roundMs(ms: number): number {
   return Math.round(ms * 1000) / 1000;
