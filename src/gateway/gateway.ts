@@ -1,7 +1,6 @@
 // Composition of the gateway: config, key, stores, pipelines, push hub and dispatcher, the REST
 // surface and the Connect handler on one listener. Shutdown follows §5.5: push hub first, then HTTP.
 import { randomUUID } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import { createContextValues } from "@connectrpc/connect";
 import { EdgeGateway } from "../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { Health } from "../shared/gen/grpc/health/v1/health_pb.js";
@@ -24,6 +23,7 @@ import { DEFAULT_REPLAY_CAPACITY, ReplayStore } from "./replay-store.js";
 import { createRpcHandler } from "./rpc-adapter.js";
 import { healthRoutes, ServingState } from "./services/health.js";
 import { reflectionRoutes } from "./services/reflection.js";
+import { createShutdownController } from "./shutdown-signal.js";
 import { Ed25519Verifier } from "./signing/ed25519-node.js";
 import { GatewayKey } from "./signing/gateway-key.js";
 import { RATE_LIMIT_BUCKETS } from "./stages/rate-limit.js";
@@ -128,9 +128,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
 
   let ready = false;
-  const shutdown = new AbortController();
-  // Every in-flight call listens on this signal: dozens at once are normal, not a leak.
-  setMaxListeners(0, shutdown.signal);
+  const listenerLimits: ListenerLimits = { ...DEFAULT_LISTENER_LIMITS, ...options.limits };
+  const shutdown = createShutdownController(listenerLimits);
   const serving = new ServingState();
   const galaxyRoutes = edgeGatewayRoutes({
     pipelines,
@@ -178,7 +177,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (cors(req, res)) return;
       if (!rest(req, res)) rpc(req, res);
     },
-    { host, port: options.port ?? 8787, limits: { ...DEFAULT_LISTENER_LIMITS, ...options.limits }, tls: options.tls },
+    { host, port: options.port ?? 8787, limits: listenerLimits, tls: options.tls },
   ).catch(async (err: unknown) => {
     // Nothing listens (port taken, certificate unusable): let go of what was started for it.
     backend.close();
