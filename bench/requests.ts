@@ -14,7 +14,7 @@ import {
 import { PROTOCOL_VERSION, SUBSCRIBE_MESSAGE_TYPE } from "../src/shared/protocol.js";
 import { eventSigningInput, requestSigningInput, responseSigningInput } from "../src/shared/signing-input.js";
 import { Ed25519Verifier, privateKeyFromSeed, signWith } from "../src/gateway/signing/ed25519-node.js";
-import { sha256Node as sha256 } from "../src/gateway/stages/payload-hash.js";
+import { sha256Node as sha256 } from "../src/node/sha256.js";
 
 /** A signed-in device as it travels between bench processes (JSON over IPC). */
 export interface BenchDevice {

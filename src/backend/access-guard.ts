@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { BACKEND_TOKEN_HEADER } from "../node/backend-token.js";
 import { secretsMatch } from "../node/secret-token.js";
 import { isLoopbackAddress, isLoopbackHost } from "../node/loopback.js";
-import { HttpError, sendError } from "./http-json.js";
+import { HttpError, sendHttpError } from "../node/http-json.js";
 
 export interface AccessGuardOptions {
   token: string;
@@ -43,5 +43,5 @@ export function createAccessGuard(options: AccessGuardOptions): (req: IncomingMe
 /** Answers a refusal, discarding any request body so the answer is not reset away under the client. */
 export function refuse(req: IncomingMessage, res: ServerResponse, error: HttpError): void {
   req.resume();
-  sendError(res, error);
+  sendHttpError(req, res, error);
 }

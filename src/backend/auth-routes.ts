@@ -4,7 +4,8 @@ import type { BackendSession, ConfirmEmailCodeResponse, SendEmailCodeResponse } 
 import { EMAIL_CODE_PATTERN, MAX_CODE_ATTEMPTS } from "../shared/protocol.js";
 import { fromBase64Url } from "../shared/bytes.js";
 import { isValidPublicKey } from "../shared/ed25519.js";
-import { HttpError, asObject, invalidRequest, notFound, requireString } from "./http-json.js";
+import { HttpError } from "../node/http-json.js";
+import { asObject, invalidRequest, notFound, requireString } from "./http-json.js";
 import type { Route } from "./router.js";
 import type { MockStore } from "./store.js";
 

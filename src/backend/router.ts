@@ -1,7 +1,8 @@
 // A tiny method + path router for the REST surface. Paths are literal segments or `:name`
 // parameters; a path that exists under another method answers 405, an unknown one 404.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { HttpError, readJsonBody, sendError, sendJson } from "./http-json.js";
+import { answerFailure, ClientGoneError, HttpError, sendJson } from "../node/http-json.js";
+import { readJsonBody } from "./http-json.js";
 
 export type Method = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
 
@@ -47,25 +48,24 @@ export function createRouter(
   const compiled: CompiledRoute[] = routes.map((r) => ({ ...r, segments: r.path.split("/") }));
 
   return async (req, res) => {
-    try {
-      await route(req, res);
-    } finally {
-      if (options.persist && req.method !== "GET" && req.method !== "HEAD") await persistOrFail(res);
-    }
-    if (pending.has(res)) send(req, res, pending.get(res)!);
+    let answer = await route(req);
+    if (options.persist && req.method !== "GET" && req.method !== "HEAD") answer = (await persistOrFail()) ?? answer;
+    send(req, res, answer);
   };
 
-  async function persistOrFail(res: ServerResponse): Promise<void> {
+  /** The persistence failure that replaces the answer, if persisting failed. */
+  async function persistOrFail(): Promise<HttpError | undefined> {
     try {
       await options.persist!();
+      return undefined;
     } catch (err) {
       console.error("mock backend: state not persisted", err);
-      pending.set(res, new HttpError(500, "internal_error", "the mock backend could not persist its state"));
+      return new HttpError(500, "internal_error", "the mock backend could not persist its state");
     }
   }
 
-  /** Routes the request; the answer (a reply or an HttpError) is parked in `pending` until persisted. */
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Routes the request to its answer, which is sent once persisted. */
+  async function route(req: IncomingMessage): Promise<Answer> {
     try {
       // Concatenated rather than resolved, so "//host/x" stays a path instead of becoming a host.
       const url = new URL(`http://mock-backend${req.url?.startsWith("/") ? req.url : "/"}`);
@@ -78,29 +78,25 @@ export function createRouter(
         const allow = [...new Set(candidates.map((c) => c.route.method))].join(", ");
         throw new HttpError(405, "method_not_allowed", `${req.method} is not allowed here`, { allow });
       }
-      const reply = await hit.route.handler({ req, url, params: hit.params, body: () => readJsonBody(req) });
-      pending.set(res, reply);
+      return await hit.route.handler({ req, url, params: hit.params, body: () => readJsonBody(req) });
     } catch (err) {
-      if (err instanceof HttpError) {
-        pending.set(res, err);
-      } else {
-        console.error("mock backend: unexpected error", err);
-        pending.set(res, new HttpError(500, "internal_error", "unexpected mock backend error"));
-      }
+      if (err instanceof HttpError || err instanceof ClientGoneError) return err;
+      console.error("mock backend: unexpected error", err);
+      return new HttpError(500, "internal_error", "unexpected mock backend error");
     }
   }
 }
 
-const pending = new WeakMap<ServerResponse, JsonReply | HttpError>();
+/** A handler's reply, a refusal, or a client that left before its body was read (nothing to answer). */
+type Answer = JsonReply | HttpError | ClientGoneError;
 
-function send(req: IncomingMessage, res: ServerResponse, answer: JsonReply | HttpError): void {
-  pending.delete(res);
-  if (answer instanceof HttpError) {
+function send(req: IncomingMessage, res: ServerResponse, answer: Answer): void {
+  if (answer instanceof HttpError || answer instanceof ClientGoneError) {
     // Discard an unread body so the error reply is not reset away under the client.
     if (!req.complete) req.resume();
-    sendError(res, answer);
+    answerFailure(req, res, answer, "unexpected mock backend error");
   } else {
-    sendJson(res, answer.status ?? 200, answer.body);
+    sendJson(req, res, answer.status ?? 200, answer.body);
   }
 }
 

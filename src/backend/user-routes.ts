@@ -1,7 +1,8 @@
 // The /api/v1/user/... routes the gateway forwards ExecuteCommand calls to (PROTOCOL.md §4).
 // The gateway has already authenticated the caller; identity arrives in X-Galaxy-* headers.
 import type { IncomingMessage } from "node:http";
-import { HttpError, asObject, invalidRequest, notFound, optionalString, requireString } from "./http-json.js";
+import { HttpError } from "../node/http-json.js";
+import { asObject, invalidRequest, notFound, optionalString, requireString } from "./http-json.js";
 import type { PushLog } from "./push-log.js";
 import type { Route } from "./router.js";
 import { randomId, type MockStore, type User } from "./store.js";

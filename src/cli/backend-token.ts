@@ -30,6 +30,6 @@ export async function storedBackendToken(stateDir: string | undefined): Promise<
   if (existsSync(file)) return { token: readBackendTokenFile(file), file, cleanup };
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const token = generateBackendToken();
-  await writeFileAtomic(file, `${token}\n`, 0o600);
+  await writeFileAtomic(file, `${token}\n`, { mode: 0o600 });
   return { token, file, cleanup };
 }

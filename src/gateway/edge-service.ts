@@ -12,6 +12,7 @@ import {
 import { SERVER_TIME_EVENT_TYPE, type JournalEntry, type JournalStage } from "../shared/protocol.js";
 import { directStreamKey } from "./direct-stream.js";
 import type { Journal } from "./journal.js";
+import type { TurnBudget } from "./loop-turn.js";
 import { roundMs, runPipeline, type Pipelines } from "./pipeline.js";
 import type { PushHub } from "./push/push-hub.js";
 import { deadlineExpired, deadlineRejection, GatewayRejection, type GatewayCall, type RpcName } from "./stages/stage.js";
@@ -22,6 +23,8 @@ export const clientIpKey = createContextKey<string>("unknown", { description: "c
 
 export interface EdgeServiceDeps {
   pipelines: Pipelines;
+  /** This gateway's budget for starting calls in one turn of the event loop (pipeline.ts). */
+  newCalls: TurnBudget;
   hub: PushHub;
   journal: Journal;
   signer: Signer;
@@ -71,7 +74,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
 
   async function executeCommand(req: ExecuteCommandRequest, ctx: HandlerContext): Promise<ExecuteCommandResponse> {
     const call = newCall("ExecuteCommand", ctx, req);
-    const outcome = await runPipeline(deps.pipelines.executeCommand, call);
+    const outcome = await runPipeline(deps.pipelines.executeCommand, call, deps.newCalls);
     const { stages } = outcome;
     const rejection = duringShutdown(outcome.rejection);
     if (rejection) {
@@ -92,7 +95,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
 
   async function* subscribeEvents(req: SubscribeEventsRequest, ctx: HandlerContext): AsyncGenerator<GatewayEvent> {
     const call = newCall("SubscribeEvents", ctx, req);
-    const outcome = await runPipeline(deps.pipelines.subscribeEvents, call);
+    const outcome = await runPipeline(deps.pipelines.subscribeEvents, call, deps.newCalls);
     const { stages } = outcome;
     const rejection = duringShutdown(outcome.rejection);
     if (rejection) {

@@ -1,10 +1,10 @@
 // Composition of the gateway: config, key, stores, pipelines, push hub and dispatcher, the REST
 // surface and the Connect handler on one listener. Shutdown follows §5.5: push hub first, then HTTP.
 import { randomUUID } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import { createContextValues } from "@connectrpc/connect";
 import { EdgeGateway } from "../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { Health } from "../shared/gen/grpc/health/v1/health_pb.js";
+import { sha256Node } from "../node/sha256.js";
 import { createBackendRestClient, DEFAULT_BACKEND_TIMEOUT_MS } from "./backend/rest-client.js";
 import { SessionLookup } from "./backend/session-lookup.js";
 import { LiveConfig, type SettingsPatch } from "./config.js";
@@ -13,7 +13,8 @@ import { createCors } from "./http/cors.js";
 import { createRestSurface } from "./http/rest-surface.js";
 import { Journal } from "./journal.js";
 import { listen, type ListenerLimits, type TlsCredentials, DEFAULT_LISTENER_LIMITS } from "./listener.js";
-import { buildPipelines } from "./pipeline.js";
+import { TurnBudget } from "./loop-turn.js";
+import { buildPipelines, TURN_BUDGET_MS } from "./pipeline.js";
 import { PushDispatcher } from "./push/dispatcher.js";
 import { DEFAULT_PUSH_LIMITS, PushHub, type PushLimits } from "./push/push-hub.js";
 import { RateLimiter } from "./rate-limiter.js";
@@ -21,9 +22,10 @@ import { DEFAULT_REPLAY_CAPACITY, ReplayStore } from "./replay-store.js";
 import { createRpcHandler } from "./rpc-adapter.js";
 import { healthRoutes, ServingState } from "./services/health.js";
 import { reflectionRoutes } from "./services/reflection.js";
+import { createShutdownController } from "./shutdown-signal.js";
 import { Ed25519Verifier } from "./signing/ed25519-node.js";
-import { sha256Node } from "./stages/payload-hash.js";
 import { GatewayKey } from "./signing/gateway-key.js";
+import { RATE_LIMIT_BUCKETS } from "./stages/rate-limit.js";
 import { SigningPool } from "./signing/signing-pool.js";
 
 /** Envelope + 64 KiB payload + signature fit well below this; larger messages are refused unread. */
@@ -98,7 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const sessions = new SessionLookup(backend);
   const now = () => Date.now() + config.get().clock_offset_ms;
   const replay = new ReplayStore(DEFAULT_REPLAY_CAPACITY, now());
-  const limiter = new RateLimiter();
+  const limiter = new RateLimiter(RATE_LIMIT_BUCKETS);
   const journal = new Journal();
   const { streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams } = { ...DEFAULT_PUSH_LIMITS, ...options.limits };
   const hub = new PushHub({ streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams });
@@ -126,11 +128,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
 
   let ready = false;
-  const shutdown = new AbortController();
-  // Every in-flight call listens on this signal: dozens at once are normal, not a leak.
-  setMaxListeners(0, shutdown.signal);
+  const listenerLimits: ListenerLimits = { ...DEFAULT_LISTENER_LIMITS, ...options.limits };
+  const shutdown = createShutdownController(listenerLimits);
   const serving = new ServingState();
-  const galaxyRoutes = edgeGatewayRoutes({ pipelines, hub, journal, signer: key, now, shutdownSignal: shutdown.signal });
+  const galaxyRoutes = edgeGatewayRoutes({
+    pipelines,
+    newCalls: new TurnBudget(TURN_BUDGET_MS),
+    hub,
+    journal,
+    signer: key,
+    now,
+    shutdownSignal: shutdown.signal,
+  });
   const rpc = createRpcHandler({
     // Health and reflection share the listener and protocols; they are not galaxy calls (unsigned).
     routes: (router) => {
@@ -168,7 +177,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (cors(req, res)) return;
       if (!rest(req, res)) rpc(req, res);
     },
-    { host, port: options.port ?? 8787, limits: { ...DEFAULT_LISTENER_LIMITS, ...options.limits }, tls: options.tls },
+    { host, port: options.port ?? 8787, limits: listenerLimits, tls: options.tls },
   ).catch(async (err: unknown) => {
     // Nothing listens (port taken, certificate unusable): let go of what was started for it.
     backend.close();

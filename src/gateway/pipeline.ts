@@ -17,7 +17,7 @@ import { routingStage } from "./stages/routing.js";
 import { sessionStage } from "./stages/session.js";
 import { signatureStage } from "./stages/signature.js";
 import { abortRejection, GatewayRejection, type GatewayCall, type Stage } from "./stages/stage.js";
-import { TurnBudget } from "./loop-turn.js";
+import type { TurnBudget } from "./loop-turn.js";
 
 export interface PipelineDeps {
   config: LiveConfig;
@@ -62,8 +62,9 @@ export interface PipelineOutcome {
  * deadline ran out, so the journal shows where the time went; client_cancelled when the client went, so
  * a call nobody waits for spends no replay reservation, rate-limit token or backend call.
  */
-export async function runPipeline(stages: readonly Stage[], call: GatewayCall): Promise<PipelineOutcome> {
-  // A new call starts only while this turn of the event loop has budget left (loop-turn.ts).
+export async function runPipeline(stages: readonly Stage[], call: GatewayCall, newCalls: TurnBudget): Promise<PipelineOutcome> {
+  // A new call starts only while this turn of the event loop has budget left (loop-turn.ts); the
+  // budget is the gateway's own (startGateway), so two gateways in one process do not share one.
   await newCalls.wait();
   const journal: JournalStage[] = [];
   for (const stage of stages) {
@@ -92,7 +93,6 @@ export async function runPipeline(stages: readonly Stage[], call: GatewayCall): 
  * same rate with budgets of 2 to 5 ms; never yielding cost a fifth of the rate, 0.5 ms about as much.
  */
 export const TURN_BUDGET_MS = 3;
-const newCalls = new TurnBudget(TURN_BUDGET_MS);
 
 /** A stage's time as the journal shows it: to the microsecond. */
 export function roundMs(ms: number): number {

@@ -1,5 +1,17 @@
-// Token buckets, bounded in number (least recently used buckets are dropped: a dropped bucket is a
-// full one, which only errs towards letting a quiet client through).
+// The gateway's token buckets, one implementation for both places that limit rates: the RPC
+// pipeline's rate_limit stage (per client IP, device session, user, user × message type) and the
+// public auth layer of the plain-HTTP surface (per client IP, e-mail, challenge).
+//
+// Bounded in number: an LRU of at most `maxBuckets`. A dropped bucket comes back full, which only
+// errs towards letting a quiet client through; the cap must therefore be generous compared with the
+// keys one budget's traffic touches.
+//
+// The clock is the gateway clock (wall clock + the live `clock_offset_ms`), so it can step back (the
+// offset lowered, NTP). A step back refills nothing, and the bucket's time moves back with the clock,
+// so refilling resumes at the budget's rate from there. (The other choice, keeping the later time,
+// refills nothing until the clock has caught up again: after the offset moved back an hour, a client
+// that had emptied its bucket would be refused for that hour.) A step forward refills at most to
+// `burst`, like a dropped bucket.
 import { LRUCache } from "lru-cache";
 import type { RateLimitBudget } from "../shared/protocol.js";
 
@@ -13,18 +25,23 @@ export interface BucketRequest {
   budget: RateLimitBudget;
 }
 
-export const DEFAULT_MAX_BUCKETS = 200_000;
+/**
+ * Buckets kept per kind of key. 50 000 client IPs (or sessions, e-mails …) active within one refill
+ * time is far beyond what a local emulator sees; memory stays bounded whatever keys callers invent.
+ */
+export const BUCKETS_PER_KIND = 50_000;
 
 export class RateLimiter {
   private readonly buckets: LRUCache<string, Bucket>;
 
-  constructor(maxBuckets = DEFAULT_MAX_BUCKETS) {
+  /** `maxBuckets`: BUCKETS_PER_KIND × the kinds of key that share this limiter. */
+  constructor(maxBuckets = BUCKETS_PER_KIND) {
     this.buckets = new LRUCache({ max: maxBuckets });
   }
 
   /**
    * Takes one token from every bucket, or from none: returns 0 when allowed, else how many ms until
-   * every bucket has a token again.
+   * every bucket has a token again (at least 1).
    */
   take(nowMs: number, requests: readonly BucketRequest[]): number {
     let waitMs = 0;
@@ -35,9 +52,9 @@ export class RateLimiter {
         bucket = { tokens: budget.burst, updatedMs: nowMs };
         this.buckets.set(key, bucket);
       }
-      const elapsed = Math.max(0, nowMs - bucket.updatedMs);
+      const elapsed = Math.max(0, nowMs - bucket.updatedMs); // a step back refills nothing …
       bucket.tokens = Math.min(budget.burst, bucket.tokens + (elapsed * budget.rate_per_s) / 1000);
-      bucket.updatedMs = nowMs;
+      bucket.updatedMs = nowMs; // … and refilling resumes from the clock's new time (see above)
       if (bucket.tokens < 1) waitMs = Math.max(waitMs, ((1 - bucket.tokens) * 1000) / budget.rate_per_s);
       refilled.push(bucket);
     }
@@ -53,4 +70,9 @@ export class RateLimiter {
   clear(): void {
     this.buckets.clear();
   }
+}
+
+/** Retry-After in whole seconds, at least 1. */
+export function retryAfterSeconds(retryAfterMs: number): number {
+  return Math.max(1, Math.ceil(retryAfterMs / 1000));
 }

@@ -8,7 +8,7 @@
 import * as fs from "node:fs/promises";
 import path from "node:path";
 import type { StoredDevice } from "../shared/bridge.js";
-import { writeFileAtomic } from "./atomic-write.js";
+import { writeFileAtomic } from "../node/atomic-file.js";
 import type { BridgeStore } from "./ipc.js";
 import { parseDevices } from "./payloads.js";
 

@@ -55,6 +55,11 @@ describe("bodies", () => {
       const reply = await rawRequest(base, { method: "POST", path: SEND, headers: { "content-type": type }, chunks: ['{"email":"a@b.c"}'] });
       expect({ status: reply.status, code: reply.json.error.code }).toEqual({ status: 415, code: "unsupported_media_type" });
     }
+    // The rule the gateway's surface applies too (src/node/http-json.ts): plain application/json, UTF-8.
+    for (const type of ["application/json; charset=latin1", "application/merge-patch+json", "text/json"]) {
+      const reply = await rawRequest(base, { method: "POST", path: SEND, headers: { "content-type": type }, chunks: ['{"email":"a@b.c"}'] });
+      expect({ type, status: reply.status, code: reply.json.error.code }).toEqual({ type, status: 415, code: "unsupported_media_type" });
+    }
     const missing = await rawRequest(base, { method: "POST", path: SEND, chunks: ['{"email":"a@b.c"}'] });
     expect(missing.status).toBe(415);
     const withCharset = await rawRequest(base, {
@@ -64,6 +69,9 @@ describe("bodies", () => {
       chunks: ['{"email":"a@b.c"}'],
     });
     expect(withCharset.status).toBe(200);
+    // Answers as the gateway's: application/json without a charset (RFC 8259 defines none), nosniff.
+    expect(withCharset.headers["content-type"]).toBe("application/json");
+    expect(withCharset.headers["x-content-type-options"]).toBe("nosniff");
   });
 
   it("refuses a declared oversized body with 413 payload_too_large", async () => {

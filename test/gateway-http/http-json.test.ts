@@ -1,4 +1,5 @@
-// Unit tests of the bounded body reader and the small helpers, on fake streams (no sockets needed).
+// Unit tests of the shared bounded body reader and JSON helpers (src/node/http-json.ts, used by the
+// gateway surface and the mock backend) and of client-address.ts, on fake streams (no sockets needed).
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import {
@@ -7,9 +8,8 @@ import {
   parseJsonObject,
   PayloadTooLargeError,
   readBoundedBody,
-} from "../../src/gateway/http/http-json.js";
+} from "../../src/node/http-json.js";
 import { isLoopbackAddress, isLoopbackHost, normalizeAddress } from "../../src/gateway/http/client-address.js";
-import { KeyedTokenBuckets, retryAfterSeconds } from "../../src/gateway/http/token-bucket.js";
 
 function fakeRequest(headers: Record<string, string>) {
   return Object.assign(new PassThrough(), { headers });
@@ -87,20 +87,5 @@ describe("helpers", () => {
     for (const h of ["evil.example", "evil.example:8787", "127.0.0.1.evil.example", "localhost.evil.example", "[::2]:1", "", undefined]) {
       expect(isLoopbackHost(h), String(h)).toBe(false);
     }
-  });
-
-  it("token buckets: burst, refill, retry-after, bounded keys, backwards clock", () => {
-    const buckets = new KeyedTokenBuckets(() => ({ burst: 2, rate_per_s: 0.5 }), 3);
-    expect(buckets.take("a", 0).ok).toBe(true);
-    expect(buckets.take("a", 0).ok).toBe(true);
-    const refused = buckets.take("a", 0);
-    expect(refused).toEqual({ ok: false, retryAfterMs: 2000 });
-    expect(buckets.take("a", -50_000).ok).toBe(false);
-    expect(buckets.take("a", 2000).ok).toBe(true);
-    for (const k of ["b", "c", "d", "e"]) buckets.take(k, 0);
-    expect(buckets.size).toBe(3);
-    expect(retryAfterSeconds(1)).toBe(1);
-    expect(retryAfterSeconds(1001)).toBe(2);
-    expect(retryAfterSeconds(0)).toBe(1);
   });
 });

@@ -189,6 +189,16 @@ describe("rate limits", () => {
     expectError(await postJson(s, SEND, { email: "b@example.com" }), 429, "rate_limited");
   });
 
+  it("per IP, after the gateway clock steps back an hour: refused for the step, then refilled at the budget's rate (not locked out for the hour)", async () => {
+    for (let i = 0; i < 20; i++) expect((await postJson(s, SEND, { email: `p${i}@example.com` })).status).toBe(200);
+    expectError(await postJson(s, SEND, { email: "a@example.com" }), 429, "rate_limited");
+    s.clock.ms -= 3_600_000; // clock_offset_ms lowered by an hour
+    expectError(await postJson(s, SEND, { email: "a@example.com" }), 429, "rate_limited");
+    s.clock.ms += 1_000; // one second of the new clock: one token at 1/s
+    expect((await postJson(s, SEND, { email: "a@example.com" })).status).toBe(200);
+    expectError(await postJson(s, SEND, { email: "b@example.com" }), 429, "rate_limited");
+  });
+
   it("per normalised email: 5, then 429 whatever the case or whitespace; checked after validation", async () => {
     for (let i = 0; i < 5; i++) expect((await postJson(s, SEND, { email: "pilot@example.com" })).status).toBe(200);
     const limited = await postJson(s, SEND, { email: "  PILOT@Example.COM " });

@@ -1,17 +1,20 @@
 // The signing pool (src/gateway/signing/signing-pool.ts) signs push fan-outs on a worker thread: every
 // signature must be the one the main thread would make, with the key each request names, and none may
-// be lost when the pool closes with batches in flight.
+// be lost when the pool closes with batches in flight, nor when a worker crashes or hangs (workers that
+// misbehave are real threads, given to the pool through its createWorker option).
 import { generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from "node:crypto";
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
 import { afterEach, expect, it } from "vitest";
-import { SigningPool } from "../../src/gateway/signing/signing-pool.js";
+import { createSigningWorker, SigningPool, type SigningPoolOptions } from "../../src/gateway/signing/signing-pool.js";
 
 const pools: SigningPool[] = [];
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()));
 });
 
-function pool(threads: number): SigningPool {
-  const p = new SigningPool(threads);
+function pool(threads: number, options?: SigningPoolOptions): SigningPool {
+  const p = new SigningPool(threads, options);
   pools.push(p);
   return p;
 }
@@ -73,17 +76,51 @@ it("loses nothing when closed with batches in flight: they are signed on the mai
   expect(verify(null, inputs[0]!, publicKey, late)).toBe(true);
 });
 
+/** A real worker thread that takes every batch and answers none (a signing loop stuck forever). */
+function hungWorker(): Worker {
+  return new Worker(`require("node:worker_threads").parentPort.on("message", () => {});`, { eval: true });
+}
+
+/** A real worker thread that dies (exit code 3) on the first batch it is given. */
+function crashingWorker(): Worker {
+  return new Worker(`require("node:worker_threads").parentPort.on("message", () => process.exit(3));`, { eval: true });
+}
+
+/** A createWorker option that starts `make(n)` for the n-th worker and records when each exits. */
+function trackedWorkers(make: (n: number) => Worker): { createWorker: () => Worker; exits: Promise<unknown>[] } {
+  const exits: Promise<unknown>[] = [];
+  const createWorker = () => {
+    const worker = make(exits.length);
+    exits.push(once(worker, "exit").then(([code]) => code));
+    return worker;
+  };
+  return { createWorker, exits };
+}
+
 it("loses nothing when a worker dies with batches in flight: they and all later ones are signed on the main thread", async () => {
-  const p = pool(2);
+  const workers = trackedWorkers((n) => (n === 0 ? crashingWorker() : createSigningWorker()));
+  const p = pool(2, { createWorker: workers.createWorker });
   const { privateKey, publicKey } = keyPair();
   const inputs = messages(3_000);
-  const pending = inputs.map((m) => p.sign(privateKey, m));
-  await new Promise((resolve) => setImmediate(resolve)); // the batches are posted
-  // Reach into the pool (private) to crash one worker: a malformed batch throws inside it.
-  const workers = (p as unknown as { workers: { worker: import("node:worker_threads").Worker }[] }).workers;
-  workers[0]!.worker.postMessage({ id: -1, data: null, ends: { length: 1 } });
-  const signatures = await Promise.all(pending);
+  const signatures = await Promise.all(inputs.map((m) => p.sign(privateKey, m)));
+  expect(workers.exits).toHaveLength(2);
+  expect(await workers.exits[0]).toBe(3); // the first worker did crash on its batch
   signatures.forEach((s, i) => expect(verify(null, inputs[i]!, publicKey, s)).toBe(true));
   const later = await Promise.all(inputs.slice(0, 50).map((m) => p.sign(privateKey, m)));
   later.forEach((s, i) => expect(verify(null, inputs[i]!, publicKey, s)).toBe(true));
+  expect(workers.exits).toHaveLength(2); // no worker was started again
+});
+
+it("a worker that never answers is retired after stallTimeoutMs: its batches and all later ones are signed on the main thread", async () => {
+  const workers = trackedWorkers(hungWorker);
+  const p = pool(1, { stallTimeoutMs: 50, createWorker: workers.createWorker });
+  const { privateKey, publicKey } = keyPair();
+  const inputs = messages(200);
+  const signatures = await Promise.all(inputs.map((m) => p.sign(privateKey, m)));
+  signatures.forEach((s, i) => expect(verify(null, inputs[i]!, publicKey, s)).toBe(true));
+  expect(workers.exits).toHaveLength(1); // the batches went to the hung worker …
+  await workers.exits[0]; // … which was terminated, not left holding a thread
+  const later = await Promise.all(inputs.slice(0, 50).map((m) => p.sign(privateKey, m)));
+  later.forEach((s, i) => expect(verify(null, inputs[i]!, publicKey, s)).toBe(true));
+  expect(workers.exits).toHaveLength(1); // and no new worker was started for them
 });

@@ -10,7 +10,8 @@ import { signRequest } from "../../src/shared/sdk.js";
 import type { BackendReply, BackendRestClient } from "../../src/gateway/backend/rest-client.js";
 import { SessionLookup } from "../../src/gateway/backend/session-lookup.js";
 import { LiveConfig } from "../../src/gateway/config.js";
-import { buildPipelines, runPipeline } from "../../src/gateway/pipeline.js";
+import { buildPipelines, runPipeline, TURN_BUDGET_MS } from "../../src/gateway/pipeline.js";
+import { TurnBudget } from "../../src/gateway/loop-turn.js";
 import { RateLimiter } from "../../src/gateway/rate-limiter.js";
 import { ReplayStore } from "../../src/gateway/replay-store.js";
 import { Ed25519Verifier } from "../../src/gateway/signing/ed25519-node.js";
@@ -303,7 +304,7 @@ describe("pipeline", () => {
     expect(pipelines.subscribeEvents.map((s) => s.name)).toEqual(["envelope", "session", "payload_hash", "signature", "freshness", "replay", "rate_limit"]);
     const call = goodCall({ timestampMs: NOW - 3_600_000 });
     call.receivedAtMs = NOW;
-    const outcome = await runPipeline(pipelines.executeCommand, call);
+    const outcome = await runPipeline(pipelines.executeCommand, call, new TurnBudget(TURN_BUDGET_MS));
     expect(outcome.rejection?.reason).toBe("stale_request");
     expect(outcome.stages.map((s) => `${s.stage}:${s.ok}`)).toEqual(["envelope:true", "session:true", "payload_hash:true", "signature:true", "freshness:false"]);
   });

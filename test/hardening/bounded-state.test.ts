@@ -10,9 +10,9 @@ import type { BackendRestClient } from "../../src/gateway/backend/rest-client.js
 import { SESSION_CACHE_MAX, SessionLookup } from "../../src/gateway/backend/session-lookup.js";
 import { DEFAULT_JOURNAL_CAPACITY, Journal } from "../../src/gateway/journal.js";
 import { PushHub, type EventStream } from "../../src/gateway/push/push-hub.js";
-import { DEFAULT_MAX_BUCKETS, RateLimiter } from "../../src/gateway/rate-limiter.js";
+import { BUCKETS_PER_KIND, RateLimiter } from "../../src/gateway/rate-limiter.js";
+import { RATE_LIMIT_BUCKETS } from "../../src/gateway/stages/rate-limit.js";
 import { ReplayStore } from "../../src/gateway/replay-store.js";
-import { DEFAULT_MAX_BUCKETS as PUBLIC_MAX_BUCKETS, KeyedTokenBuckets } from "../../src/gateway/http/token-bucket.js";
 import { GatewayRejection } from "../../src/gateway/stages/stage.js";
 import { ROOT } from "./children.js";
 
@@ -64,19 +64,21 @@ describe("replay store", () => {
 });
 
 describe("caps of the other structures", () => {
-  it("rate-limit buckets: at most DEFAULT_MAX_BUCKETS, least recently used dropped", () => {
-    const limiter = new RateLimiter(1_000);
-    const budget = { rate_per_s: 1, burst: 2 };
-    for (let i = 0; i < 10_000; i++) limiter.take(0, [{ key: `ip:${i}`, budget }]);
-    expect(limiter.size).toBe(1_000);
-    expect(DEFAULT_MAX_BUCKETS).toBe(200_000);
+  it("rate-limit buckets: 50 000 per limiter by default (docs/SECURITY.md), least recently used dropped", () => {
+    const limiter = new RateLimiter();
+    const budget = { rate_per_s: 1, burst: 1 };
+    for (let i = 0; i < 60_000; i++) limiter.take(0, [{ key: `ip:${i}`, budget }]);
+    expect(limiter.size).toBe(50_000);
+    // The newest key is still spent; the oldest was dropped, so it starts again with a full bucket.
+    expect(limiter.take(0, [{ key: "ip:59999", budget }])).toBeGreaterThan(0);
+    expect(limiter.take(0, [{ key: "ip:0", budget }])).toBe(0);
   });
 
-  it("public-auth buckets: at most DEFAULT_MAX_BUCKETS per kind", () => {
-    const buckets = new KeyedTokenBuckets(() => ({ rate_per_s: 1, burst: 1 }), 500);
-    for (let i = 0; i < 5_000; i++) buckets.take(`10.0.${i >> 8}.${i & 255}`, 0);
-    expect(buckets.size).toBe(500);
-    expect(PUBLIC_MAX_BUCKETS).toBe(50_000);
+  it("the rate-limit stage's limiter holds 200 000 buckets: 4 kinds of key × 50 000", () => {
+    const limiter = new RateLimiter(RATE_LIMIT_BUCKETS);
+    const budget = { rate_per_s: 1, burst: 1 };
+    for (let i = 0; i < 4 * BUCKETS_PER_KIND + 10_000; i++) limiter.take(0, [{ key: `k:${i}`, budget }]);
+    expect(limiter.size).toBe(200_000);
   });
 
   it("journal: the newest 5 000 entries (docs/SECURITY.md), also after the dropped ones are spliced out", () => {
@@ -196,8 +198,8 @@ describe("volume: 2 × 200,000 distinct sessions through every structure (child 
     };
     expect(result.afterFirst - result.before).toBeLessThan(FIRST_PHASE_BOUND);
     expect(result.afterSecond - result.afterFirst).toBeLessThan(PLATEAU_BOUND);
-    expect(result.sizes.buckets).toBeLessThanOrEqual(DEFAULT_MAX_BUCKETS);
-    expect(result.sizes.publicBuckets).toBeLessThanOrEqual(PUBLIC_MAX_BUCKETS);
+    expect(result.sizes.buckets).toBeLessThanOrEqual(RATE_LIMIT_BUCKETS);
+    expect(result.sizes.publicBuckets).toBeLessThanOrEqual(BUCKETS_PER_KIND);
     expect(result.sizes.sessionCache).toBeLessThanOrEqual(SESSION_CACHE_MAX);
     expect(result.sizes.journal).toBeLessThanOrEqual(DEFAULT_JOURNAL_CAPACITY);
     expect(result.sizes.replay).toBeLessThan(130_000); // 1,000/s × 120 s TTL (+ sweep slack)

@@ -8,7 +8,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { RequestEnvelopeSchema } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { LiveConfig } from "../../src/gateway/config.js";
-import { runPipeline } from "../../src/gateway/pipeline.js";
+import { runPipeline, TURN_BUDGET_MS } from "../../src/gateway/pipeline.js";
+import { TurnBudget } from "../../src/gateway/loop-turn.js";
 import { ReplayStore } from "../../src/gateway/replay-store.js";
 import { freshnessStage } from "../../src/gateway/stages/freshness.js";
 import { replayStage } from "../../src/gateway/stages/replay.js";
@@ -85,6 +86,7 @@ describe("replay property (issue 10.3)", () => {
         const store = new ReplayStore(capacity);
         // Lateness 0: the calls here reach the replay stage in the turn they arrive.
         const stages = [freshnessStage(config), replayStage(store, config, 0)];
+        const newCalls = new TurnBudget(TURN_BUDGET_MS); // one gateway's, as startGateway makes it
         const passes = new Array<number>(POOL).fill(0);
 
         const arrive = (i: number) => {
@@ -101,7 +103,7 @@ describe("replay property (issue 10.3)", () => {
             signal: new AbortController().signal,
           };
           if (passes[i]! > 0) resends++;
-          return runPipeline(stages, call).then((outcome) => {
+          return runPipeline(stages, call, newCalls).then((outcome) => {
             if (!outcome.rejection) passes[i]!++;
           });
         };

@@ -9,7 +9,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, createClient, createRouterTransport, type HandlerContext } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { GatewayRejection } from "../../src/gateway/stages/stage.js";
-import { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffDelay, StreamManager, type StreamState } from "../../src/renderer/services/stream-manager.js";
+import { StreamManager, type StreamState } from "../../src/renderer/services/stream-manager.js";
 import type { StoredDevice } from "../../src/shared/bridge.js";
 import { fromHex, toBase64Url, toHex, utf8 } from "../../src/shared/bytes.js";
 import { publicKeyFromSeed, sign } from "../../src/shared/ed25519.js";
@@ -306,23 +306,6 @@ describe("StreamManager stops for good on a final rejection", () => {
     expect(delays).toEqual([]);
     expect(requests).toHaveLength(1);
     expect(revoked).toEqual([]);
-  });
-});
-
-describe("backoffDelay", () => {
-  it("doubles from 0.5 s up to the 10 s cap, within ±20 % jitter", () => {
-    const exact = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => backoffDelay(n, 0, () => 0.5));
-    expect(exact).toEqual([500, 1000, 2000, 4000, 8000, 10_000, 10_000, 10_000]);
-    expect(BACKOFF_BASE_MS).toBe(500);
-    expect(BACKOFF_CAP_MS).toBe(10_000);
-    expect(backoffDelay(1, 0, () => 0)).toBe(400);
-    expect(backoffDelay(1, 0, () => 1)).toBe(600);
-    expect(backoffDelay(9, 0, () => 1)).toBe(10_000);
-  });
-
-  it("never undercuts retry_after_ms", () => {
-    expect(backoffDelay(1, 7_000, () => 0.5)).toBe(7_000);
-    expect(backoffDelay(4, 1_000, () => 0.5)).toBe(4_000);
   });
 });
 

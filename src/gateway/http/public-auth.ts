@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { BackendRestClient } from "../backend/rest-client.js";
 import { fromBase64Url } from "../../shared/bytes.js";
 import { isValidPublicKey } from "../../shared/ed25519.js";
-import { EMAIL_CODE_PATTERN, MAX_PUBLIC_BODY_BYTES, PUBLIC_KEY_BYTES, type EmulatorConfig } from "../../shared/protocol.js";
+import { EMAIL_CODE_PATTERN, MAX_PUBLIC_BODY_BYTES, PUBLIC_KEY_BYTES, type EmulatorConfig, type RateLimitBudget } from "../../shared/protocol.js";
 import { callBackend, relayedHeaders, requireJsonReply } from "./backend-relay.js";
 import { clientAddress } from "./client-address.js";
 import {
@@ -16,7 +16,7 @@ import {
   type AnyRequest,
   type AnyResponse,
 } from "./http-json.js";
-import { KeyedTokenBuckets, retryAfterSeconds, DEFAULT_MAX_BUCKETS } from "./token-bucket.js";
+import { BUCKETS_PER_KIND, RateLimiter, retryAfterSeconds } from "../rate-limiter.js";
 
 export const SEND_EMAIL_CODE_PATH = "/api/v1/public/auth/send-email-code";
 export const CONFIRM_EMAIL_CODE_PATH = "/api/v1/public/auth/confirm-email-code";
@@ -110,15 +110,15 @@ export interface PublicAuth {
 }
 
 export function createPublicAuth(deps: PublicAuthDeps): PublicAuth {
-  const maxKeys = deps.maxKeys ?? DEFAULT_MAX_BUCKETS;
-  const perIp = new KeyedTokenBuckets(() => deps.budgets().per_ip, maxKeys);
-  const perEmail = new KeyedTokenBuckets(() => deps.budgets().per_email, maxKeys);
-  const perChallenge = new KeyedTokenBuckets(() => deps.budgets().per_challenge, maxKeys);
+  const maxKeys = deps.maxKeys ?? BUCKETS_PER_KIND;
+  const perIp = new RateLimiter(maxKeys);
+  const perEmail = new RateLimiter(maxKeys);
+  const perChallenge = new RateLimiter(maxKeys);
 
-  function limit(buckets: KeyedTokenBuckets, key: string, what: string): void {
-    const verdict = buckets.take(key, deps.now());
-    if (!verdict.ok) {
-      const seconds = retryAfterSeconds(verdict.retryAfterMs);
+  function limit(buckets: RateLimiter, key: string, budget: RateLimitBudget, what: string): void {
+    const retryAfterMs = buckets.take(deps.now(), [{ key, budget }]);
+    if (retryAfterMs > 0) {
+      const seconds = retryAfterSeconds(retryAfterMs);
       throw new HttpError(429, "rate_limited", `too many requests ${what}; retry in ${seconds} s`, {
         "retry-after": String(seconds),
       });
@@ -127,16 +127,16 @@ export function createPublicAuth(deps: PublicAuthDeps): PublicAuth {
 
   async function handle(req: AnyRequest, res: AnyResponse, path: string): Promise<void> {
     if (req.method !== "POST") return sendMethodNotAllowed(req, res, ["POST"]);
-    limit(perIp, clientAddress(req), "from this address");
+    limit(perIp, clientAddress(req), deps.budgets().per_ip, "from this address");
     const { value } = await readJsonObject(req, MAX_PUBLIC_BODY_BYTES);
     let forward: unknown;
     if (path === SEND_EMAIL_CODE_PATH) {
       const body = validate(sendBody, value);
-      limit(perEmail, normalizeEmail(body.email), "for this e-mail address");
+      limit(perEmail, normalizeEmail(body.email), deps.budgets().per_email, "for this e-mail address");
       forward = body;
     } else {
       const body = validate(confirmBody, value);
-      limit(perChallenge, body.challenge_id, "for this challenge");
+      limit(perChallenge, body.challenge_id, deps.budgets().per_challenge, "for this challenge");
       forward = body;
     }
     // Re-serialised from the validated value: the backend sees exactly what was checked (no duplicate

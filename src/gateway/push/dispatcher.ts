@@ -5,6 +5,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { BACKEND_TOKEN_HEADER } from "../../node/backend-token.js";
 import { abortableDelay } from "../../shared/abortable-delay.js";
+import { backoffDelay, type BackoffPolicy } from "../../shared/backoff.js";
 import { Push, type PushEvent } from "../../shared/gen/galaxy/backend/v1/backend_push_pb.js";
 
 export interface DispatcherTarget {
@@ -14,8 +15,11 @@ export interface DispatcherTarget {
   connectionChanged(connected: boolean): void;
 }
 
-export const RECONNECT_MIN_MS = 100;
-export const RECONNECT_MAX_MS = 5_000;
+/**
+ * 100 ms, 200 ms … 5 s: a backend that restarts is back in use within a tenth of a second of
+ * listening again, and one that stays down costs one attempt per ~5 s.
+ */
+export const PUSH_RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 100, capMs: 5_000 };
 /** Response headers of the push stream must arrive within this, or the attempt is abandoned and retried. */
 export const DEFAULT_PUSH_CONNECT_TIMEOUT_MS = 5_000;
 /** A push event larger than this ends the stream (RESOURCE_EXHAUSTED) and is retried, never buffered. */
@@ -60,7 +64,7 @@ export class PushDispatcher {
   }
 
   private async loop(signal: AbortSignal): Promise<void> {
-    let delay = RECONNECT_MIN_MS;
+    let failures = 0; // attempts that failed since the stream was last up
     const connectTimeoutMs = this.options.connectTimeoutMs ?? DEFAULT_PUSH_CONNECT_TIMEOUT_MS;
     while (!signal.aborted) {
       // Each attempt has its own signal: a backend that accepts the connection but never answers is
@@ -80,7 +84,7 @@ export class PushDispatcher {
             headers: this.headers,
             onHeader: () => {
               clearTimeout(connectTimer);
-              delay = RECONNECT_MIN_MS;
+              failures = 0;
               this.setConnected(true);
             },
           },
@@ -94,8 +98,7 @@ export class PushDispatcher {
       }
       this.setConnected(false);
       if (signal.aborted) return;
-      await abortableDelay(delay * (0.5 + Math.random() / 2), signal);
-      delay = Math.min(RECONNECT_MAX_MS, delay * 2);
+      await abortableDelay(backoffDelay(PUSH_RECONNECT_BACKOFF, ++failures), signal);
     }
   }
 

@@ -10,7 +10,7 @@ import {
 } from "../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { PROTOCOL_VERSION } from "../../shared/protocol.js";
 import { eventSigningInput, responseSigningInput } from "../../shared/signing-input.js";
-import { sha256Node } from "../stages/payload-hash.js";
+import { sha256Node } from "../../node/sha256.js";
 
 export interface Signer {
   sign(message: Uint8Array): Uint8Array;

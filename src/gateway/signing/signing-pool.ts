@@ -2,8 +2,9 @@
 // device session and request (§2), so one push to N streams costs N signatures (~35 µs each): on the
 // main thread that is a quarter of a delivery's cost, while the machine's other core idles. Signatures
 // asked for in one turn of the event loop leave as batches (one message per CHUNK inputs, to the least
-// busy worker); a few at a time are cheaper to sign here than to post. If a worker fails, its batches
-// and every later one are signed on the main thread: nothing is lost.
+// busy worker); a few at a time are cheaper to sign here than to post. If a worker fails (an error, an
+// exit, or no answer for stallTimeoutMs while it holds batches), the workers are retired: their
+// batches and every later one are signed on the main thread. Nothing is lost, nothing waits forever.
 import type { KeyObject } from "node:crypto";
 import { Worker } from "node:worker_threads";
 import { signWith } from "./ed25519-node.js";
@@ -12,6 +13,13 @@ import { signWith } from "./ed25519-node.js";
 const CHUNK = 64;
 /** Fewer pending signatures than this in one turn are signed on the main thread. */
 const INLINE_BELOW = 8;
+/**
+ * A worker holding batches that answers none of them for this long is taken as hung. A batch is
+ * ~2 ms of work (64 × ~35 µs) and the clock restarts at every answer, so 2 s is ~1 000 batches'
+ * time: beyond GC pauses and a loaded machine's scheduling, short enough that a hung worker delays
+ * push events by seconds, not forever.
+ */
+export const DEFAULT_STALL_TIMEOUT_MS = 2_000;
 
 // Plain JavaScript run with `eval`, so the pool works alike under tsx, vitest, the built dist and Electron.
 const WORKER_SOURCE = `
@@ -42,6 +50,20 @@ interface PoolWorker {
   /** Batches posted and not yet answered, by id. */
   outstanding: Map<number, Job[]>;
   jobs: number;
+  /** Runs while batches are outstanding; restarted by every answer (see DEFAULT_STALL_TIMEOUT_MS). */
+  stallTimer: NodeJS.Timeout | undefined;
+}
+
+export interface SigningPoolOptions {
+  /** Default DEFAULT_STALL_TIMEOUT_MS. */
+  stallTimeoutMs?: number;
+  /** Starts one worker; default createSigningWorker. Tests substitute workers that hang or crash. */
+  createWorker?: () => Worker;
+}
+
+/** A worker thread running the signing loop the pool talks to. */
+export function createSigningWorker(): Worker {
+  return new Worker(WORKER_SOURCE, { eval: true });
 }
 
 export class SigningPool {
@@ -52,8 +74,17 @@ export class SigningPool {
   private closed = false;
   private nextBatchId = 0;
 
+  private readonly stallTimeoutMs: number;
+  private readonly createWorker: () => Worker;
+
   /** threads = 0 signs everything on the main thread. */
-  constructor(private readonly threads: number) {}
+  constructor(
+    private readonly threads: number,
+    options: SigningPoolOptions = {},
+  ) {
+    this.stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    this.createWorker = options.createWorker ?? createSigningWorker;
+  }
 
   sign(key: KeyObject, message: Uint8Array): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
@@ -120,19 +151,25 @@ export class SigningPool {
     const key = batch[0]!.key;
     target.outstanding.set(id, batch);
     target.jobs += batch.length;
+    target.stallTimer ??= setTimeout(
+      () => this.fail(new Error(`a signing worker answered no batch for ${this.stallTimeoutMs} ms`)),
+      this.stallTimeoutMs,
+    );
     target.worker.postMessage({ id, data, ends, key: target.key === key ? undefined : key }, [data.buffer, ends.buffer]);
     target.key = key;
   }
 
   private startWorkers(): PoolWorker[] {
     return Array.from({ length: this.threads }, () => {
-      const w: PoolWorker = { worker: new Worker(WORKER_SOURCE, { eval: true }), key: undefined, outstanding: new Map(), jobs: 0 };
+      const w: PoolWorker = { worker: this.createWorker(), key: undefined, outstanding: new Map(), jobs: 0, stallTimer: undefined };
       w.worker.unref(); // never what keeps a process alive
       w.worker.on("message", ({ id, out }: { id: number; out: Uint8Array }) => {
         const batch = w.outstanding.get(id);
         if (!batch) return;
         w.outstanding.delete(id);
         w.jobs -= batch.length;
+        if (w.outstanding.size > 0) w.stallTimer?.refresh();
+        else stopStallTimer(w);
         // Copies, so a signature kept by a caller does not keep the batch's buffer alive.
         batch.forEach((job, i) => job.resolve(out.slice(i * 64, i * 64 + 64)));
       });
@@ -166,9 +203,15 @@ function signHere(job: Job): void {
 
 /** Signs a worker's unanswered batches here (after a failure or at close). */
 function signOutstandingHere(w: PoolWorker): void {
+  stopStallTimer(w);
   for (const batch of w.outstanding.values()) for (const job of batch) signHere(job);
   w.outstanding.clear();
   w.jobs = 0;
+}
+
+function stopStallTimer(w: PoolWorker): void {
+  clearTimeout(w.stallTimer);
+  w.stallTimer = undefined;
 }
 
 function leastBusy(workers: PoolWorker[]): PoolWorker {

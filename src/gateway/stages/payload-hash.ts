@@ -1,12 +1,8 @@
 // Stage 3, payload_hash: the envelope's hash must be SHA-256 of the payload actually sent.
-import { createHash } from "node:crypto";
 import { Code } from "@connectrpc/connect";
+import { sha256Node } from "../../node/sha256.js";
 import { bytesEqual } from "../../shared/bytes.js";
 import { GatewayRejection, requireEnvelope, type GatewayCall, type Stage } from "./stage.js";
-
-export function sha256Node(bytes: Uint8Array): Uint8Array {
-  return createHash("sha256").update(bytes).digest();
-}
 
 export const payloadHashStage: Stage = {
   name: "payload_hash",

@@ -2,8 +2,11 @@
 // The message_type bucket is per user so that one player's spam cannot throttle everyone's chat.
 import { Code } from "@connectrpc/connect";
 import type { LiveConfig } from "../config.js";
-import type { RateLimiter } from "../rate-limiter.js";
+import { BUCKETS_PER_KIND, type RateLimiter } from "../rate-limiter.js";
 import { GatewayRejection, requireEnvelope, requireSession, type GatewayCall, type Stage } from "./stage.js";
+
+/** The four kinds of key below share one limiter, which keeps BUCKETS_PER_KIND of each. */
+export const RATE_LIMIT_BUCKETS = 4 * BUCKETS_PER_KIND;
 
 export function rateLimitStage(limiter: RateLimiter, config: LiveConfig): Stage {
   return {

@@ -1,8 +1,9 @@
 // SubscribeEvents streams, one per device session, living outside React so that switching tabs or
-// the active device never drops them. Reconnects with exponential backoff (capped at 10 s) after
+// the active device never drops them. Reconnects with exponential backoff (STREAM_BACKOFF) after
 // UNAVAILABLE or network errors, never after session_revoked; drops duplicate event_ids.
 import { Code, type Client } from "@connectrpc/connect";
 import { abortableDelay } from "../../shared/abortable-delay.js";
+import { backoffDelay, type BackoffPolicy } from "../../shared/backoff.js";
 import type { StoredDevice } from "../../shared/bridge.js";
 import type { EdgeGateway, GatewayEvent } from "../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { SERVER_TIME_EVENT_TYPE } from "../../shared/protocol.js";
@@ -11,8 +12,8 @@ import { Store, type ExternalStore } from "../lib/store.js";
 import { identityOf, pinnedKeyOf, prettyPayload } from "./gateway-client.js";
 import { isTransient, toRejection, type Rejection } from "./rejection.js";
 
-export const BACKOFF_BASE_MS = 500;
-export const BACKOFF_CAP_MS = 10_000;
+/** 0.5 s, 1 s, 2 s … 10 s: a console tab retries gently, and a restarted gateway sees it back within 10 s. */
+export const STREAM_BACKOFF: BackoffPolicy = { baseMs: 500, capMs: 10_000 };
 const MAX_EVENTS = 500;
 const SEEN_IDS = 1_000;
 
@@ -52,13 +53,6 @@ interface Running {
   abort: AbortController;
   seen: Set<string>;
   seenOrder: string[];
-}
-
-/** Delay before reconnect attempt n (1-based): 0.5 s, 1 s, 2 s … capped at 10 s, ±20 % jitter. */
-export function backoffDelay(attempt: number, retryAfterMs = 0, random = Math.random): number {
-  const exp = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt - 1));
-  const jittered = Math.min(BACKOFF_CAP_MS, exp * (0.8 + 0.4 * random()));
-  return Math.max(Math.round(jittered), retryAfterMs);
 }
 
 /** The manager's outside world; the timing ones default to the browser's. Tests substitute them. */
@@ -164,7 +158,7 @@ export class StreamManager implements ExternalStore<ReadonlyMap<string, StreamSt
         }
       }
       attempt++;
-      const delay = backoffDelay(attempt, last.retryAfterMs, this.random);
+      const delay = backoffDelay(STREAM_BACKOFF, attempt, { retryAfterMs: last.retryAfterMs, random: this.random });
       this.setStatus(id, { kind: "waiting", attempt, retryAtMs: Date.now() + delay, last });
       await this.delay(delay, signal);
     }
