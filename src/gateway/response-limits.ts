@@ -47,8 +47,8 @@ export const DEFAULT_RESPONSE_LIMITS: ResponseLimits = {
   // A stalled console file holds 16 KiB and an RPC answer at most ~80 KiB, so 4 MiB only refuses a
   // connection with well over a hundred answers unread (Node clients' default window is 64 KiB).
   maxQueuedResponseBytes: 4 * 1024 * 1024,
-  // Sixteen connections at their cap. What is counted is mostly slices of the console's shared copy
-  // and RPC answers; the probe's attacks stay far below it (docs/SECURITY.md, measured RSS).
+  // Sixteen connections at their cap. The probe's h2 attack (4 connections × 256 stalled GETs) counts
+  // 16 MiB of it, for 43-45 MiB of RSS growth (docs/SECURITY.md).
   maxQueuedResponseBytesTotal: 64 * 1024 * 1024,
 };
 
