@@ -8,7 +8,7 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import tls from "node:tls";
-import { DEFAULT_RESPONSE_LIMITS, H1ConnectionGuard, H2SessionGuard, type ResponseLimits } from "./response-limits.js";
+import { DEFAULT_RESPONSE_LIMITS, H1ConnectionGuard, H2SessionGuard, ResponseWatch, type ResponseLimits } from "./response-limits.js";
 
 export type RequestHandler = (
   req: http.IncomingMessage | http2.Http2ServerRequest,
@@ -35,9 +35,10 @@ export interface ListenerLimits extends ResponseLimits {
    */
   requestTimeoutMs: number;
   /**
-   * A connection on which no byte moved either way for this long is closed: HTTP/1.1 between requests
-   * or with its response stalled; HTTP/2 gets GOAWAY with its stalled streams reset (streams that have
-   * nothing to send, like a quiet SubscribeEvents, go on until they end).
+   * An idle connection is closed. HTTP/1.1: no byte moved either way for this long, between requests
+   * or with its response stalled. HTTP/2: no request came and no response byte was taken for this long
+   * (PING, SETTINGS and other control frames do not count); it gets GOAWAY with its stalled streams
+   * reset, and streams that have nothing to send (a quiet SubscribeEvents) go on until they end.
    */
   idleTimeoutMs: number;
   /** Request head (HTTP/1.1: 431) or header list (HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE). */
@@ -55,7 +56,9 @@ export const DEFAULT_LISTENER_LIMITS: ListenerLimits = {
   idleTimeoutMs: 120_000,
   maxHeaderBytes: 16 * 1024,
   maxConcurrentStreams: 256,
-  maxConnections: 10_000,
+  // A developer's browser, tools and tests: a few dozen connections. 1,000 leaves room for load tests
+  // and bounds the worst case (each holding a file descriptor and its kernel buffers).
+  maxConnections: 1_000,
   ...DEFAULT_RESPONSE_LIMITS,
 };
 
@@ -92,6 +95,8 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
   const tlsServer = options.tls && createTlsServer(options.tls, limits);
   const requestTimeout = limits.requestTimeoutMs;
   let closing = false;
+  // What all responses hold unsent, and the ticker timing stalls and idle HTTP/2 sessions.
+  const watch = new ResponseWatch(limits);
 
   // HTTP/1.1 connections, with their responses in flight. The http server never listens itself, so its
   // own idle-connection tracking (closeIdleConnections) is not set up: in-flight responses are counted here.
@@ -148,7 +153,7 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
     },
   );
   h2.on("session", (session) => {
-    h2Guards.set(session, new H2SessionGuard(session, limits, limits.idleTimeoutMs));
+    h2Guards.set(session, new H2SessionGuard(session, watch));
     session.once("close", () => h2Guards.delete(session));
   });
   // HTTP/2 has no request timeout of its own: a stream whose request body is still incomplete after
@@ -182,7 +187,7 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
       conn.once("close", () => h2Sockets.delete(conn));
       h2.emit("connection", conn);
     } else {
-      h1Guards.set(conn, new H1ConnectionGuard(conn, limits));
+      h1Guards.set(conn, new H1ConnectionGuard(conn, watch));
       conn.once("close", () => h1Guards.delete(conn));
       h1.emit("connection", conn);
     }
@@ -255,6 +260,9 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
       tcp.off("error", reject);
       resolve();
     });
+  }).catch((err: unknown) => {
+    watch.stop();
+    throw err;
   });
   const address = tcp.address() as net.AddressInfo;
 
@@ -286,6 +294,7 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
       for (const session of h2Guards.keys()) session.destroy();
       for (const socket of sockets) socket.destroy();
       await closed;
+      watch.stop();
     },
   };
 }

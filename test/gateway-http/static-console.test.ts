@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
@@ -163,7 +163,10 @@ async function serveConsole(dir: string, options: StaticConsoleOptions, protocol
   };
 }
 
-describe("large files are streamed", () => {
+describe.each([
+  ["from the shared copy in memory", {}],
+  ["from disk (a console larger than the cache)", { cacheBytes: 0 }],
+] as const)("large files are sent in slices, %s", (_how, sending: StaticConsoleOptions) => {
   const size = 40 * READ_CHUNK_BYTES + 123; // many chunks, the last one partial
   let dir: string;
   let content: Buffer;
@@ -175,7 +178,7 @@ describe("large files are streamed", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("HTTP/1.1: byte for byte, with its content-length; HEAD: the length, no body", async () => {
-    const server = await serveConsole(dir, {});
+    const server = await serveConsole(dir, sending);
     try {
       const res = await fetch(`${server.url}/big.bin`);
       expect(res.status).toBe(200);
@@ -190,7 +193,7 @@ describe("large files are streamed", () => {
   });
 
   it("HTTP/2: byte for byte, with its content-length", async () => {
-    const server = await serveConsole(dir, {}, "h2");
+    const server = await serveConsole(dir, sending, "h2");
     const session = http2.connect(server.url);
     try {
       const stream = session.request({ ":path": "/big.bin" });
@@ -206,6 +209,79 @@ describe("large files are streamed", () => {
       expect(headers[":status"]).toBe(200);
       expect(headers["content-length"]).toBe(String(size));
       expect(Buffer.concat(chunks).equals(content)).toBe(true);
+    } finally {
+      session.destroy();
+      await server.close();
+    }
+  });
+});
+
+/** GET over HTTP/1.1: status, retry-after, body. */
+async function getFile(url: string) {
+  const res = await fetch(url);
+  return { status: res.status, retryAfter: res.headers.get("retry-after"), body: Buffer.from(await res.arrayBuffer()) };
+}
+
+describe("files in memory (one copy per gateway), checked against the disk on every request", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "gw-console-cache-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("a file rebuilt while the gateway runs is served as it is now (other size; same size, other mtime)", async () => {
+    const file = path.join(dir, "app.js");
+    writeFileSync(file, "version one");
+    const server = await serveConsole(dir, {});
+    try {
+      expect((await getFile(`${server.url}/app.js`)).body.toString()).toBe("version one");
+      writeFileSync(file, "version two, longer");
+      expect((await getFile(`${server.url}/app.js`)).body.toString()).toBe("version two, longer");
+      writeFileSync(file, "version 3!!, longer");
+      utimesSync(file, new Date(2_000_000_000_000), new Date(2_000_000_000_000));
+      expect((await getFile(`${server.url}/app.js`)).body.toString()).toBe("version 3!!, longer");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("copies of files gone in a rebuild make room; a live file that does not fit is not cached (here: no file may be opened, so 503)", async () => {
+    const size = 100 * 1024;
+    const server = await serveConsole(dir, { cacheBytes: size, maxOpenFiles: 0 });
+    try {
+      writeFileSync(path.join(dir, "index-aaaa.js"), Buffer.alloc(size, "a"));
+      expect((await getFile(`${server.url}/index-aaaa.js`)).status).toBe(200); // from memory
+      rmSync(path.join(dir, "index-aaaa.js")); // the rebuild names its script anew
+      writeFileSync(path.join(dir, "index-bbbb.js"), Buffer.alloc(size, "b"));
+      const rebuilt = await getFile(`${server.url}/index-bbbb.js`);
+      expect(rebuilt.status).toBe(200);
+      expect(rebuilt.body.equals(Buffer.alloc(size, "b"))).toBe(true);
+      writeFileSync(path.join(dir, "other.js"), Buffer.alloc(size, "c")); // the cache is full of live files
+      const refused = await getFile(`${server.url}/other.js`);
+      expect(refused.status).toBe(503);
+      expect(refused.retryAfter).toBe("1");
+      expect(JSON.parse(refused.body.toString()).error.code).toBe("rate_limited");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("files streamed from disk: at most maxOpenFiles at once (clients that do not read hold them); then 503", async () => {
+    const big = path.join(dir, "big-for-disk.bin");
+    writeFileSync(big, randomBytes(40 * READ_CHUNK_BYTES));
+    const server = await serveConsole(dir, { cacheBytes: 0, maxOpenFiles: 2 }, "h2");
+    const session = http2.connect(server.url, { settings: { initialWindowSize: 0 } });
+    session.on("error", () => {});
+    const status = () =>
+      new Promise<unknown>((resolve) => {
+        const stream = session.request({ ":path": "/big-for-disk.bin" });
+        stream.on("error", () => {});
+        stream.once("response", (h) => resolve(h[":status"]));
+      });
+    try {
+      expect(await status()).toBe(200);
+      expect(await status()).toBe(200);
+      expect(await status()).toBe(503);
     } finally {
       session.destroy();
       await server.close();

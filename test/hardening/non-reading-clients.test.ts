@@ -14,22 +14,25 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GatewayLimits } from "../../src/gateway/gateway.js";
 import { READ_CHUNK_BYTES } from "../../src/gateway/http/static-console.js";
 import { ROOT } from "./children.js";
-import { SOURCE_MAP_PATH, type FromGateway } from "./fixtures/non-reading-gateway.js";
+import { CONSOLE_JS_PATH, SOURCE_MAP_PATH, type FromGateway } from "./fixtures/non-reading-gateway.js";
 import { portOf, REQUEST_DEADLINE_MS } from "./support.js";
 
 const MiB = 1024 * 1024;
 /**
- * Peak RSS growth allowed over the gateway's RSS at start, through one attack. Measured: HTTP/2 ~75 MiB
- * (1,024 stalled streams), HTTP/1.1 17 MiB (50 pipelined: cut at the cap) and 47-71 MiB (8 pipelined:
- * what the kernel buffers took passed through 16 KiB chunks not yet collected); about twice the worst.
+ * Peak RSS growth allowed over the gateway's RSS at start, through one attack. Measured with the console
+ * sent from one shared copy: HTTP/2 43-45 MiB (1,024 stalled streams), HTTP/1.1 14 MiB (50 pipelined:
+ * cut at the cap; 8 pipelined: the same). Streamed from disk it was ~75, 17 and 47-71 MiB. About twice
+ * the worst.
  */
-const RSS_GROWTH_BOUND = 160 * MiB;
+const RSS_GROWTH_BOUND = 96 * MiB;
 
 interface GatewayChild {
   url: string;
   port: number;
   startRssBytes: number;
   maxRssBytes(): Promise<number>;
+  /** File descriptors the gateway's process has open now. */
+  openFds(): Promise<number>;
   /** Resolves once the server closed the connection whose client port is `clientPort`. */
   closedByServer(clientPort: number, what: string): Promise<void>;
   stop(): Promise<void>;
@@ -47,13 +50,15 @@ async function startGatewayChild(options: { limits: Partial<GatewayLimits>; cons
   const closed = new Set<number>();
   const closeWaiters = new Map<number, () => void>();
   const rssWaiters: ((bytes: number) => void)[] = []; // the child answers in order
+  const fdWaiters: ((count: number) => void)[] = [];
   const ready = new Promise<{ ready: string; maxRssBytes: number }>((resolve, reject) => {
     child.on("message", (message: FromGateway) => {
       if ("ready" in message) resolve(message);
       else if ("closed" in message) {
         closed.add(message.closed);
         closeWaiters.get(message.closed)?.();
-      } else rssWaiters.shift()?.(message.maxRssBytes);
+      } else if ("openFds" in message) fdWaiters.shift()?.(message.openFds);
+      else rssWaiters.shift()?.(message.maxRssBytes);
     });
     void exited.then(() => reject(new Error(`gateway child exited before it was ready: ${stderr}`)));
   });
@@ -68,6 +73,11 @@ async function startGatewayChild(options: { limits: Partial<GatewayLimits>; cons
     port: portOf(url),
     startRssBytes,
     maxRssBytes,
+    openFds: () =>
+      new Promise<number>((resolve) => {
+        fdWaiters.push(resolve);
+        child.send("fds");
+      }),
     closedByServer: (clientPort, what) =>
       new Promise<void>((resolve, reject) => {
         if (closed.has(clientPort)) return resolve();
@@ -281,5 +291,68 @@ describe("each limit on its own (gateway in a child process)", () => {
       });
     expect((await pipelined(16)).answers).toBe(16);
     expect((await pipelined(17)).answers).toBeLessThan(17);
+  });
+});
+
+describe("stalled streams under the shape of the shipped limits (stall timeout < idle timeout)", () => {
+  // Stall timeout < idle timeout, as in the defaults (30 s, 120 s), scaled down. Before the fix each
+  // stall reset counted as activity and postponed the other stalled streams' timers, so resets came
+  // about half of the remaining streams per stall period, and the idle timeout only after the last one:
+  // the probe's connection with 64 stalled streams was still open at 200 s (here: 15 s, past the
+  // deadline; fixed, about 3 s); and a PING every 500 ms kept it open for good.
+  let gateway: GatewayChild;
+  beforeAll(async () => {
+    gateway = await startGatewayChild({ limits: { writeStallTimeoutMs: 2_000, idleTimeoutMs: 3_000 }, consoleSourcemaps: false });
+  });
+  afterAll(() => gateway.stop());
+
+  /** 64 GETs of the console's script on one connection that grants no window; `settled` once all answered. */
+  async function stalledConnection() {
+    const attacker = h2NonReader(gateway.url, 64, CONSOLE_JS_PATH);
+    const outcomes = await attacker.settled;
+    expect(outcomes.filter((o) => o.status === 200).length).toBe(64);
+    return attacker;
+  }
+
+  it("HTTP/2, window 0, 64 stalled GETs of the console's script, nothing else sent: the connection is closed", async () => {
+    const attacker = await stalledConnection();
+    try {
+      await gateway.closedByServer(await attacker.clientPort, "connection holding 64 stalled streams");
+    } finally {
+      attacker.session.destroy();
+    }
+  });
+
+  it("the same while the client sends a PING every 50 ms: the connection is still closed", async () => {
+    const attacker = await stalledConnection();
+    const pinger = setInterval(() => {
+      if (!attacker.session.closed && !attacker.session.destroyed) attacker.session.ping(() => {});
+    }, 50);
+    try {
+      await gateway.closedByServer(await attacker.clientPort, "pinging connection holding 64 stalled streams");
+    } finally {
+      clearInterval(pinger);
+      attacker.session.destroy();
+    }
+  });
+});
+
+describe("stalled console responses hold no file open", () => {
+  it("HTTP/2, window 0, 2 connections × 250 GETs of the console's script: the gateway's open files do not grow; /healthz answers", async () => {
+    const gateway = await startGatewayChild({ limits: {}, consoleSourcemaps: false });
+    const attackers: ReturnType<typeof h2NonReader>[] = [];
+    try {
+      const before = await gateway.openFds();
+      attackers.push(h2NonReader(gateway.url, 250, CONSOLE_JS_PATH), h2NonReader(gateway.url, 250, CONSOLE_JS_PATH));
+      const outcomes = (await Promise.all(attackers.map((a) => a.settled))).flat();
+      expect(outcomes.filter((o) => o.status === 200).length).toBe(500);
+      // The two connections' sockets, and nothing per stalled response (it was one file each).
+      expect(await gateway.openFds()).toBeLessThanOrEqual(before + attackers.length);
+      const health = await fetch(`${gateway.url}/healthz`, { signal: AbortSignal.timeout(REQUEST_DEADLINE_MS) });
+      expect(health.status).toBe(200);
+    } finally {
+      for (const a of attackers) a.session.destroy();
+      await gateway.stop();
+    }
   });
 });
