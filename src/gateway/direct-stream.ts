@@ -1,9 +1,8 @@
 // Server-stream messages written straight to the HTTP response, past connect-node's stream writer.
 // connect-node passes each message of a server stream through a chain of async generators and awaits
 // every write: about 90 µs of CPU a message, which capped push fan-outs (bench/README.md, finding 4).
-// Connect, gRPC and gRPC-Web frame a stream's messages alike (flag byte 0 = uncompressed, u32
-// big-endian length, the message), so once connect-node has sent the headers and the first message,
-// a handler may write later messages itself; connect-node still ends the stream (Connect end-stream
+// Connect, gRPC and gRPC-Web frame a stream's messages alike (envelope-frames.ts), so once
+// connect-node has sent the headers and the first message, a handler may write later messages itself; connect-node still ends the stream (Connect end-stream
 // message, gRPC trailers, gRPC-Web trailer frame), errors included. These events are never compressed:
 // an uncompressed message is valid in every protocol even when gzip or br was negotiated (connect-node
 // would have compressed messages of 1 KiB and more).
@@ -15,8 +14,7 @@ import type http from "node:http";
 import type http2 from "node:http2";
 import { toBinary, toJsonString, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { createContextKey } from "@connectrpc/connect";
-// encodeEnvelope is marked internal by connect-es; the version is pinned exactly (package.json).
-import { encodeEnvelope } from "@connectrpc/connect/protocol";
+import { encodeEnvelope } from "./envelope-frames.js";
 
 export type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 

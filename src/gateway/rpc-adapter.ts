@@ -20,7 +20,7 @@ import {
   type ConnectRouterOptions,
   type ContextValues,
 } from "@connectrpc/connect";
-import { encodeEnvelope, type UniversalServerResponse } from "@connectrpc/connect/protocol";
+import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import {
   compressionBrotli,
   compressionGzip,
@@ -29,6 +29,7 @@ import {
 } from "@connectrpc/connect-node";
 import { compressionDeflate } from "./deflate-compression.js";
 import { DirectStream, directStreamKey, type NodeResponse } from "./direct-stream.js";
+import { encodeEnvelope } from "./envelope-frames.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 
