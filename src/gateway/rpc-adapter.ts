@@ -7,7 +7,7 @@
 //   the client is at fault: it becomes INVALID_ARGUMENT (client-decode-errors.ts).
 // A deadline longer than a Node timer can hold counts as none (dropUnrepresentableDeadline).
 // It also hands each server-streaming call its raw response (direct-stream.ts), through which
-// SubscribeEvents writes its later events, and accepts
+// SubscribeEvents writes its later events once connect-node has written the ones before, and accepts
 // gzip, deflate (deflate-compression.ts) and br. What it relies on in connect-es beyond its public
 // API is in connect-internals.ts.
 import type http from "node:http";
@@ -58,11 +58,12 @@ export function createRpcHandler(options: RpcHandlerOptions): (req: NodeRequest,
     }
     const contentType = String(req.headers["content-type"] ?? "").toLowerCase();
     let uReq;
+    let direct: DirectStream | undefined;
     try {
       ensureAuthority(req);
       dropUnrepresentableDeadline(req);
       const values = options.contextValues?.(req) ?? createContextValues();
-      if (uHandler.method.methodKind === "server_streaming") values.set(directStreamKey, new DirectStream(res, contentType));
+      if (uHandler.method.methodKind === "server_streaming") values.set(directStreamKey, (direct = new DirectStream(res, contentType)));
       uReq = universalRequestFromNodeRequest(req, res as http.ServerResponse, undefined, values);
     } catch (err) {
       // Never expected after ensureAuthority; answer rather than throw out of the listener.
@@ -72,7 +73,7 @@ export function createRpcHandler(options: RpcHandlerOptions): (req: NodeRequest,
       return;
     }
     uHandler(uReq)
-      .then((uRes) => answer(uRes, res, protocolOf(contentType)))
+      .then((uRes) => answer(uRes, res, protocolOf(contentType), direct))
       .catch((reason: unknown) => {
         if (ConnectError.from(reason).code === Code.Aborted) return;
         console.error(`gateway: handler for rpc ${uHandler.method.name} failed`, reason);
@@ -119,9 +120,10 @@ function dropUnrepresentableDeadline(req: NodeRequest): void {
 /**
  * Writes the answer. Connect unary: as it is once a decode error's status is settled. The framed
  * protocols: through an EnvelopeFollower, which holds back the end frame (rewritten if it reports a
- * decode error). Per chunk, a few steps per frame header; no copy.
+ * decode error) and counts the messages written, for DirectStream. Per chunk, a few steps per frame
+ * header; no copy.
  */
-function answer(uRes: UniversalServerResponse, res: NodeResponse, protocol: RpcProtocol): Promise<void> {
+function answer(uRes: UniversalServerResponse, res: NodeResponse, protocol: RpcProtocol, direct: DirectStream | undefined): Promise<void> {
   if (protocol === "connect-unary") {
     if (uRes.status !== 500) return universalResponseToNodeResponse(uRes, res as http.ServerResponse);
     return remapConnectUnary(uRes).then((settled) => universalResponseToNodeResponse(settled, res as http.ServerResponse));
@@ -129,7 +131,7 @@ function answer(uRes: UniversalServerResponse, res: NodeResponse, protocol: RpcP
   const frames = new EnvelopeFollower();
   return writeObservedResponse(uRes, res, {
     chunk: (chunk) => frames.push(chunk),
-    written: () => {},
+    written: () => direct?.messagesWritten(frames.messages),
     end: () => {
       if (protocol === "grpc") remapGrpcTrailer(uRes.trailer);
       const end = frames.endFrame();
