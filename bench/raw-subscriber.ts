@@ -5,7 +5,7 @@
 // decode. Connect protocol, binary codec; no compression is offered, so none may come back.
 import http2 from "node:http2";
 import { toBinary } from "@bufbuild/protobuf";
-import { encodeEnvelope } from "@connectrpc/connect/protocol";
+import { encodeEnvelope } from "../src/gateway/envelope-frames.js";
 import { SubscribeEventsRequestSchema, type SubscribeEventsRequest } from "../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { nowAbsMs } from "./stats.js";
 

@@ -122,22 +122,25 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
     // DEADLINE_EXCEEDED (connect-node would otherwise end it as a success).
     const onAbort = () => stream.end(deadlineExpired(call) ? deadlineRejection("push") : "client_gone");
     ctx.signal.addEventListener("abort", onAbort, { once: true });
+    // Each event is offered to DirectStream first, which writes it past connect-node's stream writer
+    // once connect-node has sent the headers and every event yielded to it; until then (server_time,
+    // and events pushed while it is on its way) it declines and the event is yielded, in order. A
+    // fan-out's signatures are batched onto the signing pool (the next event waits for the previous one's write).
+    const direct = ctx.values.get(directStreamKey);
+    const sentDirectly = (event: GatewayEvent): Promise<boolean> | false => direct?.offer(GatewayEventSchema, event, ctx.signal) ?? false;
     try {
       const serverTime = deps.now();
-      yield await signedEvent(deps.signer, {
+      const first = await signedEvent(deps.signer, {
         ...eventFields,
         eventType: SERVER_TIME_EVENT_TYPE,
         eventId: `gw-${++serverTimeEvents}`,
         timestampMs: serverTime,
         payloadBytes: new TextEncoder().encode(JSON.stringify({ server_time_ms: serverTime })),
       });
-      // connect-node has written the headers and server_time: later events go out directly, a fan-out's
-      // signatures batched onto the signing pool (the next event waits for the previous one's write).
-      const direct = ctx.values.get(directStreamKey);
+      if (!(await sentDirectly(first))) yield first;
       for await (const event of stream.events()) {
         const signed = await signedEvent(deps.signer, { ...eventFields, ...event, timestampMs: deps.now() });
-        if (direct) await direct.write(GatewayEventSchema, signed, ctx.signal);
-        else yield signed;
+        if (!(await sentDirectly(signed))) yield signed;
       }
     } catch (err) {
       if (err instanceof GatewayRejection) throw err.toConnectError(deps.now());

@@ -1,14 +1,19 @@
 // SubscribeEvents (§5) on every protocol: server_time first, pushes delivered signed with the
-// backend's event id, invalidation → FAILED_PRECONDITION session_revoked, shutdown → UNAVAILABLE.
+// backend's event id (also those pushed before the client read anything), invalidation →
+// FAILED_PRECONDITION session_revoked, shutdown → UNAVAILABLE.
+import http from "node:http";
+import http2 from "node:http2";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromUtf8 } from "../../src/shared/bytes.js";
-import { GatewayErrorSchema } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
+import { GatewayErrorSchema, GatewayEventSchema, SubscribeEventsRequestSchema, type GatewayEvent } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { executeCommandRequest, subscribeEventsRequest, verifyEvent } from "../../src/shared/sdk.js";
 import type { RunningEmulator } from "../../src/emulator/start.js";
 import {
   edgeClient,
   gatewayPublicKey,
+  getJson,
   postJson,
   signIn,
   startTestEmulator,
@@ -172,3 +177,106 @@ it("fans a burst of pushes out to 16 streams of one user on every protocol and c
     }),
   );
 });
+
+// Events pushed while connect-node has not yet sent the stream's headers and server_time must still
+// arrive after server_time, in order (direct-stream.ts declines them until then). The client sends its
+// request and reads nothing until the gateway has registered the stream (its journal entry is written
+// then) and the pushes were accepted.
+const RAW_WIRES = {
+  "connect h1": { http: "h1", contentType: "application/connect+proto", extra: { "connect-protocol-version": "1" } },
+  "connect h2": { http: "h2", contentType: "application/connect+proto", extra: { "connect-protocol-version": "1" } },
+  "grpc h1": { http: "h1", contentType: "application/grpc+proto", extra: { te: "trailers" } },
+  "grpc h2": { http: "h2", contentType: "application/grpc+proto", extra: { te: "trailers" } },
+  "grpc-web h1": { http: "h1", contentType: "application/grpc-web+proto", extra: { "x-grpc-web": "1" } },
+  "grpc-web h2": { http: "h2", contentType: "application/grpc-web+proto", extra: { "x-grpc-web": "1" } },
+} as const;
+
+describe.each(Object.keys(RAW_WIRES) as (keyof typeof RAW_WIRES)[])("SubscribeEvents over raw %s", (wire) => {
+  it("delivers events pushed before the client read anything after server_time, in order", async () => {
+    const device = await signIn(emulator.url);
+    const req = subscribeEventsRequest(device);
+    const stream = openPaused(emulator.url, RAW_WIRES[wire], req);
+    try {
+      await journalEntryFor(req.envelope!.requestId);
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const injected = await postJson(`${emulator.url}/emulator/v1/push`, {
+          client_event: { user_id: device.userId, event_type: "game.early.bird", payload: { i } },
+        });
+        expect(injected.status).toBe(200);
+        ids.push(injected.json.event_id);
+      }
+      const events = await stream.read(4);
+      expect(events.map((e) => e.envelope!.eventType)).toEqual(["gateway.server_time", ...ids.map(() => "game.early.bird")]);
+      expect(events.slice(1).map((e) => e.envelope!.eventId)).toEqual(ids);
+      for (const e of events) expect(verifyEvent(e, gatewayKey)).toEqual({ ok: true });
+    } finally {
+      stream.close();
+    }
+  });
+});
+
+/** Waits (long-polling the journal) until the gateway journaled the call with this request id. */
+async function journalEntryFor(requestId: string): Promise<void> {
+  for (let after = 0; ; ) {
+    const journal = await getJson(`${emulator.url}/emulator/v1/journal?after=${after}&wait_ms=5000`);
+    const entries = journal.json.entries as { seq: number; request_id: string; code: string }[];
+    const entry = entries.find((e) => e.request_id === requestId);
+    if (entry) {
+      expect(entry.code).toBe("ok");
+      return;
+    }
+    after = entries.at(-1)?.seq ?? after;
+  }
+}
+
+/** A SubscribeEvents call sent raw, whose answer is not read until read() is called. */
+function openPaused(baseUrl: string, wire: (typeof RAW_WIRES)[keyof typeof RAW_WIRES], req: ReturnType<typeof subscribeEventsRequest>) {
+  const message = toBinary(SubscribeEventsRequestSchema, req);
+  const body = Buffer.alloc(5 + message.byteLength);
+  body.writeUInt32BE(message.byteLength, 1);
+  body.set(message, 5);
+  const path = "/galaxy.gateway.v1.EdgeGateway/SubscribeEvents";
+  const headers = { "content-type": wire.contentType, ...wire.extra };
+  let response: Promise<NodeJS.ReadableStream>;
+  let close: () => void;
+  if (wire.http === "h2") {
+    const session = http2.connect(baseUrl);
+    const stream = session.request({ ":method": "POST", ":path": path, ...headers });
+    stream.pause();
+    stream.end(body);
+    response = Promise.resolve(stream);
+    close = () => session.destroy();
+  } else {
+    const request = http.request(`${baseUrl}${path}`, { method: "POST", headers, agent: false });
+    response = new Promise((resolve, reject) => {
+      request.once("response", (res) => {
+        res.pause();
+        resolve(res);
+      });
+      request.once("error", reject);
+    });
+    request.end(body);
+    close = () => request.destroy();
+  }
+  return {
+    /** The first `count` messages of the answer, decoded. */
+    read: async (count: number): Promise<GatewayEvent[]> => {
+      const readable = await response;
+      const events: GatewayEvent[] = [];
+      let buffered = Buffer.alloc(0);
+      for await (const chunk of readable) {
+        buffered = Buffer.concat([buffered, chunk as Buffer]);
+        while (buffered.length >= 5 && buffered.length >= 5 + buffered.readUInt32BE(1)) {
+          expect(buffered[0], "a message frame (not the end of the stream)").toBe(0);
+          const end = 5 + buffered.readUInt32BE(1);
+          events.push(fromBinary(GatewayEventSchema, buffered.subarray(5, end)));
+          buffered = buffered.subarray(end);
+        }
+        if (events.length >= count) return events;
+      }
+      throw new Error(`the stream ended after ${events.length} of ${count} messages`);
+    },
+    close: () => close(),
+  };
+}
