@@ -41,9 +41,13 @@ function envelopes(body: Buffer): Buffer[] {
 }
 
 /** An h2 server whose one request is answered by `respond`; the client's body comes back whole. */
-async function overHttp2(contentType: string, respond: (stream: DirectStream, res: NodeResponse) => Promise<void>): Promise<Buffer> {
+async function overHttp2(
+  contentType: string,
+  respond: (stream: DirectStream, res: NodeResponse) => Promise<void>,
+  { sendHeaders = true } = {},
+): Promise<Buffer> {
   const server = http2.createServer((_req, res) => {
-    res.writeHead(200, { "content-type": contentType });
+    if (sendHeaders) res.writeHead(200, { "content-type": contentType });
     void respond(new DirectStream(res, contentType), res).then(() => res.end());
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -170,22 +174,8 @@ function frame(message: Uint8Array): Buffer {
 }
 
 /** Like overHttp2, but the headers are left to `respond`. */
-async function overHttp2Unsent(contentType: string, respond: (stream: DirectStream, res: NodeResponse) => Promise<void>): Promise<Buffer> {
-  const server = http2.createServer((_req, res) => {
-    void respond(new DirectStream(res, contentType), res).then(() => res.end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  closers.push(() => {
-    session.destroy();
-    server.close();
-  });
-  const req = session.request({ ":method": "POST", ":path": "/" });
-  req.end();
-  const chunks: Buffer[] = [];
-  req.on("data", (c: Buffer) => chunks.push(c));
-  await new Promise((resolve) => req.once("end", resolve));
-  return Buffer.concat(chunks);
+function overHttp2Unsent(contentType: string, respond: (stream: DirectStream, res: NodeResponse) => Promise<void>): Promise<Buffer> {
+  return overHttp2(contentType, respond, { sendHeaders: false });
 }
 
 // Through the gateway's RPC adapter: a handler that offers every message from the first on, as
