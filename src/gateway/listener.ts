@@ -69,6 +69,7 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
     });
   }).catch((err: unknown) => {
     watch.stop();
+    h1.stop();
     throw err;
   });
   const address = tcp.address() as net.AddressInfo;
@@ -96,6 +97,7 @@ export async function listen(handler: RequestHandler, options: ListenOptions): P
         onDrainTimeout,
       );
       watch.stop();
+      h1.stop();
     },
   };
 }

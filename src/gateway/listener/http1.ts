@@ -3,6 +3,7 @@
 // flight counted and capped (response-limits.ts).
 import http from "node:http";
 import type net from "node:net";
+import { startRequestTimeouts } from "../node-internals.js";
 import { H1ConnectionGuard, type ResponseWatch } from "../response-limits.js";
 import type { ListenerLimits } from "./limits.js";
 
@@ -10,10 +11,12 @@ export type Http1Handler = (req: http.IncomingMessage, res: http.ServerResponse)
 
 export class Http1Connections {
   private readonly server: http.Server;
-  // Each connection with its responses in flight. The http server never listens itself, so its own
-  // idle-connection tracking (closeIdleConnections) is not set up: in-flight responses are counted here.
+  // Each connection with its responses in flight, counted here (with public events) rather than through
+  // node's own connection list (closeIdleConnections): the drain closes idle ones at once, busy ones
+  // when their last response ends.
   private readonly guards = new Map<net.Socket, H1ConnectionGuard>();
   private closing = false;
+  private readonly stopRequestTimeouts: () => void;
 
   constructor(
     limits: ListenerLimits,
@@ -40,9 +43,9 @@ export class Http1Connections {
         handler(req, res);
       },
     );
-    // The http server never listens itself (it is handed sockets), and node starts its headers/request
-    // timeout tracking on 'listening': without this, a client could dribble a request head forever.
-    this.server.emit("listening");
+    // The http server never listens itself (it is handed sockets): its headers/request timeouts need
+    // starting (node-internals.ts), and stopping when the listener closes.
+    this.stopRequestTimeouts = startRequestTimeouts(this.server);
     // Socket inactivity: node arms it on each connection, and with the keep-alive timeout between requests.
     this.server.timeout = Math.min(limits.writeStallTimeoutMs, limits.idleTimeoutMs);
     this.server.on("timeout", (socket: net.Socket) => {
@@ -68,5 +71,10 @@ export class Http1Connections {
   /** The connections still open. */
   sockets(): Iterable<net.Socket> {
     return this.guards.keys();
+  }
+
+  /** After the drain (or a failed listen): the request timeouts stop, and nothing holds the server any more. */
+  stop(): void {
+    this.stopRequestTimeouts();
   }
 }

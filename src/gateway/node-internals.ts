@@ -1,0 +1,20 @@
+// Node behaviour the listener relies on that Node does not document, each in one function here, so an
+// upgrade has one place to look. Verified on Node 20.20.2 (NODE_VERIFIED); test/gateway/node-internals.test.ts
+// exercises each directly and fails naming the behaviour and the running Node's version if it changes.
+import type http from "node:http";
+
+/** The Node version the behaviours below were verified on. */
+export const NODE_VERIFIED = "20.20.2";
+
+/**
+ * Starts the headers and request timeouts (headersTimeout, requestTimeout, checked every
+ * connectionsCheckingInterval) of an http.Server that never listens itself but is handed its
+ * connections ('connection', which is public). Node sets up that tracking when the server emits
+ * 'listening' (lib/_http_server.js, setupConnectionsTracking): without it a client could dribble a
+ * request head forever. The returned stop clears it again through the public close() (which clears the
+ * interval first); until then the interval holds the server and all its handler reaches.
+ */
+export function startRequestTimeouts(server: http.Server): () => void {
+  server.emit("listening");
+  return () => server.close();
+}

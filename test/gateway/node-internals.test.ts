@@ -1,0 +1,65 @@
+// Each undocumented Node behaviour that src/gateway/node-internals.ts relies on, exercised directly on
+// real sockets. A failure names the behaviour, the running Node and the version it was verified on: an
+// upgrade changed it, and node-internals.ts (and what uses it) must follow.
+import http from "node:http";
+import net from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { NODE_VERIFIED, startRequestTimeouts } from "../../src/gateway/node-internals.js";
+import { releasedAfterClose } from "../hardening/children.js";
+import { REQUEST_DEADLINE_MS } from "../hardening/support.js";
+
+/** The message of a failed guard: what Node no longer does. */
+function changed(behaviour: string): string {
+  return `Node ${process.version} (node-internals.ts verified on ${NODE_VERIFIED}) changed: ${behaviour}`;
+}
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+/** A TCP server on 127.0.0.1 handing each connection to `inner` ('connection', as the listener does). */
+async function handingTo(inner: http.Server): Promise<number> {
+  const tcp = net.createServer((socket) => inner.emit("connection", socket));
+  await new Promise<void>((resolve) => tcp.listen(0, "127.0.0.1", resolve));
+  cleanups.push(() => tcp.close());
+  return (tcp.address() as net.AddressInfo).port;
+}
+
+/** Connects, writes `bytes`, and resolves with everything received once the server closed the connection. */
+function sendAndWaitForClose(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    const deadline = setTimeout(() => {
+      socket.destroy();
+      resolve(`(still open after ${REQUEST_DEADLINE_MS} ms)`);
+    }, REQUEST_DEADLINE_MS);
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("error", () => {}); // a reset is a close too
+    socket.once("close", () => {
+      clearTimeout(deadline);
+      resolve(Buffer.concat(chunks).toString("latin1"));
+    });
+    socket.write(bytes);
+  });
+}
+
+describe("startRequestTimeouts: an http.Server that never listens", () => {
+  it("answers 408 and closes a handed connection whose request head does not complete in headersTimeout", async () => {
+    const server = http.createServer({ headersTimeout: 100, requestTimeout: 200, connectionsCheckingInterval: 20 }, (_req, res) => res.end());
+    cleanups.push(startRequestTimeouts(server));
+    const port = await handingTo(server);
+    const received = await sendAndWaitForClose(port, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"); // the head never ends
+    expect(received, changed("emitting 'listening' on an http.Server that never listens no longer starts its headers timeout")).toMatch(
+      /^HTTP\/1\.1 408 /,
+    );
+  });
+
+  it("once stopped, holds nothing: its request handler can be collected (child process, --expose-gc)", async () => {
+    expect(
+      await releasedAfterClose("http-server"),
+      changed("close() on an http.Server that never listened no longer stops the request-timeout interval 'listening' started"),
+    ).toBe(true);
+  }, 30_000);
+});
