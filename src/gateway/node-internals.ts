@@ -18,3 +18,14 @@ export function startRequestTimeouts(server: http.Server): () => void {
   server.emit("listening");
   return () => server.close();
 }
+
+/**
+ * The octets a header name or value took on the wire. Node hands HTTP/1.1 and HTTP/2 header fields
+ * over as latin1 strings, one character per octet received (a UTF-8 "€" arrives as three characters),
+ * which it does not document: so a field's latin1 byte length is its size in octets, as the header
+ * limits count it (RFC 9113 §6.5.2). Should Node ever decode them as UTF-8, a character would no longer
+ * be an octet, and this count (not the string's length) is the one place to change.
+ */
+export function headerOctets(field: string): number {
+  return Buffer.byteLength(field, "latin1");
+}

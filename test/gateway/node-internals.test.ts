@@ -2,9 +2,10 @@
 // real sockets. A failure names the behaviour, the running Node and the version it was verified on: an
 // upgrade changed it, and node-internals.ts (and what uses it) must follow.
 import http from "node:http";
+import http2 from "node:http2";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { NODE_VERIFIED, startRequestTimeouts } from "../../src/gateway/node-internals.js";
+import { headerOctets, NODE_VERIFIED, startRequestTimeouts } from "../../src/gateway/node-internals.js";
 import { releasedAfterClose } from "../hardening/children.js";
 import { REQUEST_DEADLINE_MS } from "../hardening/support.js";
 
@@ -27,7 +28,7 @@ async function handingTo(inner: http.Server): Promise<number> {
 }
 
 /** Connects, writes `bytes`, and resolves with everything received once the server closed the connection. */
-function sendAndWaitForClose(port: number, bytes: string): Promise<string> {
+function sendAndWaitForClose(port: number, bytes: string | Buffer): Promise<string> {
   return new Promise((resolve) => {
     const socket = net.connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
@@ -62,4 +63,44 @@ describe("startRequestTimeouts: an http.Server that never listens", () => {
       changed("close() on an http.Server that never listened no longer stops the request-timeout interval 'listening' started"),
     ).toBe(true);
   }, 30_000);
+});
+
+describe("headerOctets: header fields arrive as latin1 strings, one character per octet", () => {
+  // Two-, three- and four-byte UTF-8 characters, and a byte that is not UTF-8 at all.
+  const sent = Buffer.concat([Buffer.from("é€✓𝄞 plain", "utf8"), Buffer.from([0xff])]);
+  const decoding = changed("a header value no longer arrives as a latin1 string of the octets sent (headerOctets would miscount)");
+
+  it("HTTP/1.1", async () => {
+    let received: string | undefined;
+    const server = http.createServer((req, res) => {
+      received = req.headers["x-octets"] as string;
+      res.end();
+    });
+    const port = await handingTo(server);
+    const head = Buffer.concat([Buffer.from("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nx-octets: "), sent, Buffer.from("\r\n\r\n")]);
+    expect(await sendAndWaitForClose(port, head)).toMatch(/^HTTP\/1\.1 200 /);
+    expect(Buffer.from(received!, "latin1").equals(sent), decoding).toBe(true);
+    expect(headerOctets(received!), decoding).toBe(sent.length);
+  });
+
+  it("HTTP/2", async () => {
+    let received: string | undefined;
+    const server = http2.createServer((req, res) => {
+      received = req.headers["x-octets"] as string;
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => server.close());
+    const session = http2.connect(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`);
+    cleanups.push(() => session.destroy());
+    // Node's client writes each character of a header string as one octet: this one sends `sent`.
+    const stream = session.request({ ":path": "/", "x-octets": sent.toString("latin1") });
+    const status = await new Promise<number>((resolve, reject) => {
+      stream.once("response", (headers) => resolve(Number(headers[":status"])));
+      stream.once("error", reject);
+    });
+    expect(status).toBe(200);
+    expect(Buffer.from(received!, "latin1").equals(sent), decoding).toBe(true);
+    expect(headerOctets(received!), decoding).toBe(sent.length);
+  });
 });

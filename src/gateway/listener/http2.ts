@@ -3,6 +3,7 @@
 // streams counted, capped and timed (response-limits.ts).
 import http2 from "node:http2";
 import type net from "node:net";
+import { headerOctets } from "../node-internals.js";
 import { H2SessionGuard, type ResponseWatch } from "../response-limits.js";
 import type { ListenerLimits } from "./limits.js";
 
@@ -30,7 +31,7 @@ export class Http2Connections {
         const guard = session && this.guards.get(session);
         if (!guard || !guard.admit(req.stream)) return;
         // Node advertises SETTINGS_MAX_HEADER_LIST_SIZE but only enforces its own 64 KiB: enforce ours
-        // (RFC 9113 counting: name + value + 32 per field), with the answer HTTP/1.1 gives (431).
+        // (RFC 9113 counting: name + value in octets + 32 per field), with the answer HTTP/1.1 gives (431).
         if (headerListSize(req.rawHeaders) > limits.maxHeaderBytes) {
           res.writeHead(431);
           res.end();
@@ -82,8 +83,9 @@ export class Http2Connections {
   }
 }
 
+/** RFC 9113 §6.5.2: each field's name and value in octets, plus 32. */
 function headerListSize(rawHeaders: readonly string[]): number {
   let size = 0;
-  for (const field of rawHeaders) size += field.length + 16; // name and value each: length + half of 32
+  for (const field of rawHeaders) size += headerOctets(field) + 16; // name and value each: octets + half of 32
   return size;
 }
