@@ -1,6 +1,13 @@
-// Node behaviour the listener relies on that Node does not document, each in one function here, so an
-// upgrade has one place to look. Verified on Node 20.20.2 (NODE_VERIFIED); test/gateway/node-internals.test.ts
-// exercises each directly and fails naming the behaviour and the running Node's version if it changes.
+// Node behaviour the listener relies on that Node does not document, in one place for an upgrade to
+// look at. Verified on Node 20.20.2 (NODE_VERIFIED); test/gateway/node-internals.test.ts exercises each
+// directly and fails naming the behaviour and the running Node's version if it changes. Two are
+// functions below; three are facts that code elsewhere is built on:
+// - an HTTP/2 stream's write callback comes once the peer's flow-control window let its bytes out
+//   (HTTP/1.1: once the socket took them): response-limits.ts counts a write as unsent until then;
+// - HTTP/1.1 ServerResponse.end(chunk) writes its chunk without calling write(): response-limits.ts
+//   counts that chunk in its end();
+// - Http2Session.close() ends its socket's writable side once no stream is open, then waits for the
+//   client's FIN: listener/http2.ts closes the socket on its 'finish'.
 import type http from "node:http";
 
 /** The Node version the behaviours below were verified on. */

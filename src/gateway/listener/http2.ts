@@ -14,9 +14,9 @@ const { NGHTTP2_CANCEL, NGHTTP2_STREAM_STATE_OPEN, NGHTTP2_STREAM_STATE_HALF_CLO
 export class Http2Connections {
   private readonly server: http2.Http2Server;
   private readonly guards = new Map<http2.ServerHttp2Session, H2SessionGuard>();
-  // A session closed gracefully (GOAWAY) ends its socket's writable side when its last stream is done,
-  // then would wait for the client's FIN, which a client may never send: the socket is closed as soon
-  // as its writable side has finished.
+  // A session closed gracefully (GOAWAY) ends its socket's writable side when its last stream is done
+  // (node-internals.ts), then would wait for the client's FIN, which a client may never send: the
+  // socket is closed as soon as its writable side has finished.
   private readonly open = new Set<net.Socket>();
 
   constructor(limits: ListenerLimits, watch: ResponseWatch, handler: Http2Handler) {
