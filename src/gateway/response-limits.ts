@@ -165,6 +165,7 @@ function gone(target: unknown): boolean {
  * the peer: HTTP/2 when the flow-control window let them out, HTTP/1.1 when the socket took them). A
  * write that finds the connection or the gateway full is not made: `cut()` ends the response instead.
  * Node exposes no count of a stream's bytes sent, so the response's own write and end are wrapped.
+ * When the callback comes, and that end(chunk) bypasses write(), are undocumented (node-internals.ts).
  */
 function meterWrites(target: Writes, meter: ResponseMeter, connection: ConnectionMeter, cut: () => void): void {
   const write = target.write;

@@ -14,7 +14,7 @@ import { BUCKETS_PER_KIND, RateLimiter } from "../../src/gateway/rate-limiter.js
 import { RATE_LIMIT_BUCKETS } from "../../src/gateway/stages/rate-limit.js";
 import { ReplayStore } from "../../src/gateway/replay-store.js";
 import { GatewayRejection } from "../../src/gateway/stages/stage.js";
-import { ROOT } from "./children.js";
+import { releasedAfterClose, ROOT } from "./children.js";
 
 const MiB = 1024 * 1024;
 /** Heap for the first 200,000 distinct sessions through every structure (measured: ~130 MiB). */
@@ -205,4 +205,11 @@ describe("volume: 2 × 200,000 distinct sessions through every structure (child 
     expect(result.sizes.replay).toBeLessThan(130_000); // 1,000/s × 120 s TTL (+ sweep slack)
     expect(result.sizes.hub).toBe(0);
   }, 120_000);
+});
+
+describe("a closed listener holds nothing (child process, --expose-gc)", () => {
+  it("after close(), its request handler (and the gateway it reaches) can be collected", async () => {
+    // It was not: the inner HTTP/1.1 server's request-timeout interval ran on after close, holding it.
+    expect(await releasedAfterClose("listener")).toBe(true);
+  }, 30_000);
 });

@@ -1,6 +1,6 @@
 // Real child processes for the fault and shutdown tests: the mock backend CLI (what `npm run backend`
-// runs), the write-loop fixture, npm itself, with their output lines as events; and which processes
-// are still alive (by command line) once a child is gone.
+// runs), the write-loop and released-after-close fixtures, npm itself, with their output lines as
+// events; and which processes are still alive (by command line) once a child is gone.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
@@ -124,4 +124,13 @@ export function killProcessesNaming(text: string): void {
       /* already gone */
     }
   }
+}
+
+/** Runs fixtures/released-after-close.ts in `mode` (child process, --expose-gc): was the handler collected? */
+export async function releasedAfterClose(mode: "listener" | "http-server"): Promise<boolean> {
+  const fixture = path.join(ROOT, "test/hardening/fixtures/released-after-close.ts");
+  const child = spawnChild(process.execPath, ["--expose-gc", "--import", "tsx", fixture, mode], { label: `released-after-close ${mode}` });
+  const [, collected] = await child.line(/^\{"collected":(true|false)\}$/);
+  await child.exited;
+  return collected === "true";
 }

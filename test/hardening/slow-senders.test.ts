@@ -178,6 +178,18 @@ describe("sizes and counts", () => {
     expect((await h2Request(port, { method: "GET", path: "/healthz", headers: { "x-ok": "a".repeat(8 * 1024) } })).status).toBe(200);
   });
 
+  it("header sizes are bytes, not characters: 6,000 three-byte characters (18,000 bytes) get 431, 5,000 (15,000 bytes) pass", async () => {
+    // Node's clients send each character of a header string as one byte (latin1): these strings carry
+    // the UTF-8 bytes of the values, which is what a client sending "€" in a header puts on the wire.
+    const utf8 = (text: string) => Buffer.from(text, "utf8").toString("latin1");
+    const over = { "x-big": utf8("€".repeat(6_000)) };
+    const under = { "x-ok": utf8("€".repeat(5_000)) };
+    expect((await h1Request(port, { method: "GET", path: "/healthz", headers: over })).status).toBe(431);
+    expect((await h2Request(port, { method: "GET", path: "/healthz", headers: over })).status).toBe(431);
+    expect((await h1Request(port, { method: "GET", path: "/healthz", headers: under })).status).toBe(200);
+    expect((await h2Request(port, { method: "GET", path: "/healthz", headers: under })).status).toBe(200);
+  });
+
   it("HTTP/2 advertises its stream cap; a stream past it waits for a free slot instead of failing", async () => {
     const device: SignedInDevice = await signIn(emulator.url);
     const session = http2.connect(emulator.url);
