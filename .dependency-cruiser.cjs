@@ -39,8 +39,10 @@ const ROOMS = {
   ],
 };
 
-// Build-tool configs (src/renderer/vite.config.ts) run in Node at build time, not in their folder's runtime.
-const BUILD_CONFIG = "\\.config\\.ts$";
+// The one build-tool config under src/ (the renderer's Vite config) runs in Node at build time, not in
+// its folder's runtime. Named exactly: a pattern such as `*.config.ts` would let any file so named, in
+// any folder, out of its room.
+const BUILD_CONFIG = "^src/renderer/vite\\.config\\.ts$";
 
 const roomRules = Object.entries(ROOMS).map(([folder, [runtime, others, builtins]]) => {
   const allowed = [`src/${folder}`, ...others.filter((name) => name !== `src/${folder}`)];
@@ -63,8 +65,8 @@ module.exports = {
     {
       name: "build-config-allowed-imports",
       severity: "error",
-      comment: "A build config (*.config.ts) runs in Node at build time: Node built-ins, vite and its plugins.",
-      from: { path: `^src/.*${BUILD_CONFIG}` },
+      comment: "The renderer's Vite config runs in Node at build time: Node built-ins, vite and its plugins.",
+      from: { path: BUILD_CONFIG },
       to: { pathNot: patterns(["vite", "@vitejs/*"]), dependencyTypesNot: ["core"] },
     },
     {
@@ -78,7 +80,9 @@ module.exports = {
   options: {
     // A type-only import is still a dependency on that folder or package (and on its runtime's types).
     tsPreCompilationDeps: true,
-    moduleSystems: ["es6", "cjs"],
+    // "tsd": triple-slash `/// <reference types="…" />` directives are dependencies too (they pull a
+    // runtime's global types in, e.g. @types/node into the renderer).
+    moduleSystems: ["es6", "cjs", "tsd"],
     detectProcessBuiltinModuleCalls: true,
     doNotFollow: { path: "^node_modules/" },
     // node_modules may be a symlink (a shared install): keep paths as node_modules/<package>/….

@@ -4,7 +4,7 @@
 // are those that the regex test this file replaced let through (issue 11); the rest cover every other
 // way of depending on a module and every rule.
 import { execFile } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
@@ -115,9 +115,19 @@ describe("npm run lint: each src folder imports only what its runtime row allows
       'import fs = require("node:fs");\nexport const read = fs.readFileSync;\n',
       ["preload-allowed-imports: src/preload/escape-builtin.ts → fs"],
     ],
-    "src/renderer/escape.config.ts": [
+    "src/renderer/vite.config.ts": [
       'import react from "react";\nexport default react;\n',
-      ["build-config-allowed-imports: src/renderer/escape.config.ts → node_modules/react"],
+      ["build-config-allowed-imports: src/renderer/vite.config.ts → node_modules/react"],
+    ],
+    // Only the renderer's own Vite config is a build config: a file merely named *.config.ts stays in its room.
+    "src/renderer/services/feeds.config.ts": [
+      'import { readFileSync } from "node:fs";\nexport const read = readFileSync;\n',
+      ["renderer-allowed-imports: src/renderer/services/feeds.config.ts → fs"],
+    ],
+    // A triple-slash directive pulls a runtime's global types in (here Node's into the renderer).
+    "src/renderer/escape-reference.ts": [
+      '/// <reference types="node" />\nexport const one = 1;\n',
+      ["renderer-allowed-imports: src/renderer/escape-reference.ts → node_modules/@types/node"],
     ],
     "src/tools/escape.ts": [
       'import "../shared/bytes.js";\n',
@@ -186,4 +196,16 @@ describe("npm run typecheck: each runtime is checked with its own globals", () =
       expect(code).not.toBe(0);
     });
   }
+});
+
+describe("no file under src/ changes its runtime's libraries", () => {
+  // `/// <reference lib="dom" />` in a Node folder would give it the DOM's globals in
+  // `npm run typecheck`; dependency-cruiser sees `reference types`/`path` (its "tsd" system), not
+  // `lib` or `no-default-lib`, so those are refused here.
+  it("no triple-slash lib or no-default-lib directive", () => {
+    const offenders = (readdirSync(path.join(ROOT, "src"), { recursive: true, encoding: "utf8" }) as string[])
+      .filter((file) => /\.tsx?$/.test(file))
+      .filter((file) => /^\s*\/\/\/\s*<reference\s+(lib|no-default-lib)\b/m.test(readFileSync(path.join(ROOT, "src", file), "utf8")));
+    expect(offenders).toEqual([]);
+  });
 });

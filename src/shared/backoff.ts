@@ -1,5 +1,5 @@
 // Reconnect delays, for every backoff loop of the tree: the gateway's push dispatcher (gateway →
-// backend) and the console's event streams (renderer → gateway). Pure arithmetic, so both runtimes
+// backend), the console's event streams and its journal feed (renderer → gateway). Pure arithmetic, so both runtimes
 // share it; each loop keeps its own timer and abort wiring (abortable-delay.ts) and its own policy.
 
 export interface BackoffPolicy {

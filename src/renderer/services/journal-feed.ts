@@ -2,6 +2,7 @@
 // One feed for the whole app (the root creates it): started when the inspector first opens, kept
 // running afterwards.
 import { abortableDelay } from "../../shared/abortable-delay.js";
+import { backoffDelay, type BackoffPolicy } from "../../shared/backoff.js";
 import type { JournalEntry } from "../../shared/protocol.js";
 import { Store, type ExternalStore } from "../lib/store.js";
 import type { ControlPlane } from "./control-plane.js";
@@ -11,6 +12,16 @@ import { describeError } from "./http.js";
 const WAIT_MS = 25_000;
 /** The inspector lists the newest 300; the rest stay for its filter. */
 const KEEP = 1_000;
+/** 1 s, 2 s, 4 s … 10 s between failed polls: the inspector catches up soon after a gateway restart. */
+export const JOURNAL_BACKOFF: BackoffPolicy = { baseMs: 1_000, capMs: 10_000 };
+
+/** The feed's timing; tests substitute it. */
+export interface JournalFeedDeps {
+  /** Waits `ms` before the next poll after a failure, ending early when `signal` aborts. */
+  wait?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Jitter source of the backoff. */
+  random?: () => number;
+}
 
 export interface FeedState {
   entries: JournalEntry[];
@@ -24,7 +35,16 @@ export class JournalFeed implements ExternalStore<FeedState> {
   private readonly state = new Store<FeedState>({ entries: [], lastSeq: 0, connected: false });
   private abort: AbortController | undefined;
 
-  constructor(private readonly control: Pick<ControlPlane, "getJournal">) {}
+  private readonly wait: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly control: Pick<ControlPlane, "getJournal">,
+    deps: JournalFeedDeps = {},
+  ) {
+    this.wait = deps.wait ?? abortableDelay;
+    this.random = deps.random ?? Math.random;
+  }
 
   readonly subscribe = this.state.subscribe;
   readonly getSnapshot = this.state.getSnapshot;
@@ -65,7 +85,7 @@ export class JournalFeed implements ExternalStore<FeedState> {
         if (signal.aborted) return;
         failures++;
         this.state.update((s) => ({ ...s, connected: false, error: describeError(e) }));
-        await abortableDelay(Math.min(10_000, 500 * 2 ** failures), signal);
+        await this.wait(backoffDelay(JOURNAL_BACKOFF, failures, { random: this.random }), signal);
       }
     }
   }
