@@ -1,5 +1,6 @@
 // PROTOCOL.md §3 public auth (email code → device session) and the §6 internal session lookup.
-import { randomInt, timingSafeEqual } from "node:crypto";
+import { randomInt } from "node:crypto";
+import { secretsMatch } from "../node/secret-token.js";
 import type { BackendSession, ConfirmEmailCodeResponse, SendEmailCodeResponse } from "../shared/protocol.js";
 import { EMAIL_CODE_PATTERN, MAX_CODE_ATTEMPTS } from "../shared/protocol.js";
 import { fromBase64Url } from "../shared/bytes.js";
@@ -46,7 +47,7 @@ export function authRoutes(store: MockStore): Route[] {
         if (challenge.used) throw new HttpError(410, "challenge_expired", "the challenge was already used");
         if (challenge.wrong_attempts >= MAX_CODE_ATTEMPTS) throw tooManyAttempts();
         if (store.now() >= challenge.expires_at_ms) throw new HttpError(410, "challenge_expired", "the code has expired");
-        if (!timingSafeEqual(Buffer.from(code), Buffer.from(challenge.code))) {
+        if (!secretsMatch(code, challenge.code)) {
           challenge.wrong_attempts += 1;
           if (challenge.wrong_attempts >= MAX_CODE_ATTEMPTS) throw tooManyAttempts();
           throw new HttpError(401, "invalid_code", "wrong code");

@@ -40,13 +40,13 @@ export interface SignedRequest {
   signature: Uint8Array;
 }
 
-let requestCounter = 0;
-
-/** A request id unique per device session in practice: time, a counter and randomness. */
+/**
+ * A request id unique per device session in practice: the time and 64 random bits (two ids in the
+ * same millisecond collide with odds of 2^-64; no module-level counter is needed for that).
+ */
 export function newRequestId(): string {
-  const random = Math.floor(Math.random() * 0xffffffff).toString(36);
-  requestCounter = (requestCounter + 1) % 1_000_000;
-  return `r-${Date.now().toString(36)}-${requestCounter.toString(36)}-${random}`;
+  const random = () => Math.floor(Math.random() * 0x100000000).toString(36).padStart(7, "0");
+  return `r-${Date.now().toString(36)}-${random()}${random()}`;
 }
 
 export function encodePayload(payload: unknown): Uint8Array {

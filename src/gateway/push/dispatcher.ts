@@ -1,6 +1,8 @@
 // The dispatcher (§5): one SubscribePush stream from the backend per gateway, fanned out to the
 // PushHub. If the stream drops it reconnects with backoff and `resume_after_event_id`, so nothing is
 // lost; events at or below the last id seen are dropped, so nothing is delivered twice.
+import http from "node:http";
+import https from "node:https";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { BACKEND_TOKEN_HEADER } from "../../node/backend-token.js";
@@ -37,6 +39,8 @@ export class PushDispatcher {
   private connected = false;
   /** Call options of every SubscribePush: the backend token's header, when there is a token. */
   private headers: Record<string, string> = {};
+  /** This dispatcher's own connection pool: without one, connect-node would use Node's process-wide agent. */
+  private agent: http.Agent | undefined;
 
   constructor(
     private readonly gatewayId: string,
@@ -51,16 +55,23 @@ export class PushDispatcher {
     this.abort = new AbortController();
     this.lastEventId = "";
     this.headers = backendToken ? { [BACKEND_TOKEN_HEADER]: backendToken } : {};
-    this.client = createClient(Push, createConnectTransport({ baseUrl, httpVersion: "1.1", readMaxBytes: MAX_PUSH_EVENT_BYTES }));
+    this.agent = new URL(baseUrl).protocol === "https:" ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    this.client = createClient(
+      Push,
+      createConnectTransport({ baseUrl, httpVersion: "1.1", readMaxBytes: MAX_PUSH_EVENT_BYTES, nodeOptions: { agent: this.agent } }),
+    );
     this.running = this.loop(this.abort.signal);
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
     const running = this.running;
+    const agent = this.agent;
     this.running = undefined;
+    this.agent = undefined;
     this.setConnected(false);
     await running;
+    agent?.destroy();
   }
 
   private async loop(signal: AbortSignal): Promise<void> {
