@@ -72,15 +72,20 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
     return new GatewayRejection(Code.Unavailable, "gateway_shutting_down", rejection.stage, "the gateway is shutting down");
   }
 
-  async function executeCommand(req: ExecuteCommandRequest, ctx: HandlerContext): Promise<ExecuteCommandResponse> {
-    const call = newCall("ExecuteCommand", ctx, req);
-    const outcome = await runPipeline(deps.pipelines.executeCommand, call, deps.newCalls);
-    const { stages } = outcome;
+  /** Runs the call through its pipeline; a rejection is journaled and thrown as the call's answer. */
+  async function admit(call: GatewayCall, ctx: HandlerContext, stagesToRun: Pipelines[keyof Pipelines]): Promise<JournalStage[]> {
+    const outcome = await runPipeline(stagesToRun, call, deps.newCalls);
     const rejection = duringShutdown(outcome.rejection);
     if (rejection) {
-      record(call, ctx, stages, { code: codeName(rejection), reason: rejection.reason });
+      record(call, ctx, outcome.stages, { code: codeName(rejection), reason: rejection.reason });
       throw rejection.toConnectError(deps.now());
     }
+    return outcome.stages;
+  }
+
+  async function executeCommand(req: ExecuteCommandRequest, ctx: HandlerContext): Promise<ExecuteCommandResponse> {
+    const call = newCall("ExecuteCommand", ctx, req);
+    const stages = await admit(call, ctx, deps.pipelines.executeCommand);
     const reply = call.backendReply!;
     const resultCode = call.resultCode!;
     record(call, ctx, stages, { result_code: resultCode });
@@ -95,13 +100,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
 
   async function* subscribeEvents(req: SubscribeEventsRequest, ctx: HandlerContext): AsyncGenerator<GatewayEvent> {
     const call = newCall("SubscribeEvents", ctx, req);
-    const outcome = await runPipeline(deps.pipelines.subscribeEvents, call, deps.newCalls);
-    const { stages } = outcome;
-    const rejection = duringShutdown(outcome.rejection);
-    if (rejection) {
-      record(call, ctx, stages, { code: codeName(rejection), reason: rejection.reason });
-      throw rejection.toConnectError(deps.now());
-    }
+    const stages = await admit(call, ctx, deps.pipelines.subscribeEvents);
     const env = call.envelope!;
     const session = call.session!;
     const eventFields = { deviceSessionId: env.deviceSessionId, requestId: env.requestId };
