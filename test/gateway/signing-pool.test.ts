@@ -62,11 +62,12 @@ it("signs a few at a time, and with no worker threads at all, exactly as the mai
 });
 
 it("loses nothing when closed with batches in flight: they are signed on the main thread", async () => {
-  const p = pool(1);
+  // A worker that never answers: every batch is certainly still in flight when the pool closes.
+  const p = pool(1, { createWorker: hungWorker });
   const { privateKey, publicKey } = keyPair();
   const inputs = messages(2_000);
   const pending = inputs.map((m) => p.sign(privateKey, m));
-  // Let the turn end so the batches are posted to the worker, then close before it can answer them all.
+  // Let the turn end so the rest of the batches are posted to the worker too.
   await new Promise((resolve) => setImmediate(resolve));
   await p.close();
   const signatures = await Promise.all(pending);
