@@ -39,13 +39,15 @@ function safeDetail(ce: ConnectError) {
   }
 }
 
-/** Worth reconnecting a stream after: UNAVAILABLE, or a network failure (fetch rejected, stream cut). */
+/**
+ * Worth reconnecting a stream after: UNAVAILABLE, RESOURCE_EXHAUSTED, or a failure that is not a
+ * gateway answer at all. The gateway never answers UNKNOWN or INTERNAL (docs/SECURITY.md), so those
+ * without a GatewayError reason come from the way there (fetch rejected, stream cut, body ended early):
+ * classified by code, not by the browser's or connect-web's wording, which nobody promises.
+ */
 export function isTransient(r: Rejection): boolean {
   if (r.codeNumber === Code.Unavailable) return true;
   if (r.codeNumber === Code.ResourceExhausted) return true;
   if (r.reason) return false;
-  if (r.codeNumber === Code.Unknown || r.codeNumber === Code.Internal) {
-    return /fetch|network|stream|terminated|body|load failed|missing|eof|abort/i.test(r.message);
-  }
-  return false;
+  return r.codeNumber === Code.Unknown || r.codeNumber === Code.Internal;
 }
