@@ -5,8 +5,8 @@
 // Built on undici's Pool through its dispatch-handler API (public: Dispatcher.dispatch): the answer
 // arrives as callbacks, with no IncomingMessage, stream or promise per call. Measured with
 // bench/backend-hop.ts (CPU of the calling process per call, 64 concurrent, interleaved runs):
-// ~50 µs per call against ~115 µs for node:http with a keep-alive Agent, and ~68 µs for undici's
-// stream-based `request()` (bench/README.md, finding 8).
+// ~45 µs per call against ~117 µs for node:http with a keep-alive Agent, and ~68 µs for undici's
+// stream-based `request()` (bench/README.md, finding 3).
 import type http from "node:http";
 import { Pool, type Dispatcher } from "undici";
 import { BACKEND_TOKEN_HEADER } from "../../node/backend-token.js";
@@ -74,7 +74,7 @@ export function createBackendRestClient(
     if (current?.origin === origin) return current.pool;
     current?.pool.close().catch(() => {});
     // Pipelining 1: a slow answer never holds up the calls behind it on the same connection. undici's
-    // own header/body timeouts are off: the absolute deadline below bounds the whole call.
+    // own header/body timeouts are off: BackendCall's absolute deadline bounds the whole call.
     const pool = new Pool(origin, { connections: MAX_BACKEND_CONNECTIONS, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
     current = { origin, pool };
     return pool;
@@ -98,84 +98,16 @@ export function createBackendRestClient(
     if (url.username || url.password) {
       headers.authorization ??= `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}`;
     }
-    const signal = init.signal;
-
     return new Promise<BackendReply>((resolve, reject) => {
-      let settled = false;
-      /** undici's abort for this request, once it has a connection; until then `stopped` is checked. */
-      let abort: ((err: Error) => void) | undefined;
-      let stopped: Error | undefined;
-      const finish = () => {
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      const fail = (err: unknown) => {
-        if (settled) return;
-        finish();
-        reject(err instanceof CallerDeadlineError ? err : asUnavailable(err));
-      };
-      /** Ends the call now (deadline, caller gone, answer too large), and the request with it. */
-      const stop = (err: Error) => {
-        stopped ??= err;
-        abort?.(err);
-        fail(err);
-      };
-      const onAbort = () => stop(asUnavailable(signal?.reason ?? new Error("aborted")));
-      // An absolute deadline, from now: the wait for a pooled connection, the answer's headers and
-      // every byte of its body all count, so a backend that hangs or trickles cannot hold a call longer.
-      const timer = setTimeout(
-        () =>
-          stop(
-            callerFirst
-              ? new CallerDeadlineError(`the call's deadline ran out after ${timeoutMs} ms waiting for the backend`)
-              : new BackendUnavailableError(`backend did not answer within ${timeoutMs} ms`),
-          ),
-        timeoutMs,
-      );
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener("abort", onAbort, { once: true });
-
-      let status = 0;
-      let rawHeaders: Buffer[] = [];
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const handler: Dispatcher.DispatchHandlers = {
-        onConnect(abortRequest) {
-          // Stopped while it waited for a connection: abort it as it starts (undici's own idiom, api-request).
-          if (stopped) return abortRequest(stopped);
-          abort = abortRequest;
-        },
-        onHeaders(statusCode, headerList) {
-          // Called again after a 1xx: the final answer's status and headers are the ones kept.
-          status = statusCode;
-          rawHeaders = headerList;
-          return true;
-        },
-        onData(chunk) {
-          size += chunk.length;
-          if (size > MAX_BACKEND_RESPONSE_BYTES) {
-            stop(new BackendUnavailableError(`backend response larger than ${MAX_BACKEND_RESPONSE_BYTES} bytes`));
-            return false;
-          }
-          chunks.push(chunk);
-          return true;
-        },
-        onComplete() {
-          if (settled) return;
-          finish();
-          resolve({ status, headers: toHeaderObject(rawHeaders), body: Buffer.concat(chunks, size) });
-        },
-        // Refused, reset, cut mid-answer, unparsable HTTP, or the abort above.
-        onError: fail,
-      };
+      const call = new BackendCall(resolve, reject, timeoutMs, callerFirst, init.signal);
+      if (call.settled) return;
       try {
         poolFor(url.origin).dispatch(
           { path: url.pathname + url.search, method: method as Dispatcher.HttpMethod, headers, body: init.body ?? null },
-          handler,
+          call,
         );
       } catch (err) {
-        stop(asUnavailable(err));
+        call.stop(asUnavailable(err));
       }
     });
   }
@@ -188,6 +120,117 @@ export function createBackendRestClient(
       current = undefined;
     },
   };
+}
+
+/**
+ * One call in flight, as undici's dispatch handler. A class rather than closures: a call allocates one
+ * object, and the signal listener and the timer reach it without a bound function of their own.
+ */
+class BackendCall implements Dispatcher.DispatchHandlers {
+  settled = false;
+  /** undici's abort for this request, once it has a connection; until then `stopped` is checked. */
+  private abort: ((err: Error) => void) | undefined;
+  private stopped: Error | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private status = 0;
+  private rawHeaders: Buffer[] = [];
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly resolve: (reply: BackendReply) => void,
+    private readonly reject: (err: Error) => void,
+    private readonly timeoutMs: number,
+    private readonly callerDeadline: boolean,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    // An absolute deadline, from now: the wait for a pooled connection, the answer's headers and
+    // every byte of its body all count, so a backend that hangs or trickles cannot hold a call longer.
+    this.timer = setTimeout(expire, timeoutMs, this);
+    if (signal?.aborted) this.handleEvent();
+    else signal?.addEventListener("abort", this, { once: true });
+  }
+
+  /** The caller's signal aborted (EventListener interface). */
+  handleEvent(): void {
+    this.stop(asUnavailable(this.signal?.reason ?? new Error("aborted")));
+  }
+
+  expire(): void {
+    this.stop(
+      this.callerDeadline
+        ? new CallerDeadlineError(`the call's deadline ran out after ${this.timeoutMs} ms waiting for the backend`)
+        : new BackendUnavailableError(`backend did not answer within ${this.timeoutMs} ms`),
+    );
+  }
+
+  /** Ends the call now (deadline, caller gone, answer too large), and the request with it. */
+  stop(err: Error): void {
+    this.stopped ??= err;
+    this.abort?.(err);
+    this.onError(err);
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    // Stopped while it waited for a connection: abort it as it starts (undici's own idiom, api-request).
+    if (this.stopped) return abort(this.stopped);
+    this.abort = abort;
+  }
+
+  onHeaders(statusCode: number, headers: Buffer[]): boolean {
+    // Called again after a 1xx: the final answer's status and headers are the ones kept.
+    this.status = statusCode;
+    this.rawHeaders = headers;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.size += chunk.length;
+    if (this.size > MAX_BACKEND_RESPONSE_BYTES) {
+      this.stop(new BackendUnavailableError(`backend response larger than ${MAX_BACKEND_RESPONSE_BYTES} bytes`));
+      return false;
+    }
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.settled) return;
+    this.finish();
+    this.resolve(new Reply(this.status, Buffer.concat(this.chunks, this.size), this.rawHeaders));
+  }
+
+  /** Refused, reset, cut mid-answer, unparsable HTTP, or one of the stops above. */
+  onError(err: Error): void {
+    if (this.settled) return;
+    this.finish();
+    this.reject(err instanceof CallerDeadlineError ? err : asUnavailable(err));
+  }
+
+  private finish(): void {
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener("abort", this);
+  }
+}
+
+function expire(call: BackendCall): void {
+  call.expire();
+}
+
+/** An answer; its headers are built when first read (the routed calls of ExecuteCommand never read them). */
+class Reply implements BackendReply {
+  private parsed: http.IncomingHttpHeaders | undefined;
+
+  constructor(
+    readonly status: number,
+    readonly body: Buffer,
+    private readonly rawHeaders: Buffer[],
+  ) {}
+
+  get headers(): http.IncomingHttpHeaders {
+    return (this.parsed ??= toHeaderObject(this.rawHeaders));
+  }
 }
 
 /** Answer headers a single value is kept for, the first one (as node:http's IncomingMessage.headers). */
