@@ -23,7 +23,7 @@ const CATEGORIES: [string, RegExp][] = [
   ["SHA-256", /^sha256Node /],
   ["module loading (start-up)", /esm\/(loader|hooks|module_job|translators)|pkg:tsx|compileForInternalLoader|cjs\/loader/],
   ["mock backend (node:http server + routes)", /src\/backend\/|_http_server/],
-  ["gateway → backend REST client (node:http)", /src\/gateway\/backend\/rest-client|_http_client|_http_agent/],
+  ["gateway → backend REST client (undici)", /src\/gateway\/backend\/rest-client|pkg:undici|_http_client|_http_agent/],
   ["signing inputs", /signing-input/],
   ["journal", /src\/gateway\/journal|^record src\/gateway\/edge-service/],
   ["other pipeline stages", /src\/gateway\/stages\/|runPipeline/],

@@ -11,6 +11,8 @@ export interface Quiet {
 export interface Figures {
   machine: { nproc: number; node: string; cpu_model: string; platform: string };
   layout: string;
+  /** The default layout: the mock backend runs in the gateway's process, so its CPU counts as the gateway's. */
+  mock_in_gateway_process: boolean;
   crypto: { verify_per_s: number; sign_per_s: number; limit_rps: number };
   exec: {
     concurrency: number;
@@ -78,14 +80,25 @@ export interface Report extends Figures {
     cpu_push_delivered_over_sign: number;
     /** The bare connect-node stream (nothing signed) against the sign rate: the framework's ceiling. */
     push_bare_over_sign: number;
+    /** CPU per ExecuteCommand: the gateway process's (exec.full) ÷ the bare server's (exec.bare). */
+    exec_gateway_cpu_over_bare_cpu: number;
   };
   targets: Target[];
 }
 
+/**
+ * Gateway CPU per ExecuteCommand at most this many times the bare server's. CPU per call hardly
+ * depends on other work on the machine, unlike calls per second: this keeps exec.full_rps's target
+ * passing with a margin on a noisy machine. Set by issue 11, when it was 2.8.
+ */
+export const EXEC_CPU_RATIO_TARGET = 2.5;
+
 export function buildReport(f: Figures): Report {
   const execBound = Math.min(f.exec.bare_rps, f.crypto.limit_rps);
+  const cpuRatio = f.exec.gateway_us_per_call / f.exec.bare_server_us_per_call;
   const targets: Target[] = [
     target("exec.full_rps ≥ 0.5 × min(exec.bare_rps, crypto.limit_rps)", f.exec.full_rps, "≥", 0.5 * execBound),
+    target(`exec CPU per call: gateway ≤ ${EXEC_CPU_RATIO_TARGET} × bare server (ratio)`, cpuRatio, "≤", EXEC_CPU_RATIO_TARGET),
     target("exec.p99_ms ≤ 5 × exec.p50_ms", f.exec.p99_ms, "≤", 5 * f.exec.p50_ms),
     target("push.delivered_per_s ≥ 0.5 × crypto.sign_per_s", f.push.delivered_per_s, "≥", 0.5 * f.crypto.sign_per_s),
     target("replay.bytes_per_entry ≤ 200", f.replay.bytes_per_entry, "≤", 200),
@@ -101,6 +114,7 @@ export function buildReport(f: Figures): Report {
         perCore(f.exec.gateway_us_per_call) / Math.min(perCore(f.exec.bare_server_us_per_call), f.crypto.limit_rps),
       cpu_push_delivered_over_sign: perCore(f.push.gateway_us_per_delivery) / f.crypto.sign_per_s,
       push_bare_over_sign: f.push.bare_delivered_per_s / f.crypto.sign_per_s,
+      exec_gateway_cpu_over_bare_cpu: cpuRatio,
     },
     targets,
   };
@@ -159,6 +173,11 @@ export function formatTable(r: Report): string {
     ["exec.full_rps / min(exec.bare_rps, crypto.limit_rps)", fmt(r.ratios.exec_full_over_min_bare_limit, 2), `(from CPU time per call: ${fmt(r.ratios.cpu_exec_full_over_min_bare_limit, 2)})`],
     ["push.delivered_per_s / crypto.sign_per_s", fmt(r.ratios.push_delivered_over_sign, 2), `(from CPU time per delivery: ${fmt(r.ratios.cpu_push_delivered_over_sign, 2)})`],
     ["push.bare_delivered_per_s / crypto.sign_per_s", fmt(r.ratios.push_bare_over_sign, 2), "connect-node's own ceiling for that ratio"],
+    [
+      "exec CPU per call: gateway / bare server",
+      fmt(r.ratios.exec_gateway_cpu_over_bare_cpu, 2),
+      `${fmt(r.exec.gateway_us_per_call)} / ${fmt(r.exec.bare_server_us_per_call)} µs (${r.mock_in_gateway_process ? "the mock backend's share included: same process" : "the gateway alone"})`,
+    ],
   ];
   const quiet = Object.entries(r.quiet)
     .map(([phase, q]) => `${phase} ${fmt(q.foreign_pct)}%${q.waited_ms > 600 ? ` (after waiting ${fmt(q.waited_ms / 1000, 1)} s)` : ""}`)

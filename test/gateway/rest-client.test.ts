@@ -1,0 +1,136 @@
+// The backend REST client on real loopback servers: what a call sends (the backend token, the caller's
+// headers, a JSON body, URL credentials), the answer as the callers read it (headers as node:http
+// presents them), a call ended while it still waits for one of the pool's connections, the caller
+// going away mid-call, and a switch of backend closing the old backend's connections.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, expect, it } from "vitest";
+import {
+  BackendUnavailableError,
+  CallerDeadlineError,
+  createBackendRestClient,
+  MAX_BACKEND_CONNECTIONS,
+} from "../../src/gateway/backend/rest-client.js";
+import { BACKEND_TOKEN_HEADER } from "../../src/node/backend-token.js";
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A loopback server that never times out idle keep-alive connections (so only the client closes them). */
+async function server(handler: http.RequestListener): Promise<{ url: string; server: http.Server }> {
+  const s = http.createServer(handler);
+  s.keepAliveTimeout = 0;
+  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+  cleanups.push(() => new Promise((resolve) => s.close(resolve)), () => s.closeAllConnections());
+  return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, server: s };
+}
+
+function client(...args: Parameters<typeof createBackendRestClient>) {
+  const c = createBackendRestClient(...args);
+  cleanups.push(() => c.close());
+  return c;
+}
+
+it("sends the backend token, the caller's headers and a JSON body with its length", async () => {
+  const seen: { method?: string; url?: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+  const backend = await server((req, res) => {
+    const parts: Buffer[] = [];
+    req.on("data", (c: Buffer) => parts.push(c));
+    req.on("end", () => {
+      seen.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(parts).toString() });
+      res.writeHead(201, { "content-type": "application/json" }).end('{"ok":true}');
+    });
+  });
+  const c = client(() => backend.url, { token: () => "tok-123" });
+  const reply = await c.request("POST", "/api/v1/user/thing", { query: "a=1&b=two", body: Buffer.from('{"x":1}'), headers: { "x-galaxy-user-id": "u_1" } });
+  expect({ status: reply.status, body: reply.body.toString() }).toEqual({ status: 201, body: '{"ok":true}' });
+  expect(seen).toHaveLength(1);
+  expect(seen[0]).toMatchObject({ method: "POST", url: "/api/v1/user/thing?a=1&b=two", body: '{"x":1}' });
+  expect(seen[0]!.headers).toMatchObject({
+    [BACKEND_TOKEN_HEADER]: "tok-123",
+    "x-galaxy-user-id": "u_1",
+    "content-type": "application/json",
+    "content-length": "7",
+  });
+});
+
+it("credentials in the backend URL are sent as Basic auth, percent-decoded", async () => {
+  let authorization: string | undefined;
+  const backend = await server((req, res) => {
+    authorization = req.headers.authorization;
+    res.end();
+  });
+  const withCredentials = backend.url.replace("http://", "http://us%40er:p%20w@");
+  await client(() => withCredentials).request("GET", "/x");
+  expect(authorization).toBe(`Basic ${Buffer.from("us@er:p w").toString("base64")}`);
+});
+
+it("answer headers as node:http presents them: lower-case, repeats joined, set-cookie a list, content-type the first", async () => {
+  const backend = await server((_req, res) => {
+    res.setHeader("Content-Type", ["application/json", "text/html"]);
+    res.setHeader("X-Multi", ["1", "2"]);
+    res.setHeader("Set-Cookie", ["a=1", "b=2"]);
+    res.setHeader("Retry-After", "7");
+    res.end("{}");
+  });
+  const { headers } = await client(() => backend.url).request("GET", "/h");
+  expect(headers).toMatchObject({ "content-type": "application/json", "x-multi": "1, 2", "set-cookie": ["a=1", "b=2"], "retry-after": "7" });
+});
+
+it("calls beyond the pool's connections wait within their deadline, and end with it; never more connections than the pool's", async () => {
+  const held: http.ServerResponse[] = [];
+  let answering = false;
+  const backend = await server((req, res) => {
+    req.resume();
+    if (answering) res.end("{}");
+    else held.push(res); // hangs until the client gives up
+  });
+  let open = 0;
+  let mostOpen = 0;
+  backend.server.on("connection", (socket) => {
+    mostOpen = Math.max(mostOpen, ++open);
+    socket.on("close", () => open--);
+  });
+  const c = client(() => backend.url, { timeoutMs: 60_000 });
+  const calls = MAX_BACKEND_CONNECTIONS + 8;
+  const outcomes = await Promise.all(Array.from({ length: calls }, (_, i) => c.request("GET", `/slow/${i}`, { deadlineMs: 300 }).catch((e: unknown) => e)));
+  expect(outcomes.filter((e) => e instanceof CallerDeadlineError)).toHaveLength(calls);
+  expect(held.length).toBeGreaterThanOrEqual(MAX_BACKEND_CONNECTIONS);
+  expect(mostOpen).toBe(MAX_BACKEND_CONNECTIONS);
+  answering = true;
+  expect((await c.request("GET", "/after")).status).toBe(200);
+});
+
+it("the caller's signal ends the call at once, and the request with it", async () => {
+  let arrived!: () => void;
+  const requestArrived = new Promise<void>((resolve) => (arrived = resolve));
+  let closedByClient!: () => void;
+  const requestClosed = new Promise<void>((resolve) => (closedByClient = resolve));
+  const backend = await server((req, res) => {
+    req.resume();
+    res.on("close", closedByClient);
+    arrived();
+  });
+  const controller = new AbortController();
+  const pending = client(() => backend.url).request("GET", "/cancel-me", { signal: controller.signal }).catch((e: unknown) => e);
+  await requestArrived;
+  controller.abort();
+  expect(await pending).toBeInstanceOf(BackendUnavailableError);
+  await requestClosed;
+});
+
+it("switching backends: calls go to the new one and the old one's idle connections are closed", async () => {
+  const first = await server((_req, res) => res.end('"first"'));
+  const second = await server((_req, res) => res.end('"second"'));
+  let firstClosed!: () => void;
+  const firstConnectionClosed = new Promise<void>((resolve) => (firstClosed = resolve));
+  first.server.on("connection", (socket) => socket.on("close", firstClosed));
+  let target = first.url;
+  const c = client(() => target);
+  expect((await c.request("GET", "/who")).body.toString()).toBe('"first"');
+  target = second.url;
+  expect((await c.request("GET", "/who")).body.toString()).toBe('"second"');
+  await firstConnectionClosed;
+});
