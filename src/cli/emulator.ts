@@ -25,7 +25,7 @@ const cli: CommandLine = {
   --backend-token-file F  with --backend URL: the backend token to send it (default: $GALAXY_BACKEND_TOKEN)
   --freshness-ms N    freshness window in ms (default 60000)
   --state-dir D       where the gateway key and the mock backend's state are kept (default $XDG_STATE_HOME or ~/.local/state, /galaxy-gateway-emulator)
-  --token-file F      read the control-plane token from file F (one trailing newline ignored); also
+  --token-file F      read the control-plane token from file F (surrounding white space ignored); also
                       $GALAXY_EMULATOR_TOKEN. With a token the control plane requires
                       "Authorization: Bearer <token>" (and also serves non-loopback callers)
   --token T           the same, from the command line (visible to every local user in ps: warns)
