@@ -7,7 +7,7 @@
 // - 401 unauthorized: the backend token (X-Galaxy-Backend-Token) is missing or wrong.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { BACKEND_TOKEN_HEADER } from "../node/backend-token.js";
-import { secretsMatch } from "../node/secret-token.js";
+import { secretMatcher } from "../node/secret-token.js";
 import { isLoopbackAddress, isLoopbackHost } from "../node/loopback.js";
 import { HttpError, sendHttpError } from "../node/http-json.js";
 
@@ -26,6 +26,7 @@ const CLOSE = { connection: "close" };
 /** The refusal for `req`, or undefined when the gateway sent it. */
 export function createAccessGuard(options: AccessGuardOptions): (req: IncomingMessage) => HttpError | undefined {
   const checkHost = isLoopbackAddress(options.listenHost) || options.listenHost.toLowerCase() === "localhost";
+  const tokenMatches = secretMatcher(options.token);
   return (req) => {
     if (req.headers.origin !== undefined || req.headers["sec-fetch-site"] !== undefined) {
       return new HttpError(403, "forbidden", "the mock backend does not answer web pages (the request carries Origin or Sec-Fetch-Site)", CLOSE);
@@ -33,7 +34,7 @@ export function createAccessGuard(options: AccessGuardOptions): (req: IncomingMe
     if (checkHost && !isLoopbackHost(req.headers.host)) {
       return new HttpError(403, "forbidden", "the mock backend answers requests addressed to a loopback host only", CLOSE);
     }
-    if (!secretsMatch(req.headers[BACKEND_TOKEN_HEADER], options.token)) {
+    if (!tokenMatches(req.headers[BACKEND_TOKEN_HEADER])) {
       return new HttpError(401, "unauthorized", `missing or wrong ${BACKEND_TOKEN_HEADER} header: the mock backend answers its gateway only`, CLOSE);
     }
     return undefined;
