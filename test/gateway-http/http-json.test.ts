@@ -1,5 +1,5 @@
 // Unit tests of the shared bounded body reader and JSON helpers (src/node/http-json.ts, used by the
-// gateway surface and the mock backend) and of client-address.ts, on fake streams (no sockets needed).
+// gateway surface and the mock backend) and of src/node/loopback.ts, on fake streams (no sockets needed).
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import {
@@ -9,7 +9,7 @@ import {
   PayloadTooLargeError,
   readBoundedBody,
 } from "../../src/node/http-json.js";
-import { isLoopbackAddress, isLoopbackHost, normalizeAddress } from "../../src/gateway/http/client-address.js";
+import { isLoopbackAddress, isLoopbackHost, normalizeAddress } from "../../src/node/loopback.js";
 
 function fakeRequest(headers: Record<string, string>) {
   return Object.assign(new PassThrough(), { headers });

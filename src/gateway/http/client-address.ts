@@ -1,6 +1,6 @@
 // Who is calling: the socket's peer address (X-Forwarded-For is never trusted: the gateway is the edge),
-// normalised so IPv4-mapped IPv6 and plain IPv4 share one rate-limit key, and the loopback test of the
-// control plane's access rule.
+// normalised so IPv4-mapped IPv6 and plain IPv4 share one rate-limit key. The loopback tests live in
+// src/node/loopback.ts (the control plane and the mock backend apply the same Host rule).
 import { normalizeAddress } from "../../node/loopback.js";
 import type { AnyRequest } from "./http-json.js";
 
@@ -8,6 +8,3 @@ import type { AnyRequest } from "./http-json.js";
 export function clientAddress(req: AnyRequest): string {
   return normalizeAddress(req.socket?.remoteAddress);
 }
-
-// The address tests live in src/node (the mock backend applies the same Host rule).
-export { isLoopbackAddress, isLoopbackHost, normalizeAddress } from "../../node/loopback.js";

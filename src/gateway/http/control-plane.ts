@@ -6,7 +6,7 @@ import type { Journal } from "../journal.js";
 import { toBase64Url } from "../../shared/bytes.js";
 import { callBackend, requireJsonReply } from "./backend-relay.js";
 import { secretsMatch } from "../../node/secret-token.js";
-import { isLoopbackAddress, isLoopbackHost } from "./client-address.js";
+import { isLoopbackAddress, isLoopbackHost } from "../../node/loopback.js";
 import {
   HttpError,
   readJsonObject,
