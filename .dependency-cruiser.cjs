@@ -28,7 +28,9 @@ const ROOMS = {
   gateway: ["Node: the gateway", [...NODE_SIDE, "lru-cache", "undici", "zod"], true],
   backend: ["Node: the mock backend", NODE_SIDE, true],
   emulator: ["Node: composition root", [...SHARED, "src/node", "src/gateway", "src/backend"], true],
-  cli: ["Node: the command lines", [...SHARED, "src/node", "src/gateway", "src/backend", "src/emulator"], true],
+  // A client of any gateway, from outside: it sees the gateway only through the wire, as users do.
+  conform: ["Node: the conformance checks", [...SHARED, "src/node", "@connectrpc/connect", "@connectrpc/connect-node"], true],
+  cli: ["Node: the command lines", [...SHARED, "src/node", "src/gateway", "src/backend", "src/emulator", "src/conform"], true],
   main: ["Electron main", [...SHARED, "src/node", "src/emulator", "electron"], true],
   // A sandboxed preload gets `electron` and a few polyfilled built-ins it has no use for.
   preload: ["Electron's sandboxed preload", [...SHARED, "electron"], false],

@@ -205,6 +205,9 @@ async function waitHealthy(url: string): Promise<void> {
   throw new Error("/healthz did not answer 200");
 }
 
+// Subcommands, each in its own module (loaded only when asked for).
+if (process.argv[2] === "conform") process.exit(await (await import("./conform.js")).conform(process.argv.slice(3)));
+
 const options = parseOptions(process.argv.slice(2));
 const stopper = stopOnSignals(cli);
 let emulator;
