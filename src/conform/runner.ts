@@ -64,7 +64,7 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
   const limitFor = () => Math.min(checkTimeoutMs, deadline - Date.now());
 
   const controlPlane = await bounded(limitFor(), (signal) => target.probeControlPlane(signal)).catch(
-    (err: unknown): ControlPlane => ({ state: "absent", why: `no emulator control plane (GET /emulator/v1/config: ${reasonOf(err)})` }),
+    (err: unknown): ControlPlane => ({ state: "absent", why: `GET /emulator/v1/config: ${reasonOf(err)}` }),
   );
   const state: RunState = {
     target,
@@ -110,7 +110,7 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
 
 function skipReason(needs: Need[], state: RunState): string | undefined {
   for (const need of needs) {
-    if (need === "control" && state.controlPlane.state !== "present") return state.controlPlane.why;
+    if (need === "control" && state.controlPlane.state !== "present") return `needs an emulator control plane: ${state.controlPlane.why}`;
     if (need === "info" && state.info === undefined) return "blocked: gateway info failed";
     if (need === "device" && state.device === undefined) return state.noDevice;
     if (need === "mailbox-device" && state.mailboxDevice === undefined) return "blocked: sign-in through the mailbox failed";

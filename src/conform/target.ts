@@ -106,7 +106,7 @@ export function target(url: string, controlToken: string | undefined): Target {
           : `GET /emulator/v1/config answered ${answer.status} to the token given`;
         return { state: "locked", why };
       }
-      return { state: "absent", why: `no emulator control plane (GET /emulator/v1/config answered ${answer.status})` };
+      return { state: "absent", why: `GET /emulator/v1/config answered ${answer.status}` };
     },
 
     async signInThroughMailbox(email, clientPublicKey, signal) {
