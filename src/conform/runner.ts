@@ -64,7 +64,7 @@ export async function runConformance(options: ConformOptions): Promise<ConformRe
   const limitFor = () => Math.min(checkTimeoutMs, deadline - Date.now());
 
   const controlPlane = await bounded(limitFor(), (signal) => target.probeControlPlane(signal)).catch(
-    (err: unknown): ControlPlane => ({ state: "absent", why: `GET /emulator/v1/config: ${reasonOf(err)}` }),
+    (err: unknown): ControlPlane => ({ state: "absent", why: reasonOf(err) }),
   );
   const state: RunState = {
     target,
