@@ -35,7 +35,8 @@ const cli: CommandLine = {
                       http://localhost:* (any port); repeatable; replaces the default (loopback, any port)
   --console-sourcemaps  also serve the console's source maps (*.map; default: 404)
   --tls-cert F        PEM certificate (chain) file: serve HTTPS and HTTP/2 over TLS on the port (with --tls-key)
-  --tls-key F         PEM private key file of --tls-cert`,
+  --tls-key F         PEM private key file of --tls-cert
+subcommand: conform --target URL …  check a gateway against PROTOCOL.md (conform --help)`,
 };
 
 interface CliOptions {
