@@ -2,12 +2,12 @@
 // protocol, one at a time (calls in parallel could trip the target's rate limits, which would be the
 // run's doing, not the gateway's). Bounded twice: each check by its timeout, the whole run by a time
 // limit after which the checks left are failed as not run. Nothing is left open when it resolves.
+import { ConnectError } from "@connectrpc/connect";
 import { CheckFailed } from "./check-failed.js";
 import { CHECKS, type Check, type Device, type Need, type RunState } from "./checks.js";
 import { protocolClient, type Protocol, type ProtocolClient } from "./protocols.js";
 import { describeRejection, oneLine } from "./rpc.js";
 import { target as targetOf, type ControlPlane } from "./target.js";
-import { ConnectError } from "@connectrpc/connect";
 
 /**
  * Default per-check timeout. A check makes at most four round trips and waits for one pushed event;
