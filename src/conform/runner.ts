@@ -11,11 +11,14 @@ import { target as targetOf, type ControlPlane } from "./target.js";
 
 /**
  * Default per-check timeout. A check makes at most four round trips and waits for one pushed event;
- * on loopback each takes milliseconds (a whole run against the emulator, ~45 checks, takes about a
- * second), so 10 s is room for a remote gateway and a loaded CI runner, not for a hung one.
+ * on loopback each takes milliseconds (a whole run against the emulator, 41 checks, took 1.1–3.1 s on
+ * a loaded 2-core machine), so 10 s is room for a remote gateway and a slow CI runner, not for a hung one.
  */
 export const DEFAULT_CHECK_TIMEOUT_MS = 10_000;
-/** Default time limit of the whole run: a dozen checks timing out still leave the run well within it. */
+/**
+ * Default time limit of the whole run: a dozen checks may time out before it stops the run, so a
+ * gateway that hangs on everything costs a CI job two minutes, not the 41 × 10 s the timeouts allow.
+ */
 export const DEFAULT_TIME_LIMIT_MS = 120_000;
 
 export interface ConformOptions {
