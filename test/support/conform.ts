@@ -67,14 +67,13 @@ export interface JunitCase {
 /** Parses a JUnit report strictly (any XML error throws) into its suites' counts and its test cases. */
 export function parseJunit(xml: string): { root: Record<string, string>; suites: Array<Record<string, string>>; cases: JunitCase[] } {
   const doc = new DOMParser({
-    errorHandler: (level: string, message: string) => {
+    onError: (level: string, message: string) => {
       throw new Error(`JUnit XML ${level}: ${message}`);
     },
   }).parseFromString(xml, "text/xml");
   const attrs = (el: Element, names: string[]) => Object.fromEntries(names.map((n) => [n, el.getAttribute(n) ?? ""]));
   const root = doc.documentElement;
   if (root.tagName !== "testsuites") throw new Error(`root element is ${root.tagName}`);
-  // xmldom 0.8's node lists are not iterable.
   const list = (nodes: HTMLCollectionOf<Element>): Element[] => Array.from({ length: nodes.length }, (_, i) => nodes.item(i)!);
   const counts = ["name", "tests", "failures", "errors", "skipped"];
   const suites = list(root.getElementsByTagName("testsuite")).map((s) => attrs(s, counts));
