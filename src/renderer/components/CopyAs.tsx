@@ -43,7 +43,8 @@ export function CopyAs({ device, messageType, payload, testId = "copy-as" }: { d
       ))}
       {made && (
         <div className="copy-as-made">
-          <pre className="mono small copy-as-command" data-testid={`${testId}-command`} data-format={made.format} data-request-id={made.requestId}>
+          {/* Focusable: a long command scrolls, and a scrolling region must be reachable by keyboard. */}
+          <pre tabIndex={0} className="mono small copy-as-command" data-testid={`${testId}-command`} data-format={made.format} data-request-id={made.requestId}>
             {made.command}
           </pre>
           <div className={`small ${left > 0 ? "dim" : "bad-text"}`} data-testid={`${testId}-validity`}>

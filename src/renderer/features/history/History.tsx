@@ -90,7 +90,7 @@ function Item({ item, device, collections }: { item: HistoryItem; device: Stored
       <div className="small dim">
         request_id <span className="mono">{item.requestId}</span> <CopyButton text={item.requestId} what="request_id" />
       </div>
-      {item.payloadText && <pre className="mono payload small">{item.payloadText}</pre>}
+      {item.payloadText && <pre tabIndex={0} className="mono payload small">{item.payloadText}</pre>}
       <div className="row small">
         <label className="dim" htmlFor={`${listId}-in`}>save to collection</label>
         <input id={`${listId}-in`} list={listId} value={collection} placeholder="collection name" data-testid="history-collection-input" onChange={(e) => setCollection(e.target.value)} />
@@ -135,7 +135,7 @@ function SavedRow({ collection, request, device }: { collection: string; request
           remove
         </button>
       </div>
-      {request.payloadText && <pre className="mono payload small">{request.payloadText}</pre>}
+      {request.payloadText && <pre tabIndex={0} className="mono payload small">{request.payloadText}</pre>}
       {sent && <Sent outcome={sent} />}
     </li>
   );

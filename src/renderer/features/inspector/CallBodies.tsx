@@ -17,7 +17,7 @@ function Body({ title, body, testId }: { title: string; body: JournalBody; testI
         {title} <span className="dim small">{body.bytes} bytes{body.truncated ? ` · first ${body.text.length} kept` : ""}</span>{" "}
         <CopyButton text={body.text} what={title.toLowerCase()} />
       </h3>
-      <pre className="mono payload small" data-testid={testId} data-truncated={body.truncated}>
+      <pre tabIndex={0} className="mono payload small" data-testid={testId} data-truncated={body.truncated}>
         {body.bytes === 0 ? "(empty)" : pretty(body.text)}
       </pre>
     </div>

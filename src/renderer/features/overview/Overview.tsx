@@ -43,6 +43,12 @@ function skewHealth(skewMs: number, windowMs: number): Health {
   return abs >= windowMs / 10 ? "warn" : "ok";
 }
 
+/** "+1.2 s", "−0.3 s"; under 50 ms (about a local round trip) it is noise: "≈ 0 s". */
+function formatSkew(skewMs: number): string {
+  if (Math.abs(skewMs) < 50) return "≈ 0 s";
+  return `${skewMs > 0 ? "+" : "−"}${Math.abs(skewMs / 1000).toFixed(1)} s`;
+}
+
 export function Overview({ visible }: { visible: boolean }) {
   const { control } = useServices();
   const app = useApp();
@@ -98,7 +104,7 @@ export function Overview({ visible }: { visible: boolean }) {
             testId="health-gateway"
             health={m === undefined ? "warn" : gatewayUp ? "ok" : "bad"}
             label="Gateway"
-            detail={m === undefined ? "asking…" : gatewayUp ? `answering at ${origin} in ${m.rttMs!.toFixed(0)} ms` : `not answering: ${m.error}`}
+            detail={m === undefined ? "asking…" : gatewayUp ? `${origin} answered the status check in ${m.rttMs!.toFixed(0)} ms` : `not answering: ${m.error}`}
           />
           <Light
             testId="health-backend"
@@ -130,7 +136,7 @@ export function Overview({ visible }: { visible: boolean }) {
             label="Clock skew"
             detail={
               s && m?.skewMs !== undefined
-                ? `gateway clock ${m.skewMs >= 0 ? "+" : "−"}${Math.abs(m.skewMs / 1000).toFixed(1)} s vs this machine; freshness window ±${s.freshness_window_ms / 1000} s${
+                ? `gateway clock ${formatSkew(m.skewMs)} vs this machine; freshness window ±${s.freshness_window_ms / 1000} s${
                     skewHealth(m.skewMs, s.freshness_window_ms) === "bad" ? " — requests signed here risk stale_request" : ""
                   }`
                 : "unknown"
