@@ -8,7 +8,7 @@ import { registerBridgeHandlers } from "./ipc.js";
 import { createGracefulQuit, focusWindow } from "./lifecycle.js";
 import { createNavigationGuard, installNavigationGuard } from "./navigation-guard.js";
 import { consoleOriginOf } from "./origin.js";
-import { restrictPermissions } from "./permissions.js";
+import { denyAllPermissions } from "./permissions.js";
 import { createDesktopStore } from "./secure-store.js";
 import { consoleWindowOptions } from "./window-options.js";
 
@@ -61,7 +61,7 @@ function run(): void {
       const consoleOrigin = consoleOriginOf(running.url);
 
       installConsoleCsp(session.defaultSession.webRequest, consoleOrigin);
-      restrictPermissions(session.defaultSession, log);
+      denyAllPermissions(session.defaultSession, log);
       const guard = createNavigationGuard({ consoleOrigin, openExternal: (url) => shell.openExternal(url), log });
       app.on("web-contents-created", (_event, contents) => installNavigationGuard(contents, guard));
       registerBridgeHandlers(ipcMain, {

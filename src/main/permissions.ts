@@ -1,9 +1,5 @@
-// The console needs one browser permission: writing to the clipboard (its copy buttons and "Copy as",
-// on a click). Every other request and check (camera, notifications, clipboard-read, HID, …) is
-// denied, so nothing prompts and nothing else is silently granted.
-
-/** Write-only, sanitized clipboard access: the page can put text there, never read what is there. */
-export const GRANTED_PERMISSIONS: ReadonlySet<string> = new Set(["clipboard-sanitized-write"]);
+// The console needs no browser permission (camera, notifications, clipboard-read, HID, …): deny
+// every request and every check, so nothing prompts and nothing is silently granted.
 
 /** The slice of Session this needs (Electron's Session satisfies it). */
 export interface PermissionSession {
@@ -14,13 +10,12 @@ export interface PermissionSession {
   setDevicePermissionHandler?(handler: ((details: unknown) => boolean) | null): void;
 }
 
-export function restrictPermissions(session: PermissionSession, log: (message: string) => void = () => {}): void {
+export function denyAllPermissions(session: PermissionSession, log: (message: string) => void = () => {}): void {
   session.setPermissionRequestHandler((_webContents, permission, callback) => {
-    const granted = GRANTED_PERMISSIONS.has(permission);
-    if (!granted) log(`denied permission request: ${permission}`);
-    callback(granted);
+    log(`denied permission request: ${permission}`);
+    callback(false);
   });
-  session.setPermissionCheckHandler((_webContents, permission) => GRANTED_PERMISSIONS.has(permission));
+  session.setPermissionCheckHandler(() => false);
   // WebUSB / WebHID / Web Serial device grants go through their own handler.
   session.setDevicePermissionHandler?.(() => false);
 }
