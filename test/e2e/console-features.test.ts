@@ -264,6 +264,19 @@ describe("console daily-use features (e2e, Chromium)", () => {
     expect(await page.locator(byTestId("journal-entry")).count()).toBe(0);
   }, T);
 
+  it("copy buttons still copy where the Clipboard API is refused (the Electron app denies every permission)", async () => {
+    await openTab(page, "overview");
+    await page.locator(byTestId("overview-key")).waitFor();
+    await page.evaluate(() => navigator.clipboard.writeText("something else"));
+    // What the Electron app's permission handler does to navigator.clipboard.writeText.
+    await page.evaluate(() => {
+      navigator.clipboard.writeText = () => Promise.reject(new DOMException("Write permission denied.", "NotAllowedError"));
+    });
+    await page.click(byTestId("overview-key-copy"));
+    await page.locator(`${byTestId("overview-key-copy")}[data-copied="true"]`).waitFor();
+    expect(await clipboard()).toBe(await page.textContent(byTestId("overview-key")));
+  }, T);
+
   it("the Overview says so when the backend stops: backend unreachable, push stream down", async () => {
     await openTab(page, "overview");
     await page.locator(`${byTestId("health-backend")}[data-health="ok"]`).waitFor();

@@ -1,7 +1,26 @@
 // The one copy button of the console: copies a text (or what a function makes at the click) to the
-// clipboard and says so for a moment; when the clipboard refuses (no permission, not a secure
-// context), it says that instead of failing silently.
+// clipboard and says so for a moment. The Clipboard API first; where it is refused — the Electron app
+// denies every permission, clipboard writes included (src/main/permissions.ts) — the click's own
+// copy command on a hidden textarea; if both fail, it says so instead of failing silently.
 import { useEffect, useState } from "react";
+
+/** Copies through a selection and the "copy" command, which needs no permission inside a click. */
+function copyBySelection(text: string): boolean {
+  const area = document.createElement("textarea");
+  area.value = text;
+  area.setAttribute("readonly", "");
+  area.setAttribute("aria-hidden", "true");
+  // CSSOM properties, not a style attribute: the console's CSP refuses inline styles.
+  area.style.position = "fixed";
+  area.style.opacity = "0";
+  document.body.append(area);
+  try {
+    area.select();
+    return document.execCommand("copy");
+  } finally {
+    area.remove();
+  }
+}
 
 /** How long "copied" stays: long enough to be read, short enough to copy again. */
 const CONFIRM_MS = 1_500;
@@ -19,7 +38,7 @@ export function CopyButton(props: { text: string | (() => string); label?: strin
       await navigator.clipboard.writeText(text);
       setResult("copied");
     } catch {
-      setResult("failed");
+      setResult(copyBySelection(text) ? "copied" : "failed");
     }
   };
   return (
