@@ -7,7 +7,7 @@ import { CopyButton } from "../../components/CopyButton.js";
 import { Panel } from "../../components/Panel.js";
 import { clockTime } from "../../components/util.js";
 import { describeError } from "../../services/http.js";
-import { useApp, useServices } from "../../state/context.js";
+import { useApp, useServices, useStreams } from "../../state/context.js";
 import { clientSnippets } from "./snippets.js";
 
 /** Every 3 s while the tab is open: a stopped backend shows within seconds, at one small call each. */
@@ -52,6 +52,7 @@ function formatSkew(skewMs: number): string {
 export function Overview({ visible }: { visible: boolean }) {
   const { control } = useServices();
   const app = useApp();
+  const streams = useStreams();
   const [m, setM] = useState<Measured>();
 
   const measure = useCallback(
@@ -168,6 +169,7 @@ export function Overview({ visible }: { visible: boolean }) {
               ["active sessions (backend)", s?.backend_health.sessions],
               ["devices in this console", app.devices.length],
               ["event streams open (gateway)", s?.open_event_streams],
+              ["events received in this console", [...streams.values()].reduce((n, st) => n + st.events.length, 0)],
               ["commands in the journal", s?.journal.commands],
               ["subscriptions in the journal", s?.journal.subscriptions],
             ].map(([k, v]) => (
