@@ -11,7 +11,8 @@ export function emulatorRoutes(store: MockStore, push: PushLog): Route[] {
     {
       method: "GET",
       path: "/healthz",
-      handler: () => ({ body: { status: "ok" } }),
+      // The counts feed the console's Overview (through the gateway's /emulator/v1/status).
+      handler: () => ({ body: { status: "ok", ...store.counts() } }),
     },
     {
       method: "GET",

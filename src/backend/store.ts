@@ -141,6 +141,13 @@ export class MockStore {
     return revoked;
   }
 
+  /** Users known, and device sessions still active. */
+  counts(): { users: number; sessions: number } {
+    let sessions = 0;
+    for (const s of this.sessions.values()) if (s.status === "active") sessions++;
+    return { users: this.usersById.size, sessions };
+  }
+
   toState(): StoreState {
     return {
       users: [...this.usersById.values()].map(({ game, ...user }) => ({ ...user, game: game.toState() })),

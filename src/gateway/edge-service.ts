@@ -11,7 +11,7 @@ import {
 } from "../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { SERVER_TIME_EVENT_TYPE, type JournalEntry, type JournalStage } from "../shared/protocol.js";
 import { directStreamKey } from "./direct-stream.js";
-import type { Journal } from "./journal.js";
+import { journalBody, type Journal } from "./journal.js";
 import type { TurnBudget } from "./loop-turn.js";
 import { roundMs, runPipeline, type Pipelines } from "./pipeline.js";
 import type { PushHub } from "./push/push-hub.js";
@@ -61,6 +61,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
       message_type: env?.messageType ?? "",
       stages,
       code: "ok",
+      ...(call.rpc === "ExecuteCommand" ? { request_body: journalBody(call.payloadBytes) } : {}),
       ...outcome,
     });
   }
@@ -88,7 +89,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
     const stages = await admit(call, ctx, deps.pipelines.executeCommand);
     const reply = call.backendReply!;
     const resultCode = call.resultCode!;
-    record(call, ctx, stages, { result_code: resultCode });
+    record(call, ctx, stages, { result_code: resultCode, response_body: journalBody(reply.body) });
     return signedResponse(deps.signer, {
       deviceSessionId: call.envelope!.deviceSessionId,
       requestId: call.envelope!.requestId,

@@ -11,7 +11,9 @@ import { LiveConfig, type SettingsPatch } from "./config.js";
 import { clientIpKey, edgeGatewayRoutes } from "./edge-service.js";
 import { createCors } from "./http/cors.js";
 import { createRestSurface } from "./http/rest-surface.js";
+import { emulatorStatus } from "./emulator-status.js";
 import { Journal } from "./journal.js";
+import { JournalFile } from "./journal-file.js";
 import { listen, type ListenerLimits, type TlsCredentials, DEFAULT_LISTENER_LIMITS } from "./listener.js";
 import { TurnBudget } from "./loop-turn.js";
 import { buildPipelines, TURN_BUDGET_MS } from "./pipeline.js";
@@ -102,6 +104,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const replay = new ReplayStore(DEFAULT_REPLAY_CAPACITY, now());
   const limiter = new RateLimiter(RATE_LIMIT_BUCKETS);
   const journal = new Journal();
+  const journalFile = new JournalFile(options.stateDir, journal);
+  await journalFile.open();
   const { streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams } = { ...DEFAULT_PUSH_LIMITS, ...options.limits };
   const hub = new PushHub({ streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams });
   const pipelines = buildPipelines({ config, sessions, verifier: new Ed25519Verifier(), replay, limiter, backend, backendTimeoutMs });
@@ -165,6 +169,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       sessions.clear();
       journal.clear();
     },
+    status: () =>
+      emulatorStatus({
+        config,
+        backend,
+        journal,
+        publicKey: () => key.publicKey(),
+        now,
+        pushStream: () => dispatcher.status(),
+        openEventStreams: () => hub.openStreams,
+      }),
     accessToken: options.accessToken,
     consoleDir: options.consoleDir,
     consoleSourcemaps: options.consoleSourcemaps,
@@ -181,6 +195,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   ).catch(async (err: unknown) => {
     // Nothing listens (port taken, certificate unusable): let go of what was started for it.
     backend.close();
+    await journalFile.close();
     await signingPool.close();
     throw err;
   });
@@ -206,6 +221,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         await listener.close(drainMs, () => shutdown.abort());
         shutdown.abort();
         backend.close();
+        await journalFile.close(); // the last changes, written before close() resolves
         await signingPool.close();
       })();
       return closing;

@@ -2,7 +2,9 @@ import type { ReactNode } from "react";
 import { Header } from "./components/Header.js";
 import { Commands } from "./features/commands/Commands.js";
 import { Events } from "./features/events/Events.js";
+import { History } from "./features/history/History.js";
 import { Inspector } from "./features/inspector/Inspector.js";
+import { Overview } from "./features/overview/Overview.js";
 import { Settings } from "./features/settings/Settings.js";
 import { SignIn } from "./features/signin/SignIn.js";
 import { TamperLab } from "./features/tamper/TamperLab.js";
@@ -23,8 +25,10 @@ export function App() {
       <Header />
       {app.loadError && <div className="banner bad">{app.loadError}</div>}
       <main>
+        {pane("overview", <Overview visible={app.tab === "overview"} />)}
         {pane("signin", <SignIn visible={app.tab === "signin"} />)}
         {pane("commands", <Commands visible={app.tab === "commands"} />)}
+        {pane("history", <History />)}
         {pane("events", <Events />)}
         {pane("inspector", <Inspector visible={app.tab === "inspector"} />)}
         {pane("tamper", <TamperLab />)}

@@ -140,6 +140,43 @@ export interface JournalEntry {
   code: string;
   reason?: string;
   result_code?: string;
+  /** ExecuteCommand's payload as the client sent it (its bytes as UTF-8 text, cut at the journal's body cap). */
+  request_body?: JournalBody;
+  /** The backend's answer, as the signed response carries it. */
+  response_body?: JournalBody;
+  /** The bodies were dropped to keep the journal's total body bytes within its budget (oldest first). */
+  bodies_dropped?: boolean;
+}
+
+/** A body as the journal keeps it: its first bytes as UTF-8 text (invalid sequences → U+FFFD). */
+export interface JournalBody {
+  text: string;
+  /** The body's full size in bytes. */
+  bytes: number;
+  /** Only the first MAX_JOURNAL_BODY_BYTES (src/gateway/journal.ts) are in `text`. */
+  truncated: boolean;
+}
+
+/** `GET /emulator/v1/status`: what the gateway measures of itself, its backend and its push stream. */
+export interface EmulatorStatus {
+  server_time_ms: number;
+  freshness_window_ms: number;
+  response_signing_public_key: string;
+  /** "mock" or the backend URL. */
+  backend: string;
+  backend_health: {
+    /** The backend answered GET /healthz (any HTTP status) within the probe's deadline. */
+    reachable: boolean;
+    http_status?: number;
+    latency_ms?: number;
+    error?: string;
+    /** Known to the mock backend (its /healthz counts them); absent for a backend that does not say. */
+    users?: number;
+    sessions?: number;
+  };
+  push_stream: { connected: boolean; since_ms: number; last_error?: string };
+  open_event_streams: number;
+  journal: { entries: number; commands: number; subscriptions: number };
 }
 
 export interface Route {

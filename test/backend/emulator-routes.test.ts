@@ -17,10 +17,10 @@ afterAll(() => backend.close());
 const SEND = "/api/v1/public/auth/send-email-code";
 
 describe("healthz", () => {
-  it("answers ok", async () => {
+  it("answers ok, with the users and active sessions it knows (the console's Overview shows them)", async () => {
     const reply = await call(base, "GET", "/healthz");
     expect(reply.status).toBe(200);
-    expect(reply.json).toEqual({ status: "ok" });
+    expect(reply.json).toEqual({ status: "ok", users: expect.any(Number), sessions: expect.any(Number) });
   });
 });
 

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmulator, type RunningEmulator } from "../../src/emulator/start.js";
 import { CONSOLE_CSP } from "../../src/shared/console-csp.js";
 import { launchChromium } from "./chromium.js";
-import { activate, attachConsole, byTestId, CONSOLE_WALK, openTab, reloadKeepsState, type WalkContext, type WalkState } from "./walk.js";
+import { activate, attachConsole, byTestId, CONSOLE_WALK, gatewayJournal, openTab, reloadKeepsState, type WalkContext, type WalkState } from "./walk.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
 const shotsDir = join(repo, "test-results");
@@ -58,6 +58,7 @@ describe("web console (e2e, Chromium)", () => {
     await page.click(byTestId("events-subscribe"));
     await page.locator(`${byTestId("stream-status")}[data-kind="open"]`).waitFor();
     const port = Number(new URL(emulator.url).port);
+    const seqBefore = Math.max(...(await gatewayJournal(ctx.gatewayOrigin)).map((e) => e.seq));
     const closing = emulator.close();
     await page.locator(`${byTestId("stream-status")}[data-kind="waiting"]`).waitFor();
     await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes("gateway_shutting_down"), byTestId("stream-history"));
@@ -72,9 +73,10 @@ describe("web console (e2e, Chromium)", () => {
     const settled = page.locator(`${byTestId("stream-status")}[data-kind="ended"], ${byTestId("stream-status")}[data-kind="open"]`);
     await settled.waitFor({ timeout: 25_000 });
     expect(await settled.getAttribute("data-kind"), (await settled.textContent()) ?? "").toBe("open");
-    // The inspector notices the new gateway's journal (seq restarted from 1) and follows it.
+    // The new gateway restored the journal from the state dir (seq goes on); the inspector follows it
+    // and shows the new subscription.
     await openTab(page, "inspector");
-    await page.locator(`${byTestId("journal-entry")}[data-rpc="SubscribeEvents"][data-seq="1"]`).waitFor({ timeout: 25_000 });
+    await page.locator(`${byTestId("journal-entry")}[data-rpc="SubscribeEvents"][data-seq="${seqBefore + 1}"]`).waitFor({ timeout: 25_000 });
   }, T);
 
   it("devices survive a reload (IndexedDB bridge)", () => reloadKeepsState(ctx, { devicesPersist: true }), T);

@@ -8,7 +8,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { BackendRestClient } from "../../src/gateway/backend/rest-client.js";
 import { SESSION_CACHE_MAX, SessionLookup } from "../../src/gateway/backend/session-lookup.js";
-import { DEFAULT_JOURNAL_CAPACITY, Journal } from "../../src/gateway/journal.js";
+import { DEFAULT_JOURNAL_CAPACITY, Journal, journalBody, MAX_JOURNAL_BODY_BYTES } from "../../src/gateway/journal.js";
 import { PushHub, type EventStream } from "../../src/gateway/push/push-hub.js";
 import { BUCKETS_PER_KIND, RateLimiter } from "../../src/gateway/rate-limiter.js";
 import { RATE_LIMIT_BUCKETS } from "../../src/gateway/stages/rate-limit.js";
@@ -89,6 +89,23 @@ describe("caps of the other structures", () => {
     expect(journal.size).toBe(5_000);
     expect(journal.after(0)[0]).toMatchObject({ seq: 1_001, request_id: "r1000" });
     expect(journal.after(5_999, 10).map((e) => e.request_id)).toEqual(["r5999"]);
+  });
+
+  it("journal bodies: each cut at 16 KiB, and all together within the budget (the oldest lose theirs first)", () => {
+    const budget = 10 * MAX_JOURNAL_BODY_BYTES;
+    const journal = new Journal(DEFAULT_JOURNAL_CAPACITY, budget);
+    const body = journalBody(new Uint8Array(MAX_JOURNAL_BODY_BYTES * 2).fill(0x61));
+    expect(body).toMatchObject({ bytes: MAX_JOURNAL_BODY_BYTES * 2, truncated: true });
+    expect(body.text.length).toBe(MAX_JOURNAL_BODY_BYTES);
+    for (let i = 0; i < 100; i++) {
+      journal.append({ at_ms: i, rpc: "ExecuteCommand", protocol: "connect", device_session_id: "d", request_id: `r${i}`, message_type: "m", stages: [], code: "ok", request_body: body });
+    }
+    const entries = journal.after(0, 1_000);
+    expect(entries).toHaveLength(100);
+    const kept = entries.filter((e) => e.request_body);
+    expect(kept.length * MAX_JOURNAL_BODY_BYTES).toBeLessThanOrEqual(budget);
+    expect(kept.map((e) => e.request_id)).toEqual(entries.slice(-kept.length).map((e) => e.request_id));
+    expect(entries[0]).toMatchObject({ request_id: "r0", bodies_dropped: true });
   });
 
   it("push queues: bounded in events and in bytes; past either the stream ends with slow_consumer", async () => {

@@ -45,7 +45,7 @@ describe("AppStore", () => {
       preferences: { activeDeviceId: "ds_2", tab: "events", revokedSessions: ["ds_1", 7] },
     });
     const store = new AppStore(bridge, () => {});
-    expect(store.getSnapshot()).toMatchObject({ ready: false, devices: [], tab: "signin" });
+    expect(store.getSnapshot()).toMatchObject({ ready: false, devices: [], tab: "overview" });
     await store.load();
     const s = store.getSnapshot();
     expect(s).toMatchObject({ ready: true, activeId: "ds_2", tab: "events" });
@@ -56,11 +56,11 @@ describe("AppStore", () => {
     expect(saves).toEqual({ devices: [], preferences: [] });
   });
 
-  it("falls back to the first device and the sign-in tab when the stored ones are unknown", async () => {
+  it("falls back to the first device and the Overview tab (the console's home) when the stored ones are unknown", async () => {
     const { bridge } = memoryBridge({ devices: [device(1), device(2)], preferences: { activeDeviceId: "ds_gone", tab: "nowhere" } });
     const store = new AppStore(bridge, () => {});
     await store.load();
-    expect(store.getSnapshot()).toMatchObject({ activeId: "ds_1", tab: "signin" });
+    expect(store.getSnapshot()).toMatchObject({ activeId: "ds_1", tab: "overview" });
   });
 
   it("is ready with a load error when the bridge cannot load", async () => {

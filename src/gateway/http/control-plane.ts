@@ -4,6 +4,7 @@ import type { BackendRestClient } from "../backend/rest-client.js";
 import { ConfigError, type LiveConfig } from "../config.js";
 import type { Journal } from "../journal.js";
 import { toBase64Url } from "../../shared/bytes.js";
+import type { EmulatorStatus } from "../../shared/protocol.js";
 import { callBackend, requireJsonReply } from "./backend-relay.js";
 import { secretsMatch } from "../../node/secret-token.js";
 import { isLoopbackAddress, isLoopbackHost } from "../../node/loopback.js";
@@ -87,6 +88,8 @@ export interface ControlPlaneDeps {
   journal: Journal;
   rotateGatewayKey(): Promise<Uint8Array>;
   resetLocal(): void;
+  /** GET /emulator/v1/status: the gateway's measurements (emulator-status.ts); absent: no such endpoint. */
+  status?(): Promise<EmulatorStatus>;
   accessToken?: string;
 }
 
@@ -166,7 +169,14 @@ export function createControlPlane(deps: ControlPlaneDeps) {
           out.off("close", onClose);
         }
       },
+      // Empties the journal (and, at the next group commit, its file); seq goes on, so a follower's
+      // `after` stays valid.
+      DELETE: (req, res) => {
+        deps.journal.clear();
+        sendJson(req, res, 200, {});
+      },
     },
+    ...(deps.status ? { status: { GET: async (req: AnyRequest, res: AnyResponse) => sendJson(req, res, 200, await deps.status!()) } } : {}),
     config: {
       GET: (req, res) => sendJson(req, res, 200, deps.config.get()),
       PATCH: async (req, res) => {

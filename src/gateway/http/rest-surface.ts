@@ -30,7 +30,7 @@ import type { LiveConfig } from "../config.js";
 import type { Journal } from "../journal.js";
 import { toBase64Url } from "../../shared/bytes.js";
 import { SUPPORTED_PROTOCOL_VERSIONS, type GatewayInfo } from "../../shared/protocol.js";
-import { createControlPlane } from "./control-plane.js";
+import { createControlPlane, type ControlPlaneDeps } from "./control-plane.js";
 import { answerFailure, sendError, sendJson, sendMethodNotAllowed, type AnyRequest, type AnyResponse } from "./http-json.js";
 import { createPublicAuth, PUBLIC_AUTH_PATHS } from "./public-auth.js";
 import { createStaticConsole } from "./static-console.js";
@@ -46,6 +46,7 @@ export interface RestSurfaceDeps {
   now(): number;
   isReady(): boolean;
   resetLocal(): void;
+  status?: ControlPlaneDeps["status"];
   accessToken?: string;
   consoleDir?: string;
   /** Serve the console's `*.map` files (off: 404). */
@@ -90,6 +91,7 @@ export function createRestSurface(deps: RestSurfaceDeps): RestHandler {
       deps.resetLocal();
       publicAuth.clear();
     },
+    ...(deps.status ? { status: deps.status } : {}),
     accessToken: deps.accessToken,
   });
   const staticConsole = createStaticConsole(deps.consoleDir, { sourcemaps: deps.consoleSourcemaps });

@@ -37,6 +37,9 @@ export class PushDispatcher {
   private running: Promise<void> | undefined;
   private client: Client<typeof Push> | undefined;
   private connected = false;
+  /** When `connected` last changed (ms since the epoch), and why the last attempt failed: what the status endpoint shows. */
+  private changedAtMs = Date.now();
+  private lastError: string | undefined;
   /** Call options of every SubscribePush: the backend token's header, when there is a token. */
   private headers: Record<string, string> = {};
   /** This dispatcher's own connection pool: without one, connect-node would use Node's process-wide agent. */
@@ -102,7 +105,10 @@ export class PushDispatcher {
         );
         for await (const event of stream) this.handle(event);
       } catch (err) {
-        if (!signal.aborted) this.onError(err);
+        if (!signal.aborted) {
+          this.lastError = err instanceof Error ? err.message : String(err);
+          this.onError(err);
+        }
       } finally {
         clearTimeout(connectTimer);
         signal.removeEventListener("abort", onStop);
@@ -129,9 +135,16 @@ export class PushDispatcher {
     }
   }
 
+  /** The push stream as measured: up (response headers seen, not ended since) or not, since when. */
+  status(): { connected: boolean; since_ms: number; last_error?: string } {
+    return { connected: this.connected, since_ms: this.changedAtMs, ...(this.lastError && !this.connected ? { last_error: this.lastError } : {}) };
+  }
+
   private setConnected(connected: boolean): void {
     if (connected === this.connected) return;
     this.connected = connected;
+    this.changedAtMs = Date.now();
+    if (connected) this.lastError = undefined;
     this.target.connectionChanged(connected);
   }
 }

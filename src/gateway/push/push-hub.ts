@@ -105,6 +105,11 @@ export class PushHub {
     this.limits = { ...DEFAULT_PUSH_LIMITS, ...limits };
   }
 
+  /** SubscribeEvents streams open now. */
+  get openStreams(): number {
+    return this.total;
+  }
+
   /**
    * Registers a stream; after close() every new stream is ended with UNAVAILABLE at once. Throws
    * RESOURCE_EXHAUSTED too_many_streams when the session (or the hub) holds its maximum already.

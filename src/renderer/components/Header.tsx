@@ -3,8 +3,10 @@ import { useApp, useGatewayInfo, useServices } from "../state/context.js";
 import { shortId } from "./util.js";
 
 const LABELS: Record<Tab, string> = {
+  overview: "Overview",
   signin: "Sign in",
   commands: "Commands",
+  history: "History",
   events: "Events",
   inspector: "Inspector",
   tamper: "Tamper lab",

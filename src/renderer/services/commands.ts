@@ -34,13 +34,22 @@ export class CommandService {
     private readonly client: GatewayClient,
     /** Called when the gateway answers session_revoked for a device session. */
     private readonly onRevoked: (deviceSessionId: string) => void,
+    /** Called with every command `run` sent (the history keeps them). */
+    private readonly onRun: (outcome: CommandOutcome) => void = () => {},
   ) {}
 
   /** Signs a command with the device key and sends it. `payload` is a JSON value (or undefined: empty). */
   async run(device: StoredDevice, messageType: string, payload: unknown): Promise<CommandOutcome> {
-    const signed = signRequest(identityOf(device), { messageType, payload });
+    const signed = this.sign(device, messageType, payload);
     const outcome = await this.send(device, toWire(signed), { deviceSessionId: device.deviceSessionId, requestId: signed.envelope.requestId });
-    return { ...outcome, signed, device };
+    const full = { ...outcome, signed, device };
+    this.onRun(full);
+    return full;
+  }
+
+  /** A request signed now (fresh request_id and timestamp), not sent: what "Copy as" hands out. */
+  sign(device: StoredDevice, messageType: string, payload: unknown): SignedRequest {
+    return signRequest(identityOf(device), { messageType, payload });
   }
 
   /**

@@ -1,5 +1,5 @@
 // The emulator control plane (PROTOCOL.md §7 and the additions in docs/ARCHITECTURE.md).
-import type { EmulatorConfig, JournalEntry, MailboxMessage, PushInjection } from "../../shared/protocol.js";
+import type { EmulatorConfig, EmulatorStatus, JournalEntry, MailboxMessage, PushInjection } from "../../shared/protocol.js";
 import type { JsonHttp } from "./http.js";
 
 export interface ControlPlane {
@@ -7,6 +7,12 @@ export interface ControlPlane {
   injectPush(injection: PushInjection): Promise<{ event_id: string }>;
   /** Long-polls the journal: returns at once when entries past `after` exist, else waits up to waitMs. */
   getJournal(after: number, waitMs: number, signal?: AbortSignal): Promise<JournalEntry[]>;
+  /** Every entry the gateway's journal holds, oldest first (read page by page). */
+  getWholeJournal(): Promise<JournalEntry[]>;
+  /** Empties the gateway's journal (DELETE /emulator/v1/journal). */
+  clearJournal(): Promise<unknown>;
+  /** What the gateway measures of itself, its backend and its push stream. */
+  getStatus(signal?: AbortSignal): Promise<EmulatorStatus>;
   getConfig(): Promise<EmulatorConfig>;
   patchConfig(patch: Record<string, unknown>): Promise<EmulatorConfig>;
   reset(): Promise<unknown>;
@@ -28,6 +34,18 @@ export function createControlPlane(http: JsonHttp): ControlPlane {
       const body = await http.requestJson<{ entries: JournalEntry[] }>("GET", path, undefined, withSignal(signal));
       return body.entries ?? [];
     },
+    async getWholeJournal() {
+      const all: JournalEntry[] = [];
+      // Pages of up to 1,000 (the gateway's page size); the journal holds at most 5,000, so ≤ 6 requests.
+      for (;;) {
+        const after = all.at(-1)?.seq ?? 0;
+        const body = await http.requestJson<{ entries: JournalEntry[] }>("GET", `/emulator/v1/journal?after=${after}`, undefined, auth);
+        if (!body.entries?.length) return all;
+        all.push(...body.entries);
+      }
+    },
+    clearJournal: () => http.requestJson("DELETE", "/emulator/v1/journal", undefined, auth),
+    getStatus: (signal) => http.requestJson("GET", "/emulator/v1/status", undefined, withSignal(signal)),
     getConfig: () => http.requestJson("GET", "/emulator/v1/config", undefined, auth),
     patchConfig: (patch) => http.requestJson("PATCH", "/emulator/v1/config", patch, auth),
     reset: () => http.requestJson("POST", "/emulator/v1/reset", {}, auth),

@@ -2,7 +2,7 @@
 // (HTTP/1.1), same origin; and the device's keys as src/shared's signing and verifying take them.
 import { createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
-import { create } from "@bufbuild/protobuf";
+import { create, toJsonString } from "@bufbuild/protobuf";
 import { fromBase64Url, fromHex } from "../../shared/bytes.js";
 import type { StoredDevice } from "../../shared/bridge.js";
 import { EdgeGateway, ExecuteCommandRequestSchema, type ExecuteCommandRequest } from "../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
@@ -28,6 +28,11 @@ export function toWire(signed: SignedRequest): ExecuteCommandRequest {
     payloadBytes: signed.payloadBytes,
     signature: signed.signature,
   });
+}
+
+/** The signed request as protobuf JSON: what `buf curl`, grpcurl and Connect's JSON form send. */
+export function requestJson(signed: SignedRequest): string {
+  return toJsonString(ExecuteCommandRequestSchema, toWire(signed));
 }
 
 /** The response payload as pretty JSON (or the raw text if it is not JSON). */

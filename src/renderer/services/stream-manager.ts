@@ -5,7 +5,7 @@ import { Code, type Client } from "@connectrpc/connect";
 import { abortableDelay } from "../../shared/abortable-delay.js";
 import { backoffDelay, type BackoffPolicy } from "../../shared/backoff.js";
 import type { StoredDevice } from "../../shared/bridge.js";
-import type { EdgeGateway, GatewayEvent } from "../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
+import type { EdgeGateway, EventEnvelope, GatewayEvent } from "../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { SERVER_TIME_EVENT_TYPE } from "../../shared/protocol.js";
 import { subscribeEventsRequest, verifyEvent, type Verification } from "../../shared/sdk.js";
 import { Store, type ExternalStore } from "../lib/store.js";
@@ -35,6 +35,9 @@ export interface ReceivedEvent {
   payload: string;
   verification: Verification;
   receivedAtMs: number;
+  /** What the gateway signed, and its signature: the Events tab shows them as Commands does. */
+  envelope?: EventEnvelope;
+  signature: Uint8Array;
 }
 
 export interface StreamState {
@@ -190,6 +193,8 @@ export class StreamManager implements ExternalStore<ReadonlyMap<string, StreamSt
       payload: prettyPayload(event.payloadBytes),
       verification,
       receivedAtMs: Date.now(),
+      ...(env ? { envelope: env } : {}),
+      signature: event.signature,
     };
     this.update(id, (s) => ({ ...s, events: [received, ...s.events].slice(0, MAX_EVENTS) }));
   }

@@ -5,6 +5,7 @@ import type { DesktopBridge } from "../../shared/bridge.js";
 import { CommandService } from "../services/commands.js";
 import { createControlPlane, type ControlPlane } from "../services/control-plane.js";
 import { createGatewayClient } from "../services/gateway-client.js";
+import { HistoryStore, type KeyValueStorage } from "../services/history.js";
 import { createJsonHttp } from "../services/http.js";
 import { JournalFeed } from "../services/journal-feed.js";
 import { createPublicApi, type PublicApi } from "../services/rest.js";
@@ -21,6 +22,8 @@ export interface AppServices {
   readonly journal: JournalFeed;
   readonly gatewayInfo: GatewayInfoStore;
   readonly app: AppStore;
+  /** Requests sent and collections saved, kept across reloads. */
+  readonly history: HistoryStore;
   /**
    * Resets the emulator (sessions, challenges, mailbox, replay store, buckets, journal), then what the
    * console holds of it: the journal shown, the streams; with forgetDevices, the stored devices too.
@@ -30,18 +33,34 @@ export interface AppServices {
   stop(): void;
 }
 
-export function createAppServices(options: { bridge: DesktopBridge; origin: string; accessToken?: string }): AppServices {
+export function createAppServices(options: { bridge: DesktopBridge; origin: string; accessToken?: string; storage?: KeyValueStorage }): AppServices {
   const { bridge, origin } = options;
   const http = createJsonHttp(origin, options.accessToken);
   const rest = createPublicApi(http);
   const control = createControlPlane(http);
   const gateway = createGatewayClient(origin);
   const streams = new StreamManager({ client: () => gateway });
-  const commands = new CommandService(gateway, (id) => app.markRevoked(id));
+  const history = new HistoryStore(options.storage);
+  const commands = new CommandService(
+    gateway,
+    (id) => app.markRevoked(id),
+    (outcome) =>
+      history.record({
+        deviceSessionId: outcome.device.deviceSessionId,
+        sentAtMs: Date.now(),
+        messageType: outcome.signed.envelope.messageType,
+        payloadText: new TextDecoder().decode(outcome.signed.payloadBytes),
+        requestId: outcome.signed.envelope.requestId,
+        outcome: outcome.response?.envelope?.resultCode ?? outcome.rejection?.reason ?? outcome.rejection?.code ?? "no answer",
+        accepted: outcome.response !== undefined,
+        elapsedMs: outcome.elapsedMs,
+      }),
+  );
   const app: AppStore = new AppStore(bridge, (id) => {
     streams.stop(id);
     streams.forget(id);
     commands.forget(id);
+    history.forgetDevice(id);
   });
   const journal = new JournalFeed(control);
   const gatewayInfo = new GatewayInfoStore(rest);
@@ -55,6 +74,7 @@ export function createAppServices(options: { bridge: DesktopBridge; origin: stri
     journal,
     gatewayInfo,
     app,
+    history,
     async resetEmulator({ forgetDevices }) {
       await control.reset();
       journal.clearLocal();

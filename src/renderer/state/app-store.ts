@@ -5,7 +5,7 @@
 import type { DesktopBridge, StoredDevice } from "../../shared/bridge.js";
 import { Store, type ExternalStore } from "../lib/store.js";
 
-export const TABS = ["signin", "commands", "events", "inspector", "tamper", "settings"] as const;
+export const TABS = ["overview", "signin", "commands", "history", "events", "inspector", "tamper", "settings"] as const;
 export type Tab = (typeof TABS)[number];
 
 export interface AppSnapshot {
@@ -22,7 +22,7 @@ export interface AppSnapshot {
 type Saves = "nothing" | "preferences" | "devices and preferences";
 
 export class AppStore implements ExternalStore<AppSnapshot> {
-  private readonly state = new Store<AppSnapshot>({ ready: false, devices: [], revoked: new Set(), tab: "signin" });
+  private readonly state = new Store<AppSnapshot>({ ready: false, devices: [], revoked: new Set(), tab: "overview" });
   private devicesUnsaved = false;
   private saveQueued = false;
 

@@ -1,5 +1,8 @@
 // One command as sent and answered: request envelope, signing input, signature; the signed response
 // (envelope, result_code, pretty payload) and its verification — or the rejection.
+import { toHex } from "../../../shared/bytes.js";
+import { CopyAs } from "../../components/CopyAs.js";
+import { CopyButton } from "../../components/CopyButton.js";
 import type { CommandOutcome } from "../../services/commands.js";
 import { prettyPayload } from "../../services/gateway-client.js";
 import { KeyValues } from "../../components/KeyValues.js";
@@ -31,8 +34,8 @@ export function CommandResult({ outcome }: { outcome: CommandOutcome }) {
             ["device_session_id", env.deviceSessionId],
             ["message_type", env.messageType],
             ["timestamp_ms", ts(env.timestampMs)],
-            ["request_id", <span data-testid="request-id">{env.requestId}</span>],
-            ["payload_hash", <span className="mono hex">{groupedHex(env.payloadHash)}</span>],
+            ["request_id", <><span data-testid="request-id">{env.requestId}</span> <CopyButton text={env.requestId} what="request_id" /></>],
+            ["payload_hash", <><span className="mono hex">{groupedHex(env.payloadHash)}</span> <CopyButton text={toHex(env.payloadHash)} what="payload_hash (hex)" /></>],
             [
               "payload_bytes",
               <>
@@ -44,10 +47,11 @@ export function CommandResult({ outcome }: { outcome: CommandOutcome }) {
         />
         <h3>Signing input</h3>
         <SigningInputView input={requestSegments(env)} testId="signing-input" />
-        <h3>Signature</h3>
+        <h3>Signature <CopyButton text={toHex(outcome.signed.signature)} what="the request signature (hex)" testId="copy-request-signature" /></h3>
         <div className="mono hex block" data-testid="request-signature">
           {groupedHex(outcome.signed.signature)}
         </div>
+        <CopyAs device={outcome.device} messageType={env.messageType} payload={outcome.signed.payloadBytes} />
       </Panel>
       <Panel
         title={res ? "Response" : "Rejected"}
@@ -77,7 +81,7 @@ export function CommandResult({ outcome }: { outcome: CommandOutcome }) {
             <pre className="mono payload" data-testid="response-payload">
               {prettyPayload(res.payloadBytes)}
             </pre>
-            <h3>Signature</h3>
+            <h3>Signature <CopyButton text={toHex(res.signature)} what="the response signature (hex)" /></h3>
             <div className="mono hex block">{groupedHex(res.signature)}</div>
             <details>
               <summary>Response signing input (what the gateway signed)</summary>

@@ -8,6 +8,7 @@ import type { CommandOutcome } from "../../services/commands.js";
 import { describeError } from "../../services/http.js";
 import { useApp, useServices } from "../../state/context.js";
 import { CommandResult } from "./CommandResult.js";
+import { PayloadHints } from "./PayloadHints.js";
 
 /** The route's example, with empty id fields filled in from the signed-in devices. */
 function exampleText(example: unknown, device: StoredDevice | undefined, devices: StoredDevice[]): string {
@@ -114,6 +115,7 @@ export function Commands({ visible }: { visible: boolean }) {
           </div>
           <div className="form grow">
             <JsonEditor value={payload} onChange={setPayload} onSubmit={() => void send()} testId="command-payload" label="Payload (JSON · Ctrl+Enter sends)" rows={7} />
+            <PayloadHints messageType={messageType} example={route?.example} payload={payload} onChange={setPayload} onExample={() => choose(messageType)} />
           </div>
         </div>
         <div className="row end">

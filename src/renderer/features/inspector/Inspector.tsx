@@ -5,6 +5,8 @@ import { KeyValues } from "../../components/KeyValues.js";
 import { Empty, Panel } from "../../components/Panel.js";
 import { clockTime, shortId } from "../../components/util.js";
 import { useJournal, useServices } from "../../state/context.js";
+import { CallBodies } from "./CallBodies.js";
+import { JournalTools } from "./JournalTools.js";
 import { SequenceDiagram } from "./SequenceDiagram.js";
 
 function StageStrip({ entry }: { entry: JournalEntry }) {
@@ -55,6 +57,7 @@ export function Inspector({ visible }: { visible: boolean }) {
           </>
         }
       >
+        <JournalTools />
         <input className="filter" placeholder="filter: message type, session, reason…" value={filter} onChange={(e) => setFilter(e.target.value)} />
         {shown.length === 0 ? (
           <Empty>No calls yet. Every ExecuteCommand and SubscribeEvents shows up here.</Empty>
@@ -105,6 +108,7 @@ export function Inspector({ visible }: { visible: boolean }) {
                 ["stages", `${current.stages.length} · total ${current.stages.reduce((t, s) => t + s.ms, 0).toFixed(2)} ms`],
               ]}
             />
+            <CallBodies entry={current} />
           </>
         ) : (
           <Empty>Select a call.</Empty>
