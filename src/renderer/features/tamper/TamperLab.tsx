@@ -29,10 +29,14 @@ function ResultView({ c, result }: { c: TamperCase; result: Result }) {
       <table className="expect">
         <thead>
           <tr>
-            <th />
-            <th>expected</th>
-            <th>got</th>
-            <th />
+            <th scope="col">
+              <span className="visually-hidden">field</span>
+            </th>
+            <th scope="col">expected</th>
+            <th scope="col">got</th>
+            <th scope="col">
+              <span className="visually-hidden">as expected?</span>
+            </th>
           </tr>
         </thead>
         <tbody>{(["code", "reason", "stage"] as const).map(row)}</tbody>
