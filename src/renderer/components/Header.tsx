@@ -122,9 +122,9 @@ export function Header() {
           className={`gw-status ${gwState}`}
           data-testid="gateway-status"
           data-state={gwState}
-          title={gw.info ? `key ${gw.info.response_signing_public_key}\nfreshness window ${gw.info.freshness_window_ms} ms\nclock skew ≈ ${gw.skewMs} ms` : ""}
+          title={gw.info ? `${location.host}\nkey ${gw.info.response_signing_public_key}\nfreshness window ${gw.info.freshness_window_ms} ms\nclock skew ≈ ${gw.skewMs} ms` : location.host}
         >
-          {gwState === "bad" ? (gw.online === false ? "gateway offline" : "connection lost") : gw.online ? `gateway ${location.host}` : "…"}
+          {gwState === "bad" ? (gw.online === false ? "gateway offline" : "connection lost") : gw.online ? "gateway up" : "…"}
         </span>
         {backend && (
           <span
