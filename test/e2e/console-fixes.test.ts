@@ -102,7 +102,8 @@ describe("console bugs (e2e, Chromium)", () => {
   }, T);
 
   it("revoking needs a confirmation; a revoked device is marked everywhere and cannot be used by mistake", async () => {
-    const { page } = await fx.open();
+    const ctx = await fx.open();
+    const { page } = ctx;
     const a = await signIn(page, "revokee@example.com");
     const b = await signIn(page, "revokee@example.com");
     await activate(page, b.deviceSessionId);
@@ -134,6 +135,7 @@ describe("console bugs (e2e, Chromium)", () => {
     expect(await page.textContent(`${byTestId("pane-tamper")} ${byTestId("dead-device-warning")}`)).toContain("revoked");
     expect(await page.isDisabled(byTestId("tamper-run-all"))).toBe(true);
     expect(await page.isDisabled(byTestId("tamper-bad-signature"))).toBe(true);
+    await ctx.shot("revoked-device-tamper");
     await page.context().close();
   }, T);
 
@@ -179,7 +181,8 @@ describe("console bugs (e2e, Chromium)", () => {
   }, T);
 
   it("settings: bad values highlight their field with the valid range; an unreachable backend URL is flagged", async () => {
-    const { page } = await fx.open();
+    const ctx = await fx.open();
+    const { page } = ctx;
     await openTab(page, "settings");
     await page.fill(byTestId("settings-freshness"), "abc");
     await page.fill(byTestId("settings-per_ip-rate"), "-1");
@@ -192,6 +195,7 @@ describe("console bugs (e2e, Chromium)", () => {
     expect(freshnessError).toContain("1..86400000");
     expect(await page.textContent(byTestId("settings-per_ip-rate-error"))).toMatch(/greater than 0/);
     expect(await page.textContent(byTestId("pane-settings"))).not.toMatch(/Invalid input|expected number|Too small/);
+    await ctx.shot("settings-refused");
     // Ranges are shown before anything goes wrong.
     expect(await page.textContent(byTestId("settings-clock-offset-hint"))).toMatch(/−?31536000000/);
     await page.fill(byTestId("settings-freshness"), "90000");
@@ -206,6 +210,7 @@ describe("console bugs (e2e, Chromium)", () => {
     expect(await page.getAttribute(byTestId("settings-backend"), "aria-invalid")).toBe("true");
     const backendState = page.locator(`${byTestId("backend-status")}[data-state="bad"]`);
     await backendState.waitFor();
+    await ctx.shot("settings-backend-unreachable");
     await page.fill(byTestId("settings-backend"), "mock");
     await page.click(byTestId("settings-save"));
     await page.locator(`${byTestId("settings-status")}[data-kind="ok"]`).waitFor();
