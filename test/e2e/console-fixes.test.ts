@@ -221,6 +221,7 @@ describe("console bugs (e2e, Chromium)", () => {
 
   it("the header shows the clock skew against the freshness window, visibly", async () => {
     const { page } = await fx.open();
+    const before = (await fx.control("GET", "/emulator/v1/config")).json as { clock_offset_ms: number; freshness_window_ms: number };
     expect((await fx.control("PATCH", "/emulator/v1/config", { clock_offset_ms: 120_000, freshness_window_ms: 5_000 })).status).toBe(200);
     try {
       await page.reload(); // the header reads gateway info on load
@@ -229,7 +230,7 @@ describe("console bugs (e2e, Chromium)", () => {
       expect(await skew.isVisible()).toBe(true);
       expect(await skew.textContent()).toMatch(/skew \+1[12]\d(\.\d)? s.*window 5 s/);
     } finally {
-      await fx.control("PATCH", "/emulator/v1/config", { clock_offset_ms: 0, freshness_window_ms: 300_000 });
+      await fx.control("PATCH", "/emulator/v1/config", { clock_offset_ms: before.clock_offset_ms, freshness_window_ms: before.freshness_window_ms });
     }
     await page.context().close();
   }, T);

@@ -71,8 +71,12 @@ export function Header() {
   // A running stream waiting to reconnect lost its connection (cut, refused, or the gateway shutting
   // down), whatever the last health poll said; only a rate-limit answer means the gateway is up.
   const streamsLost = [...streams.values()].some((s) => s.running && s.status.kind === "waiting" && s.status.last.code !== "RESOURCE_EXHAUSTED");
+  // Ask again at once when streams lose or regain the gateway (the store asks on its own at start).
+  const lostBefore = useRef(streamsLost);
   useEffect(() => {
-    void services.gatewayInfo.refresh(); // ask again at once when streams lose or regain the gateway
+    if (lostBefore.current === streamsLost) return;
+    lostBefore.current = streamsLost;
+    void services.gatewayInfo.refresh();
   }, [streamsLost, services.gatewayInfo]);
 
   const gwState = gw.online === false || streamsLost ? "bad" : gw.online ? "ok" : "unknown";
