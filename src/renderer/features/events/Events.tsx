@@ -1,7 +1,7 @@
 // Live signed events of the active device, with push injection, chat and revocation beside them.
 import { DeadDeviceWarning } from "../../components/DeadDeviceWarning.js";
 import { Empty, Panel } from "../../components/Panel.js";
-import { shortId } from "../../components/util.js";
+import { deviceLabel, shortId } from "../../components/util.js";
 import { deadReason } from "../../state/app-store.js";
 import { useApp, useServices, useStreams } from "../../state/context.js";
 import { ChatForm, PushForm, RevokeForm } from "./Actions.js";
@@ -61,7 +61,7 @@ export function Events() {
               const d = app.devices.find((x) => x.deviceSessionId === s.deviceSessionId);
               return (
                 <button key={s.deviceSessionId} type="button" className="tag" onClick={() => services.app.setActive(s.deviceSessionId)}>
-                  {d?.email ?? shortId(s.deviceSessionId)} · {s.events.length}
+                  {d ? deviceLabel(d, app.devices) : shortId(s.deviceSessionId)} · {s.events.length}
                 </button>
               );
             })}
