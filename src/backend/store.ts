@@ -2,8 +2,8 @@
 // email-code challenges and the mailbox of codes "sent". Pure state and bookkeeping; the HTTP
 // mapping lives in the *-routes modules.
 import { randomBytes } from "node:crypto";
-import type { BackendSession, MailboxMessage } from "../shared/protocol.js";
-import { CHALLENGE_TTL_MS } from "../shared/protocol.js";
+import type { BackendSession, MailboxMessage, SentMail } from "../shared/protocol.js";
+import { CHALLENGE_TTL_MS, MAX_CODE_ATTEMPTS } from "../shared/protocol.js";
 import { FleetGame, type FleetGameState } from "./fleet-game.js";
 
 export const MAILBOX_CAPACITY = 1_000;
@@ -42,7 +42,7 @@ export interface StoreState {
   users: (Omit<User, "game"> & { game: FleetGameState })[];
   sessions: BackendSession[];
   challenges: Challenge[];
-  mailbox: MailboxMessage[];
+  mailbox: SentMail[];
 }
 
 export class MockStore {
@@ -51,7 +51,7 @@ export class MockStore {
   private readonly sessions = new Map<string, BackendSession>();
   /** Insertion order is creation order, which pruning relies on. */
   private readonly challenges = new Map<string, Challenge>();
-  private mailbox: MailboxMessage[] = [];
+  private mailbox: SentMail[] = [];
 
   constructor(readonly now: () => number) {}
 
@@ -74,15 +74,23 @@ export class MockStore {
     return this.challenges.get(id);
   }
 
-  deliverMail(message: MailboxMessage): void {
+  deliverMail(message: SentMail): void {
     this.mailbox.push(message);
     if (this.mailbox.length > MAILBOX_CAPACITY) this.mailbox = this.mailbox.slice(-MAILBOX_CAPACITY);
   }
 
+  /** The mails (of one address, when given), each with its challenge's state now. */
   mail(email?: string): MailboxMessage[] {
-    if (email === undefined) return [...this.mailbox];
-    const wanted = normalizeEmail(email);
-    return this.mailbox.filter((m) => m.email === wanted);
+    const wanted = email === undefined ? undefined : normalizeEmail(email);
+    const now = this.now();
+    return this.mailbox
+      .filter((m) => wanted === undefined || m.email === wanted)
+      .map((m) => {
+        const c = this.challenges.get(m.challenge_id);
+        const used = c?.used ?? false;
+        const expired = !c || now >= c.expires_at_ms || c.wrong_attempts >= MAX_CODE_ATTEMPTS;
+        return { ...m, used, expired: expired && !used };
+      });
   }
 
   /** The user of this email, created on first use. */

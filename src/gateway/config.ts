@@ -3,6 +3,7 @@
 // the one validation of settings however they enter (PATCH, the LiveConfig constructor, startGateway's
 // and startEmulator's options, the CLI's flags); each caller only names the settings its own way.
 import { z } from "zod";
+import { BURST, CLOCK_OFFSET_MS, FRESHNESS_WINDOW_MS, integerRule, RATE_PER_S_MAX, RATE_RULE, type Range } from "../shared/config-limits.js";
 import { DEFAULT_FRESHNESS_WINDOW_MS, type EmulatorConfig, type RoutingTable } from "../shared/protocol.js";
 import { DEFAULT_CORS_ORIGINS, MAX_CORS_ORIGINS, normaliseOriginPattern, OriginPatternError } from "./http/cors-origins.js";
 
@@ -41,8 +42,8 @@ export function defaultConfig(): EmulatorConfig {
 }
 
 const budget = z.strictObject({
-  rate_per_s: z.number().positive().max(1e9),
-  burst: z.number().int().min(1).max(1e9),
+  rate_per_s: z.number({ error: RATE_RULE }).positive({ error: RATE_RULE }).max(RATE_PER_S_MAX, { error: RATE_RULE }),
+  burst: integerIn(BURST),
 });
 
 const route = z.strictObject({
@@ -55,9 +56,9 @@ const route = z.strictObject({
 });
 
 /** The reason a bad value gets, whatever was wrong with it (type, fraction, range): the rule itself. */
-function integerIn(min: number, max: number) {
-  const error = `must be an integer ${min}..${max}`;
-  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+function integerIn(range: Range) {
+  const error = integerRule(range);
+  return z.number({ error }).int({ error }).min(range.min, { error }).max(range.max, { error });
 }
 
 const backendTarget = z.union([z.literal("mock"), z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ""))], {
@@ -78,9 +79,8 @@ const corsOrigins = z.array(corsOrigin).max(MAX_CORS_ORIGINS);
 
 /** What PATCH accepts: any subset of the settings; rate_limits and routes merge per key. */
 const configPatch = z.strictObject({
-  // At most a day: already wider than any client clock skew worth accepting.
-  freshness_window_ms: integerIn(1, 24 * 3600_000).optional(),
-  clock_offset_ms: z.number().int().min(-365 * 24 * 3600_000).max(365 * 24 * 3600_000).optional(),
+  freshness_window_ms: integerIn(FRESHNESS_WINDOW_MS).optional(),
+  clock_offset_ms: integerIn(CLOCK_OFFSET_MS).optional(),
   backend: backendTarget.optional(),
   routes: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,128}$/), route.nullable()).optional(),
   rate_limits: z

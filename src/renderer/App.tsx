@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import { Header } from "./components/Header.js";
+import { Header, paneId, tabId } from "./components/Header.js";
 import { Commands } from "./features/commands/Commands.js";
 import { Events } from "./features/events/Events.js";
 import { History } from "./features/history/History.js";
@@ -16,7 +16,7 @@ export function App() {
   if (!app.ready) return <div className="loading">Loading…</div>;
   // Every tab stays mounted (hidden when not current) so forms and results survive tab switches.
   const pane = (tab: Tab, node: ReactNode) => (
-    <section className="pane" role="tabpanel" hidden={app.tab !== tab} data-testid={`pane-${tab}`}>
+    <section className="pane" role="tabpanel" id={paneId(tab)} aria-labelledby={tabId(tab)} hidden={app.tab !== tab} data-testid={`pane-${tab}`}>
       {node}
     </section>
   );

@@ -96,11 +96,23 @@ export interface BackendSession {
   created_at_ms: number;
 }
 
-export interface MailboxMessage {
+/** A code the mock backend "sent", as it keeps it. */
+export interface SentMail {
   email: string;
   code: string;
   challenge_id: string;
   sent_at_ms: number;
+}
+
+/**
+ * A mailbox entry as `GET /emulator/v1/mailbox` answers it: the mail and its challenge's state now,
+ * kept by the backend so that every browser (and any tool) sees the same. `used`: a confirm already
+ * consumed it. `expired`: it can no longer be confirmed (its 10 minutes passed, it died after too
+ * many wrong codes, or the challenge is gone).
+ */
+export interface MailboxMessage extends SentMail {
+  used: boolean;
+  expired: boolean;
 }
 
 export type PushInjection =

@@ -1,6 +1,9 @@
 // The emulator-only endpoints (mailbox, push injection, reset) and /healthz.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAILBOX_CAPACITY, MockStore } from "../../src/backend/store.js";
+import { toBase64Url } from "../../src/shared/bytes.js";
+import { publicKeyFromSeed } from "../../src/shared/ed25519.js";
+import { CHALLENGE_TTL_MS } from "../../src/shared/protocol.js";
 import type { MockBackend } from "../../src/backend/server.js";
 import { call, expectError, openPush, payloadOf, signIn, startTestBackend } from "./helpers.js";
 
@@ -15,6 +18,7 @@ beforeAll(async () => {
 afterAll(() => backend.close());
 
 const SEND = "/api/v1/public/auth/send-email-code";
+const TEST_PUBLIC_KEY = toBase64Url(publicKeyFromSeed(new Uint8Array(32).fill(7)));
 
 describe("healthz", () => {
   it("answers ok, with the users and active sessions it knows (the console's Overview shows them)", async () => {
@@ -45,11 +49,37 @@ describe("mailbox", () => {
       code: expect.stringMatching(/^[0-9]{6}$/),
       challenge_id: a2.json.challenge_id,
       sent_at_ms: clock,
+      used: false,
+      expired: false,
     });
 
     const onlyA = await call(base, "GET", `/emulator/v1/mailbox?email=${encodeURIComponent(" MAIL-A@example.com")}`);
     expect(onlyA.json.messages.map((m: { challenge_id: string }) => m.challenge_id)).toEqual([a1.json.challenge_id, a2.json.challenge_id]);
     expect((await call(base, "GET", "/emulator/v1/mailbox?email=nobody@example.com")).json).toEqual({ messages: [] });
+  });
+
+  it("each message carries its challenge's state (used, expired), so every browser sees the same", async () => {
+    await call(base, "POST", "/emulator/v1/reset");
+    const stateOf = async (challengeId: string) => {
+      const { messages } = (await call(base, "GET", "/emulator/v1/mailbox")).json as { messages: { challenge_id: string; code: string; used: boolean; expired: boolean }[] };
+      const m = messages.find((x) => x.challenge_id === challengeId)!;
+      return { code: m.code, state: { used: m.used, expired: m.expired } };
+    };
+    const used = (await call(base, "POST", SEND, { email: "state@example.com" })).json.challenge_id as string;
+    const { code, state } = await stateOf(used);
+    expect(state).toEqual({ used: false, expired: false });
+    const confirmed = await call(base, "POST", "/api/v1/public/auth/confirm-email-code", {
+      challenge_id: used,
+      code,
+      client_public_key: TEST_PUBLIC_KEY,
+    });
+    expect(confirmed.status).toBe(200);
+    expect((await stateOf(used)).state).toEqual({ used: true, expired: false });
+
+    const late = (await call(base, "POST", SEND, { email: "state@example.com" })).json.challenge_id as string;
+    clock += CHALLENGE_TTL_MS;
+    expect((await stateOf(late)).state).toEqual({ used: false, expired: true });
+    expect((await stateOf(used)).state).toEqual({ used: true, expired: false });
   });
 
   it(`keeps only the ${MAILBOX_CAPACITY} newest messages`, () => {

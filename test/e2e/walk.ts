@@ -63,7 +63,7 @@ export async function openTab(page: Page, tab: string): Promise<void> {
   await page.locator(`${byTestId(`pane-${tab}`)}:not([hidden])`).waitFor();
 }
 
-/** Signs in through the inbox; returns the new device's session and user ids. */
+/** Signs in through the inbox ("use code": one click); returns the new device's session and user ids. */
 export async function signIn(page: Page, email: string): Promise<Pilot> {
   await openTab(page, "signin");
   await page.fill(byTestId("signin-email"), email);
@@ -71,8 +71,6 @@ export async function signIn(page: Page, email: string): Promise<Pilot> {
   const mail = page.locator(`${byTestId("mailbox-message")}[data-email="${email}"]`).first();
   await mail.waitFor();
   await mail.locator(byTestId("use-code")).click();
-  expect(await page.inputValue(byTestId("signin-code"))).toMatch(/^[0-9]{6}$/);
-  await page.click(byTestId("confirm-code"));
   await page.locator(`${byTestId("signin-status")}[data-kind="ok"]`).waitFor();
   const row = page.locator(`${byTestId("device-row")}[data-active="true"]`);
   await row.waitFor();
@@ -162,6 +160,7 @@ export async function revocationEndsStream(ctx: WalkContext, state: WalkState): 
   const { alice } = pilots(state);
   await page.selectOption(byTestId("revoke-target"), alice.deviceSessionId);
   await page.click(byTestId("revoke-send"));
+  await page.click(`${byTestId("revoke-send")}[data-armed="true"]`);
   await page.locator(`${byTestId("revoke-result")}[data-result-code="ok"]`).waitFor();
   await page.locator(byTestId("stream-revoked")).waitFor();
   expect(await page.textContent(byTestId("stream-revoked"))).toContain("session_revoked");
@@ -169,8 +168,9 @@ export async function revocationEndsStream(ctx: WalkContext, state: WalkState): 
   await page.locator(`${byTestId("device-row")}[data-device-id="${alice.deviceSessionId}"] ${byTestId("device-revoked")}`).waitFor({ state: "attached" });
   await ctx.shot("04-revoked");
 
-  // A command from the revoked device is now rejected at the session stage.
+  // A command from the revoked device (sent on purpose: the console warns) is rejected at the session stage.
   await openTab(page, "commands");
+  await page.check(byTestId("command-send-anyway"));
   await page.click(byTestId("command-send"));
   const rej = page.locator(`${byTestId("command-rejection")}[data-reason="session_revoked"]`);
   await rej.waitFor();

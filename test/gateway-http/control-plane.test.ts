@@ -135,6 +135,20 @@ describe("endpoints", () => {
     expectError(await call(s, "/emulator/v1/mailbox"), 503, "backend_unavailable");
   });
 
+  it("backend/health: any HTTP answer is reachable (a real backend's 404 too); a dead backend is not, with the reason", async () => {
+    s = await startSurface();
+    const up = await call(s, "/emulator/v1/backend/health");
+    expect(up.status).toBe(200);
+    expect(up.json).toMatchObject({ backend: s.config.get().backend, reachable: true, status: 404 }); // the fake has no /healthz
+    expect(s.backend.calls.at(-1)).toMatchObject({ method: "GET", path: "/healthz" });
+    await s.backend.close();
+    const down = await call(s, "/emulator/v1/backend/health");
+    expect(down.status).toBe(200);
+    expect(down.json).toMatchObject({ backend: s.config.get().backend, reachable: false });
+    expect(down.json.message).toMatch(/^not reachable \(.+\)$/);
+    expectError(await call(s, "/emulator/v1/backend/health", { method: "POST", body: "{}" }), 405, "method_not_allowed");
+  });
+
   it("reset: local reset, then the backend's; a real backend's 404 is fine", async () => {
     s = await startSurface();
     s.journal.append(entry("r1"));

@@ -144,7 +144,8 @@ describe("PATCH /emulator/v1/config", () => {
     });
     expect({ status: res.status, body: await res.json() }).toEqual({
       status: 400,
-      body: { error: { code: "invalid_request", message: `${c.settingLabel}: ${c.reason}` } },
+      // `issues`: each refused setting on its own, for a form to mark the field (the console does).
+      body: { error: { code: "invalid_request", message: `${c.settingLabel}: ${c.reason}`, issues: [{ setting: c.settingLabel, message: c.reason }] } },
     });
     expect(gateway.config.get()).toBe(before);
   });

@@ -88,7 +88,7 @@ describe("AppStore", () => {
     await saved;
     expect(saves.devices).toEqual([[device(1), device(2, "u_1")]]);
     // Revoked sessions of devices no longer kept are not saved.
-    expect(saves.preferences).toEqual([{ activeDeviceId: "ds_2", tab: "events", revokedSessions: ["ds_1"] }]);
+    expect(saves.preferences).toEqual([{ activeDeviceId: "ds_2", tab: "events", revokedSessions: ["ds_1"], goneSessions: [] }]);
 
     // A preference alone does not rewrite the devices.
     const again = nextSave();

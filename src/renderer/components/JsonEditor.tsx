@@ -1,4 +1,5 @@
 // A plain textarea JSON editor with live validation (the payload must be a JSON object, or empty).
+import { useId } from "react";
 
 export type JsonCheck = { ok: true; value: unknown } | { ok: false; error: string };
 
@@ -26,10 +27,17 @@ export function JsonEditor(props: {
   onSubmit?(): void;
 }) {
   const check = checkJson(props.value, { allowEmpty: props.allowEmpty ?? true });
+  const id = useId();
   return (
     <div className="json-editor">
-      {props.label && <label className="field-label">{props.label}</label>}
+      {props.label && (
+        <label className="field-label" htmlFor={id}>
+          {props.label}
+        </label>
+      )}
       <textarea
+        id={id}
+        aria-label={props.label ? undefined : "JSON payload"}
         className={`mono ${check.ok ? "" : "invalid"}`}
         value={props.value}
         rows={props.rows ?? 8}

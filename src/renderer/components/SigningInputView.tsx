@@ -7,9 +7,9 @@ export function SigningInputView({ input, testId }: { input: SegmentedInput; tes
       <table>
         <thead>
           <tr>
-            <th>field</th>
-            <th>bytes (hex)</th>
-            <th>value</th>
+            <th scope="col">field</th>
+            <th scope="col">bytes (hex)</th>
+            <th scope="col">value</th>
           </tr>
         </thead>
         <tbody>
@@ -27,9 +27,13 @@ export function SigningInputView({ input, testId }: { input: SegmentedInput; tes
           ))}
         </tbody>
       </table>
-      <div className="dim small">
+      <div className="dim small" data-testid="signing-input-check">
         {input.bytes.length} bytes{" "}
-        {input.consistent ? "· matches src/shared" : <span className="bad-text">· differs from src/shared's signing input!</span>}
+        {input.consistent ? (
+          "· ✓ these rows, joined, are exactly the bytes that were signed"
+        ) : (
+          <span className="bad-text">· ✗ these rows, joined, differ from the bytes that were signed: the console shows them wrong</span>
+        )}
       </div>
     </div>
   );

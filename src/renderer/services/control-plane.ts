@@ -17,6 +17,16 @@ export interface ControlPlane {
   patchConfig(patch: Record<string, unknown>): Promise<EmulatorConfig>;
   reset(): Promise<unknown>;
   rotateGatewayKey(): Promise<{ response_signing_public_key: string }>;
+  /** Whether the configured backend answers at all (`reachable`), and if not, why. */
+  getBackendHealth(signal?: AbortSignal): Promise<BackendHealth>;
+}
+
+export interface BackendHealth {
+  backend: string;
+  reachable: boolean;
+  status?: number;
+  ms?: number;
+  message?: string;
 }
 
 export function createControlPlane(http: JsonHttp): ControlPlane {
@@ -50,5 +60,6 @@ export function createControlPlane(http: JsonHttp): ControlPlane {
     patchConfig: (patch) => http.requestJson("PATCH", "/emulator/v1/config", patch, auth),
     reset: () => http.requestJson("POST", "/emulator/v1/reset", {}, auth),
     rotateGatewayKey: () => http.requestJson("POST", "/emulator/v1/gateway-key/rotate", {}, auth),
+    getBackendHealth: (signal) => http.requestJson("GET", "/emulator/v1/backend/health", undefined, withSignal(signal)),
   };
 }

@@ -1,6 +1,16 @@
 // Same-origin JSON over fetch, shared by the public REST and the emulator control plane.
 // The console is served by the gateway itself, so every path is relative to the page's origin.
 
+export interface SettingIssue {
+  setting: string;
+  message: string;
+}
+
+function settingIssues(value: unknown): SettingIssue[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter((i): i is SettingIssue => typeof i?.setting === "string" && typeof i?.message === "string");
+}
+
 /** Error of a JSON HTTP call: the HTTP status and the `{"error":{"code","message"}}` body, when present. */
 export class HttpError extends Error {
   constructor(
@@ -9,6 +19,8 @@ export class HttpError extends Error {
     message: string,
     /** Retry-After, in seconds, when the server sent one. */
     readonly retryAfterS?: number,
+    /** The refused settings of a config PATCH, each named as GET spells it (`rate_limits.per_ip.burst`). */
+    readonly issues: readonly SettingIssue[] = [],
   ) {
     super(message);
     this.name = "HttpError";
@@ -64,13 +76,14 @@ export function createJsonHttp(origin: string, accessToken?: string): JsonHttp {
         json = undefined;
       }
       if (!res.ok) {
-        const err = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+        const err = (json as { error?: { code?: unknown; message?: unknown; issues?: unknown } } | undefined)?.error;
         const retry = res.headers.get("retry-after");
         throw new HttpError(
           res.status,
           typeof err?.code === "string" ? err.code : `http_${res.status}`,
           typeof err?.message === "string" ? err.message : text.slice(0, 300) || res.statusText,
           retry !== null && retry !== "" ? Number(retry) : undefined,
+          settingIssues(err?.issues),
         );
       }
       return json as T;

@@ -24,7 +24,7 @@ export type StreamStatus =
   | { kind: "waiting"; attempt: number; retryAtMs: number; last: Rejection }
   | { kind: "ended"; rejection: Rejection }
   | { kind: "revoked"; rejection: Rejection }
-  | { kind: "stopped" };
+  | { kind: "stopped"; reason?: string };
 
 export interface ReceivedEvent {
   key: string;
@@ -102,16 +102,18 @@ export class StreamManager implements ExternalStore<ReadonlyMap<string, StreamSt
     });
   }
 
-  stop(id: string): void {
+  /** Ends a stream; `reason` (when the console, not the user, stops it) is shown with "Unsubscribed". */
+  stop(id: string, reason?: string): void {
     const run = this.running.get(id);
     if (!run) return;
     this.running.delete(id);
     run.abort.abort();
-    this.update(id, (s) => ({ ...s, running: false, status: { kind: "stopped" } }));
+    this.setStatus(id, reason ? { kind: "stopped", reason } : { kind: "stopped" });
+    this.update(id, (s) => ({ ...s, running: false }));
   }
 
-  stopAll(): void {
-    for (const id of [...this.running.keys()]) this.stop(id);
+  stopAll(reason?: string): void {
+    for (const id of [...this.running.keys()]) this.stop(id, reason);
   }
 
   clear(id: string): void {
@@ -239,6 +241,6 @@ function describeStatus(s: StreamStatus): string {
     case "revoked":
       return `revoked: ${describeRejection(s.rejection)}`;
     case "stopped":
-      return "unsubscribed";
+      return s.reason ? `unsubscribed: ${s.reason}` : "unsubscribed";
   }
 }

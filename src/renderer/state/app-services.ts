@@ -63,7 +63,7 @@ export function createAppServices(options: { bridge: DesktopBridge; origin: stri
     history.forgetDevice(id);
   });
   const journal = new JournalFeed(control);
-  const gatewayInfo = new GatewayInfoStore(rest);
+  const gatewayInfo = new GatewayInfoStore(rest, control);
 
   return {
     bridge,
@@ -78,8 +78,10 @@ export function createAppServices(options: { bridge: DesktopBridge; origin: stri
     async resetEmulator({ forgetDevices }) {
       await control.reset();
       journal.clearLocal();
-      streams.stopAll();
-      if (forgetDevices) for (const d of app.getSnapshot().devices) app.removeDevice(d.deviceSessionId);
+      streams.stopAll("the emulator was reset, so the gateway no longer knows this session");
+      const devices = app.getSnapshot().devices;
+      if (forgetDevices) for (const d of devices) app.removeDevice(d.deviceSessionId);
+      else app.markGone(devices.map((d) => d.deviceSessionId));
     },
     stop() {
       streams.stopAll();

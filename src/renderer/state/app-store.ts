@@ -16,13 +16,24 @@ export interface AppSnapshot {
   /** The device of activeId, when it is one of `devices`. */
   active?: StoredDevice;
   revoked: ReadonlySet<string>;
+  /** Sessions the gateway no longer knows because the emulator was reset (their devices stay here). */
+  gone: ReadonlySet<string>;
   tab: Tab;
+}
+
+/** Why a device session can no longer be used, or undefined while it can. */
+export type DeadReason = "revoked" | "reset";
+
+export function deadReason(app: Pick<AppSnapshot, "revoked" | "gone">, deviceSessionId: string): DeadReason | undefined {
+  if (app.revoked.has(deviceSessionId)) return "revoked";
+  if (app.gone.has(deviceSessionId)) return "reset";
+  return undefined;
 }
 
 type Saves = "nothing" | "preferences" | "devices and preferences";
 
 export class AppStore implements ExternalStore<AppSnapshot> {
-  private readonly state = new Store<AppSnapshot>({ ready: false, devices: [], revoked: new Set(), tab: "overview" });
+  private readonly state = new Store<AppSnapshot>({ ready: false, devices: [], revoked: new Set(), gone: new Set(), tab: "overview" });
   private devicesUnsaved = false;
   private saveQueued = false;
 
@@ -41,7 +52,9 @@ export class AppStore implements ExternalStore<AppSnapshot> {
       const [devices, prefs] = await Promise.all([this.bridge.loadDevices(), this.bridge.loadPreferences()]);
       const wanted = typeof prefs.activeDeviceId === "string" ? prefs.activeDeviceId : undefined;
       const tab = typeof prefs.tab === "string" && (TABS as readonly string[]).includes(prefs.tab) ? (prefs.tab as Tab) : undefined;
-      const revoked = Array.isArray(prefs.revokedSessions) ? prefs.revokedSessions.filter((x): x is string => typeof x === "string") : undefined;
+      const ids = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : undefined);
+      const revoked = ids(prefs.revokedSessions);
+      const gone = ids(prefs.goneSessions);
       this.change(
         {
           ready: true,
@@ -49,6 +62,7 @@ export class AppStore implements ExternalStore<AppSnapshot> {
           activeId: devices.some((d) => d.deviceSessionId === wanted) ? wanted : devices[0]?.deviceSessionId,
           ...(tab ? { tab } : {}),
           ...(revoked ? { revoked: new Set(revoked) } : {}),
+          ...(gone ? { gone: new Set(gone) } : {}),
         },
         "nothing",
       );
@@ -84,6 +98,12 @@ export class AppStore implements ExternalStore<AppSnapshot> {
     if (!revoked.has(deviceSessionId)) this.change({ revoked: new Set([...revoked, deviceSessionId]) }, "preferences");
   };
 
+  /** The emulator was reset: these sessions are unknown to the gateway from now on. */
+  readonly markGone = (deviceSessionIds: readonly string[]): void => {
+    const { gone } = this.state.getSnapshot();
+    this.change({ gone: new Set([...gone, ...deviceSessionIds]) }, "preferences");
+  };
+
   private devices(): StoredDevice[] {
     return this.state.getSnapshot().devices;
   }
@@ -106,14 +126,19 @@ export class AppStore implements ExternalStore<AppSnapshot> {
     this.saveQueued = true;
     queueMicrotask(() => {
       this.saveQueued = false;
-      const { devices, activeId, tab, revoked } = this.state.getSnapshot();
+      const { devices, activeId, tab, revoked, gone } = this.state.getSnapshot();
       if (this.devicesUnsaved) {
         this.devicesUnsaved = false;
         void this.bridge.saveDevices(devices).catch((e: unknown) => this.change({ loadError: `could not save devices: ${String(e)}` }, "nothing"));
       }
       const known = new Set(devices.map((d) => d.deviceSessionId));
       void this.bridge
-        .savePreferences({ activeDeviceId: activeId ?? null, tab, revokedSessions: [...revoked].filter((id) => known.has(id)) })
+        .savePreferences({
+          activeDeviceId: activeId ?? null,
+          tab,
+          revokedSessions: [...revoked].filter((id) => known.has(id)),
+          goneSessions: [...gone].filter((id) => known.has(id)),
+        })
         .catch(() => undefined);
     });
   }

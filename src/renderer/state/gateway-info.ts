@@ -3,6 +3,7 @@
 // (after a key rotation or a settings change).
 import type { GatewayInfo } from "../../shared/protocol.js";
 import { Store, type ExternalStore } from "../lib/store.js";
+import type { BackendHealth, ControlPlane } from "../services/control-plane.js";
 import type { PublicApi } from "../services/rest.js";
 
 export interface GatewayInfoState {
@@ -11,6 +12,8 @@ export interface GatewayInfoState {
   skewMs?: number;
   online: boolean | undefined;
   checkedAtMs?: number;
+  /** The configured backend as the gateway reaches it (undefined until asked, or when it cannot say). */
+  backend?: BackendHealth;
 }
 
 /** Often enough that the header notices a stopped gateway soon; one small GET, so cheap. */
@@ -21,7 +24,10 @@ export class GatewayInfoStore implements ExternalStore<GatewayInfoState> {
   private watchers = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(private readonly rest: Pick<PublicApi, "getGatewayInfo">) {}
+  constructor(
+    private readonly rest: Pick<PublicApi, "getGatewayInfo">,
+    private readonly control?: Pick<ControlPlane, "getBackendHealth">,
+  ) {}
 
   /** The first watcher starts the refreshes, the last one to leave stops them. */
   readonly subscribe = (listener: () => void): (() => void) => {
@@ -42,12 +48,14 @@ export class GatewayInfoStore implements ExternalStore<GatewayInfoState> {
   readonly getSnapshot = this.state.getSnapshot;
 
   async refresh(): Promise<GatewayInfo | undefined> {
+    const backend = this.control?.getBackendHealth().catch(() => undefined);
     try {
       const info = await this.rest.getGatewayInfo();
-      this.state.set({ info, skewMs: info.server_time_ms - Date.now(), online: true, checkedAtMs: Date.now() });
+      const health = await backend;
+      this.state.set({ info, skewMs: info.server_time_ms - Date.now(), online: true, checkedAtMs: Date.now(), ...(health ? { backend: health } : {}) });
       return info;
     } catch {
-      this.state.update((s) => ({ ...s, online: false, checkedAtMs: Date.now() }));
+      this.state.update(({ backend: _unknown, ...s }) => ({ ...s, online: false, checkedAtMs: Date.now() }));
       return undefined;
     }
   }

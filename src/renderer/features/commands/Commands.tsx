@@ -2,11 +2,14 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { StoredDevice } from "../../../shared/bridge.js";
 import type { RoutingTable } from "../../../shared/protocol.js";
+import { DeadDeviceWarning } from "../../components/DeadDeviceWarning.js";
 import { checkJson, JsonEditor } from "../../components/JsonEditor.js";
 import { Empty, Panel } from "../../components/Panel.js";
 import type { CommandOutcome } from "../../services/commands.js";
 import { describeError } from "../../services/http.js";
+import { deadReason } from "../../state/app-store.js";
 import { useApp, useServices } from "../../state/context.js";
+import { deviceLabel } from "../../components/util.js";
 import { CommandResult } from "./CommandResult.js";
 import { PayloadHints } from "./PayloadHints.js";
 
@@ -33,6 +36,9 @@ export function Commands({ visible }: { visible: boolean }) {
   const [payload, setPayload] = useState("{}");
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<CommandOutcome>();
+  /** Send from a dead device on purpose, to see the gateway's rejection. */
+  const [anyway, setAnyway] = useState(false);
+  const dead = device ? deadReason(app, device.deviceSessionId) : undefined;
   const typeRef = useRef(messageType);
   typeRef.current = messageType;
   const deviceRef = useRef(device);
@@ -67,7 +73,7 @@ export function Commands({ visible }: { visible: boolean }) {
 
   const check = checkJson(payload);
   const send = async () => {
-    if (!device || !check.ok) return;
+    if (!device || !check.ok || (dead && !anyway)) return;
     setBusy(true);
     try {
       setOutcome(await commands.run(device, messageType.trim(), check.value));
@@ -118,14 +124,27 @@ export function Commands({ visible }: { visible: boolean }) {
             <PayloadHints messageType={messageType} example={route?.example} payload={payload} onChange={setPayload} onExample={() => choose(messageType)} />
           </div>
         </div>
+        {dead && <DeadDeviceWarning reason={dead} />}
         <div className="row end">
           {!device && <span className="dim small">Sign in first: commands are signed by the active device.</span>}
           {device && (
             <span className="dim small">
-              as <span className="mono">{device.email}</span> · session <span className="mono">{device.deviceSessionId}</span>
+              as <span className="mono">{deviceLabel(device, app.devices)}</span> · session <span className="mono">{device.deviceSessionId}</span>
             </span>
           )}
-          <button type="button" className="primary" data-testid="command-send" disabled={!device || !check.ok || !messageType.trim() || busy} onClick={() => void send()}>
+          {dead && (
+            <label className="check small">
+              <input type="checkbox" data-testid="command-send-anyway" checked={anyway} onChange={(e) => setAnyway(e.target.checked)} /> send anyway, to see
+              the rejection
+            </label>
+          )}
+          <button
+            type="button"
+            className="primary"
+            data-testid="command-send"
+            disabled={!device || !check.ok || !messageType.trim() || busy || (dead !== undefined && !anyway)}
+            onClick={() => void send()}
+          >
             {busy ? "Sending…" : "Sign & send"}
           </button>
         </div>

@@ -2,12 +2,14 @@
 import { useState } from "react";
 import type { StoredDevice } from "../../../shared/bridge.js";
 import { checkJson, JsonEditor } from "../../components/JsonEditor.js";
+import { ConfirmButton } from "../../components/ConfirmButton.js";
 import { Panel } from "../../components/Panel.js";
 import { RejectionView } from "../../components/RejectionView.js";
-import { shortId } from "../../components/util.js";
+import { deviceLabel } from "../../components/util.js";
 import { VerifyBadge } from "../../components/VerifyBadge.js";
 import type { CommandOutcome } from "../../services/commands.js";
 import { describeError } from "../../services/http.js";
+import { deadReason } from "../../state/app-store.js";
 import { useApp, useServices } from "../../state/context.js";
 
 function OutcomeLine({ outcome, testId }: { outcome: CommandOutcome; testId: string }) {
@@ -72,7 +74,10 @@ export function PushForm({ device }: { device: StoredDevice }) {
 export function ChatForm({ device }: { device: StoredDevice }) {
   const app = useApp();
   const { commands } = useServices();
-  const others = [...new Map(app.devices.filter((d) => d.userId !== device.userId).map((d) => [d.userId, d])).values()];
+  // Users with a live session here: a revoked or reset one's user may no longer exist (not_found).
+  const live = app.devices.filter((d) => d.userId !== device.userId && deadReason(app, d.deviceSessionId) === undefined);
+  const others = [...new Map(live.map((d) => [d.userId, d])).values()];
+  const dead = deadReason(app, device.deviceSessionId) !== undefined;
   const [to, setTo] = useState("");
   const [text, setText] = useState("o7 commander");
   const [outcome, setOutcome] = useState<CommandOutcome>();
@@ -82,7 +87,7 @@ export function ChatForm({ device }: { device: StoredDevice }) {
       <div className="form">
         <label className="field-label" htmlFor="chat-to">to another signed-in user</label>
         <select id="chat-to" data-testid="chat-to" value={target} onChange={(e) => setTo(e.target.value)} disabled={others.length === 0}>
-          {others.length === 0 && <option value="">— sign in a second user first —</option>}
+          {others.length === 0 && <option value="">— sign in a second user first (a live session) —</option>}
           {others.map((d) => (
             <option key={d.userId} value={d.userId}>
               {d.userId} ({d.email})
@@ -96,7 +101,7 @@ export function ChatForm({ device }: { device: StoredDevice }) {
           <button
             type="button"
             data-testid="chat-send"
-            disabled={!target}
+            disabled={!target || dead}
             onClick={async () => setOutcome(await commands.run(device, "game.chat.send", { to_user_id: target, text }))}
           >
             Send chat
@@ -110,7 +115,8 @@ export function ChatForm({ device }: { device: StoredDevice }) {
 
 export function RevokeForm({ device }: { device: StoredDevice }) {
   const app = useApp();
-  const { commands } = useServices();
+  const { commands, app: appStore } = useServices();
+  const dead = deadReason(app, device.deviceSessionId) !== undefined;
   const mine = app.devices.filter((d) => d.userId === device.userId);
   const [target, setTarget] = useState<string>(device.deviceSessionId);
   const [outcome, setOutcome] = useState<CommandOutcome>();
@@ -122,27 +128,43 @@ export function RevokeForm({ device }: { device: StoredDevice }) {
         <select id="revoke-target" data-testid="revoke-target" value={chosen} onChange={(e) => setTarget(e.target.value)}>
           {mine.map((d) => (
             <option key={d.deviceSessionId} value={d.deviceSessionId}>
-              {shortId(d.deviceSessionId, 18)}
+              {deviceLabel(d, app.devices)}
               {d.deviceSessionId === device.deviceSessionId ? " (this device)" : ""}
+              {deadReason(app, d.deviceSessionId) === "revoked" ? " (revoked)" : ""}
             </option>
           ))}
           <option value="">all of this user's sessions</option>
         </select>
         <div className="row end">
           <span className="dim small">user.sessions.revoke from the active device</span>
-          <button
-            type="button"
+          <ConfirmButton
             className="danger-outline"
-            data-testid="revoke-send"
-            onClick={async () =>
-              setOutcome(await commands.run(device, "user.sessions.revoke", chosen ? { device_session_id: chosen } : {}))
-            }
+            testId="revoke-send"
+            confirmLabel={chosen === device.deviceSessionId ? "Revoke this device?" : chosen ? "Revoke it?" : "Revoke them all?"}
+            disabled={dead}
+            onConfirm={async () => {
+              const result = await commands.run(device, "user.sessions.revoke", chosen ? { device_session_id: chosen } : {});
+              setOutcome(result);
+              for (const id of revokedIds(result)) appStore.markRevoked(id);
+            }}
           >
             Revoke
-          </button>
+          </ConfirmButton>
         </div>
         {outcome && <OutcomeLine outcome={outcome} testId="revoke-result" />}
       </div>
     </Panel>
   );
+}
+
+/** The sessions a verified `user.sessions.revoke` answer says it revoked (`{"revoked":[…]}`). */
+function revokedIds(outcome: CommandOutcome): string[] {
+  if (!outcome.verification?.ok || outcome.response?.envelope?.resultCode !== "ok") return [];
+  try {
+    const body: unknown = JSON.parse(new TextDecoder().decode(outcome.response.payloadBytes));
+    const ids = (body as { revoked?: unknown }).revoked;
+    return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === "string") : [];
+  } catch {
+    return [];
+  }
 }

@@ -1,6 +1,8 @@
 // Live signed events of the active device, with push injection, chat and revocation beside them.
+import { DeadDeviceWarning } from "../../components/DeadDeviceWarning.js";
 import { Empty, Panel } from "../../components/Panel.js";
-import { shortId } from "../../components/util.js";
+import { deviceLabel, shortId } from "../../components/util.js";
+import { deadReason } from "../../state/app-store.js";
 import { useApp, useServices, useStreams } from "../../state/context.js";
 import { ChatForm, PushForm, RevokeForm } from "./Actions.js";
 import { EventList } from "./EventList.js";
@@ -13,7 +15,10 @@ export function Events() {
   const device = app.active;
   if (!device) return <Empty>Sign in first: events are subscribed per device session.</Empty>;
   const state = streams.get(device.deviceSessionId);
-  const running = state?.running ?? false;
+  // A stream that ended for good reads as not subscribed, whatever its loop is still finishing.
+  const ended = state?.status.kind === "revoked" || state?.status.kind === "ended" || state?.status.kind === "stopped";
+  const running = (state?.running ?? false) && !ended;
+  const dead = deadReason(app, device.deviceSessionId);
   const others = [...streams.values()].filter((s) => s.deviceSessionId !== device.deviceSessionId && s.running);
 
   return (
@@ -31,7 +36,13 @@ export function Events() {
                 Unsubscribe
               </button>
             ) : (
-              <button type="button" className="primary" data-testid="events-subscribe" onClick={() => services.streams.start(device, services.app.markRevoked)}>
+              <button
+                type="button"
+                className="primary"
+                data-testid="events-subscribe"
+                disabled={dead !== undefined}
+                onClick={() => services.streams.start(device, services.app.markRevoked)}
+              >
                 Subscribe
               </button>
             )}
@@ -41,6 +52,7 @@ export function Events() {
           </>
         }
       >
+        {dead && <DeadDeviceWarning reason={dead} />}
         <StreamStatusView state={state} />
         {others.length > 0 && (
           <div className="other-streams small">
@@ -49,7 +61,7 @@ export function Events() {
               const d = app.devices.find((x) => x.deviceSessionId === s.deviceSessionId);
               return (
                 <button key={s.deviceSessionId} type="button" className="tag" onClick={() => services.app.setActive(s.deviceSessionId)}>
-                  {d?.email ?? shortId(s.deviceSessionId)} · {s.events.length}
+                  {d ? deviceLabel(d, app.devices) : shortId(s.deviceSessionId)} · {s.events.length}
                 </button>
               );
             })}

@@ -12,7 +12,7 @@ export function StreamStatusView({ state }: { state: StreamState | undefined }) 
       body = <span className="dim">Not subscribed.</span>;
       break;
     case "stopped":
-      body = <span className="dim">Unsubscribed.</span>;
+      body = <span className="dim">{status.reason ? `Unsubscribed: ${status.reason}.` : "Unsubscribed."}</span>;
       break;
     case "connecting":
       body = <span>{status.attempt ? `Reconnecting (attempt ${status.attempt})…` : "Connecting…"}</span>;

@@ -40,7 +40,9 @@ export function Inspector({ visible }: { visible: boolean }) {
     return list.slice(-300).reverse();
   }, [feed.entries, filter]);
 
-  const current = (follow ? shown[0] : shown.find((e) => e.seq === selected)) ?? shown[0];
+  // The selected call stays on screen while a filter hides it from the list.
+  const chosen = follow ? undefined : feed.entries.find((e) => e.seq === selected);
+  const current = chosen ?? shown[0] ?? (follow ? feed.entries.at(-1) : undefined);
 
   return (
     <div className="grid inspector-layout">
@@ -58,9 +60,24 @@ export function Inspector({ visible }: { visible: boolean }) {
         }
       >
         <JournalTools />
-        <input className="filter" placeholder="filter: message type, session, reason…" value={filter} onChange={(e) => setFilter(e.target.value)} />
-        {shown.length === 0 ? (
+        <input
+          className="filter"
+          type="search"
+          aria-label="Filter calls"
+          data-testid="journal-filter"
+          placeholder="filter: message type, session, reason…"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+        />
+        {feed.entries.length === 0 ? (
           <Empty>No calls yet. Every ExecuteCommand and SubscribeEvents shows up here.</Empty>
+        ) : shown.length === 0 ? (
+          <div className="empty" data-testid="journal-no-match">
+            No call matches “{filter.trim()}” ({feed.entries.length} in the journal).{" "}
+            <button type="button" className="link" onClick={() => setFilter("")}>
+              clear the filter
+            </button>
+          </div>
         ) : (
           <ul className="journal" data-testid="journal-list">
             {shown.map((e) => (
@@ -90,7 +107,7 @@ export function Inspector({ visible }: { visible: boolean }) {
         )}
       </Panel>
       <Panel
-        title={current ? `Call #${current.seq}` : "Call"}
+        title={<span data-testid="call-title">{current ? `Call #${current.seq}` : "Call"}</span>}
         actions={current && <span className="dim small mono">session {shortId(current.device_session_id, 16)}</span>}
       >
         {current ? (

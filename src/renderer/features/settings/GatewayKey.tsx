@@ -20,6 +20,8 @@ export function GatewayKey() {
   const services = useServices();
   const key = useGatewayInfo().info?.response_signing_public_key;
   const [note, setNote] = useState<string>();
+  /** Set by a rotation: the note then counts the devices still on the old key as they are now. */
+  const [rotated, setRotated] = useState(false);
 
   const exportText = () =>
     `Galaxy gateway response-signing public key (Ed25519)\norigin: ${location.origin}\nexported: ${new Date().toISOString()}\nbase64url: ${key}\nhex: ${key ? hexOf(key) : ""}\n`;
@@ -46,11 +48,12 @@ export function GatewayKey() {
 
   const rotate = async () => {
     try {
-      const r = await services.control.rotateGatewayKey();
+      await services.control.rotateGatewayKey();
       await services.gatewayInfo.refresh();
-      const stale = services.app.getSnapshot().devices.filter((d) => d.gatewayKey !== r.response_signing_public_key).length;
-      setNote(`Rotated. ${stale} device(s) still pin the old key: their responses now fail verification (✗) until re-pinned.`);
+      setNote(undefined);
+      setRotated(true);
     } catch (e) {
+      setRotated(false);
       setNote(describeError(e));
     }
   };
@@ -92,7 +95,14 @@ export function GatewayKey() {
           </button>
         </div>
       )}
-      {note && <div className="small" data-testid="gateway-key-note">{note}</div>}
+      {(note ?? rotated) && (
+        <div className="small" data-testid="gateway-key-note">
+          {note ??
+            (stale.length > 0
+              ? `Rotated. ${stale.length} device(s) still pin the old key: their responses fail verification (✗) until re-pinned.`
+              : "Rotated; every device pins the current key.")}
+        </div>
+      )}
     </Panel>
   );
 }

@@ -1,7 +1,7 @@
 // Signed-in devices, kept by the host bridge: switch the active one, re-pin the gateway key, remove.
 import { ConfirmButton } from "../../components/ConfirmButton.js";
 import { Empty, Panel } from "../../components/Panel.js";
-import { shortId } from "../../components/util.js";
+import { deviceLabel, shortId } from "../../components/util.js";
 import { useApp, useGatewayInfo, useServices } from "../../state/context.js";
 
 export function DeviceList() {
@@ -30,7 +30,7 @@ export function DeviceList() {
               >
                 <button type="button" className="device-main" data-testid="device-activate" onClick={() => services.app.setActive(d.deviceSessionId)} title="make active">
                   <span className={`dot ${active ? "on" : ""}`} />
-                  <span className="device-email">{d.label ?? d.email}</span>
+                  <span className="device-email">{deviceLabel(d, app.devices)}</span>
                   <span className="mono dim small">user {d.userId}</span>
                   <span className="mono dim small" title={d.deviceSessionId}>
                     session {shortId(d.deviceSessionId, 14)}

@@ -8,15 +8,21 @@ import { useServices } from "../../state/context.js";
 
 const POLL_MS = 1500;
 
+/** The backend's word on the code (the same for every browser): used, expired, or still usable. */
+function stateOf(m: MailboxMessage): "used" | "expired" | "unused" {
+  return m.used ? "used" : m.expired ? "expired" : "unused";
+}
+
 export function Mailbox(props: {
   email: string;
   visible: boolean;
-  used: ReadonlySet<string>;
+  /** A sign-in is under way: no second "use code" meanwhile. */
+  busy: boolean;
   /** Changes when a code was just sent: poll at once. */
   refresh: number;
   onUse(m: MailboxMessage): void;
 }) {
-  const { email, visible, used, refresh, onUse } = props;
+  const { email, visible, busy, refresh, onUse } = props;
   const { control } = useServices();
   const [messages, setMessages] = useState<MailboxMessage[]>([]);
   const [error, setError] = useState<string>();
@@ -50,7 +56,7 @@ export function Mailbox(props: {
       ) : (
         <ul className="mail-list">
           {messages.map((m) => (
-            <li key={`${m.challenge_id}-${m.sent_at_ms}`} className="mail" data-testid="mailbox-message" data-email={m.email}>
+            <li key={`${m.challenge_id}-${m.sent_at_ms}`} className="mail" data-testid="mailbox-message" data-email={m.email} data-state={stateOf(m)}>
               <div className="mail-meta">
                 <span>{m.email}</span>
                 <span className="dim small">
@@ -61,12 +67,14 @@ export function Mailbox(props: {
                 <span className="mono big" data-testid="mailbox-code">
                   {m.code}
                 </span>
-                {used.has(m.challenge_id) ? (
-                  <span className="tag">used</span>
-                ) : (
-                  <button type="button" data-testid="use-code" onClick={() => onUse(m)}>
+                {stateOf(m) === "unused" ? (
+                  <button type="button" data-testid="use-code" disabled={busy} onClick={() => onUse(m)}>
                     use code
                   </button>
+                ) : (
+                  <span className="tag" data-testid="mailbox-state">
+                    {stateOf(m)}
+                  </span>
                 )}
               </div>
             </li>

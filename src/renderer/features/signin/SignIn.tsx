@@ -2,6 +2,7 @@
 import { useState } from "react";
 import { toBase64Url, toHex } from "../../../shared/bytes.js";
 import { generateSeed, publicKeyFromSeed } from "../../../shared/ed25519.js";
+import { EMAIL_CODE_PATTERN } from "../../../shared/protocol.js";
 import { Panel } from "../../components/Panel.js";
 import { describeError } from "../../services/http.js";
 import { useServices } from "../../state/context.js";
@@ -17,7 +18,6 @@ export function SignIn({ visible }: { visible: boolean }) {
   const [code, setCode] = useState("");
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState<Status>();
-  const [used, setUsed] = useState<ReadonlySet<string>>(new Set());
   const [sent, setSent] = useState(0);
 
   const send = async () => {
@@ -36,24 +36,25 @@ export function SignIn({ visible }: { visible: boolean }) {
     }
   };
 
-  const confirm = async () => {
+  /** Confirms `challenge` with `withCode` (the form's, or a mailbox code picked with "use code"). */
+  const confirm = async (challenge = challengeId, withCode = code.trim(), forEmail = email.trim()) => {
     setBusy(true);
     setStatus(undefined);
     try {
       const info = await rest.getGatewayInfo();
       const seed = generateSeed();
       const publicKey = toBase64Url(publicKeyFromSeed(seed));
-      const r = await rest.confirmEmailCode(challengeId, code.trim(), publicKey);
+      const r = await rest.confirmEmailCode(challenge, withCode, publicKey);
       app.addDevice({
         deviceSessionId: r.device_session_id,
         userId: r.user_id,
-        email: email.trim(),
+        email: forEmail,
         seedHex: toHex(seed),
         gatewayKey: info.response_signing_public_key,
         createdAtMs: Date.now(),
       });
       setStatus({ kind: "ok", text: `Signed in as ${r.user_id} — device session ${r.device_session_id} is now active.` });
-      setUsed((u) => new Set([...u, challengeId]));
+      setSent((n) => n + 1); // the inbox shows the code as used at once
       setChallengeId("");
       setCode("");
     } catch (e) {
@@ -108,7 +109,7 @@ export function SignIn({ visible }: { visible: boolean }) {
                 data-testid="signin-code"
                 onChange={(e) => setCode(e.target.value)}
               />
-              <button type="submit" className="primary" data-testid="confirm-code" disabled={busy || !challengeId || code.trim().length === 0}>
+              <button type="submit" className="primary" data-testid="confirm-code" disabled={busy || !challengeId || !EMAIL_CODE_PATTERN.test(code.trim())}>
                 Confirm
               </button>
             </div>
@@ -135,12 +136,14 @@ export function SignIn({ visible }: { visible: boolean }) {
       <Mailbox
         email={email}
         visible={visible}
-        used={used}
         refresh={sent}
+        busy={busy}
         onUse={(m) => {
+          // One click signs in (README): fill the form so it shows what was sent, and confirm.
           setEmail(m.email);
           setChallengeId(m.challenge_id);
           setCode(m.code);
+          void confirm(m.challenge_id, m.code, m.email);
         }}
       />
     </div>

@@ -1,7 +1,9 @@
 // One click per attack; each shows the exact rejection next to what PROTOCOL.md §4 expects.
 import { useState } from "react";
+import { DeadDeviceWarning } from "../../components/DeadDeviceWarning.js";
 import { Empty, Panel } from "../../components/Panel.js";
 import { RejectionView } from "../../components/RejectionView.js";
+import { deadReason } from "../../state/app-store.js";
 import { useApp, useGatewayInfo, useServices } from "../../state/context.js";
 import { matches, TAMPER_CASES, type TamperCase, type TamperRun } from "./cases.js";
 
@@ -27,10 +29,14 @@ function ResultView({ c, result }: { c: TamperCase; result: Result }) {
       <table className="expect">
         <thead>
           <tr>
-            <th />
-            <th>expected</th>
-            <th>got</th>
-            <th />
+            <th scope="col">
+              <span className="visually-hidden">field</span>
+            </th>
+            <th scope="col">expected</th>
+            <th scope="col">got</th>
+            <th scope="col">
+              <span className="visually-hidden">as expected?</span>
+            </th>
           </tr>
         </thead>
         <tbody>{(["code", "reason", "stage"] as const).map(row)}</tbody>
@@ -58,13 +64,17 @@ function ResultView({ c, result }: { c: TamperCase; result: Result }) {
 }
 
 export function TamperLab() {
-  const device = useApp().active;
+  const app = useApp();
+  const device = app.active;
   const { commands } = useServices();
   const info = useGatewayInfo().info;
   const [results, setResults] = useState<Record<string, Result>>({});
   const [running, setRunning] = useState<string>();
 
   if (!device) return <Empty>Sign in first: the lab tampers with requests of the active device.</Empty>;
+  // A dead session fails every case at the session stage, which would read as a gateway fault.
+  const dead = deadReason(app, device.deviceSessionId);
+  const blocked = running !== undefined || dead !== undefined;
 
   const run = async (c: TamperCase) => {
     setRunning(c.id);
@@ -80,6 +90,7 @@ export function TamperLab() {
 
   return (
     <div className="stack">
+      {dead && <DeadDeviceWarning reason={dead} />}
       <div className="row">
         <span className="dim small">
           Each case sends <span className="mono">user.profile.get</span> from <span className="mono">{device.email}</span>, broken in exactly one way.
@@ -88,7 +99,7 @@ export function TamperLab() {
         <button
           type="button"
           data-testid="tamper-run-all"
-          disabled={running !== undefined}
+          disabled={blocked}
           onClick={async () => {
             for (const c of TAMPER_CASES) await run(c);
           }}
@@ -105,7 +116,7 @@ export function TamperLab() {
               title={c.title}
               testId={`tamper-card-${c.id}`}
               actions={
-                <button type="button" className="primary" data-testid={`tamper-${c.id}`} disabled={running !== undefined} onClick={() => void run(c)}>
+                <button type="button" className="primary" data-testid={`tamper-${c.id}`} disabled={blocked} onClick={() => void run(c)}>
                   {running === c.id ? "Running…" : "Run"}
                 </button>
               }
