@@ -135,18 +135,18 @@ describe("endpoints", () => {
     expectError(await call(s, "/emulator/v1/mailbox"), 503, "backend_unavailable");
   });
 
-  it("backend/health: any HTTP answer is reachable (a real backend's 404 too); a dead backend is not, with the reason", async () => {
+  it("status: any HTTP answer from the backend's /healthz is reachable (a real backend's 404 too); a dead backend is not, with the reason", async () => {
     s = await startSurface();
-    const up = await call(s, "/emulator/v1/backend/health");
+    const up = await call(s, "/emulator/v1/status");
     expect(up.status).toBe(200);
-    expect(up.json).toMatchObject({ backend: s.config.get().backend, reachable: true, status: 404 }); // the fake has no /healthz
+    expect(up.json).toMatchObject({ backend: s.config.get().backend, backend_health: { reachable: true, http_status: 404 } }); // the fake has no /healthz
     expect(s.backend.calls.at(-1)).toMatchObject({ method: "GET", path: "/healthz" });
     await s.backend.close();
-    const down = await call(s, "/emulator/v1/backend/health");
+    const down = await call(s, "/emulator/v1/status");
     expect(down.status).toBe(200);
-    expect(down.json).toMatchObject({ backend: s.config.get().backend, reachable: false });
-    expect(down.json.message).toMatch(/^not reachable \(.+\)$/);
-    expectError(await call(s, "/emulator/v1/backend/health", { method: "POST", body: "{}" }), 405, "method_not_allowed");
+    expect(down.json).toMatchObject({ backend: s.config.get().backend, backend_health: { reachable: false } });
+    expect(down.json.backend_health.error).toMatch(/.+/);
+    expectError(await call(s, "/emulator/v1/status", { method: "POST", body: "{}" }), 405, "method_not_allowed");
   });
 
   it("reset: local reset, then the backend's; a real backend's 404 is fine", async () => {

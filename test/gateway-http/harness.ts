@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { createBackendRestClient } from "../../src/gateway/backend/rest-client.js";
 import { LiveConfig } from "../../src/gateway/config.js";
 import { Journal } from "../../src/gateway/journal.js";
+import { emulatorStatus } from "../../src/gateway/emulator-status.js";
 import { createRestSurface, type RestSurfaceDeps } from "../../src/gateway/http/rest-surface.js";
 import { generateSeed, publicKeyFromSeed } from "../../src/shared/ed25519.js";
 import { toBase64Url } from "../../src/shared/bytes.js";
@@ -137,6 +138,16 @@ export async function startSurface(options: SurfaceOptions = {}): Promise<Surfac
       resets.count++;
       journal.clear();
     },
+    status: () =>
+      emulatorStatus({
+        config,
+        backend: client,
+        journal,
+        publicKey: () => key.current,
+        now: () => clock.ms,
+        pushStream: () => ({ connected: false, since_ms: clock.ms }),
+        openEventStreams: () => 0,
+      }),
     ...(options.accessToken !== undefined ? { accessToken: options.accessToken } : {}),
     ...(options.consoleDir !== undefined ? { consoleDir: options.consoleDir } : {}),
   });

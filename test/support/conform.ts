@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { generateKeyPairSync } from "node:crypto";
 import path from "node:path";
-import { DOMParser } from "@xmldom/xmldom";
+import { DOMParser, type Element as XmlElement } from "@xmldom/xmldom";
 import { fromBase64Url } from "../../src/shared/bytes.js";
 import { tempDir } from "./emulator.js";
 
@@ -71,10 +71,11 @@ export function parseJunit(xml: string): { root: Record<string, string>; suites:
       throw new Error(`JUnit XML ${level}: ${message}`);
     },
   }).parseFromString(xml, "text/xml");
-  const attrs = (el: Element, names: string[]) => Object.fromEntries(names.map((n) => [n, el.getAttribute(n) ?? ""]));
+  const attrs = (el: XmlElement, names: string[]) => Object.fromEntries(names.map((n) => [n, el.getAttribute(n) ?? ""]));
   const root = doc.documentElement;
+  if (!root) throw new Error("JUnit XML has no root element");
   if (root.tagName !== "testsuites") throw new Error(`root element is ${root.tagName}`);
-  const list = (nodes: HTMLCollectionOf<Element>): Element[] => Array.from({ length: nodes.length }, (_, i) => nodes.item(i)!);
+  const list = (nodes: { length: number; item(i: number): XmlElement | null }): XmlElement[] => Array.from({ length: nodes.length }, (_, i) => nodes.item(i)!);
   const counts = ["name", "tests", "failures", "errors", "skipped"];
   const suites = list(root.getElementsByTagName("testsuite")).map((s) => attrs(s, counts));
   const cases = list(root.getElementsByTagName("testcase")).map((c): JunitCase => {

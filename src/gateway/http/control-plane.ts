@@ -23,12 +23,6 @@ import {
 export const CONTROL_PREFIX = "/emulator/v1/";
 export const MAX_CONTROL_BODY_BYTES = 64 * 1024;
 export const MAX_JOURNAL_WAIT_MS = 30_000;
-/**
- * How long `backend/health` waits for any answer: a loopback backend answers in a millisecond, and
- * the console's header polls this every 10 s, so a dead URL must not hold the poll for the full 5 s
- * of a routed call.
- */
-export const BACKEND_PROBE_TIMEOUT_MS = 2_000;
 
 export interface AccessRequest {
   remoteAddress: string | undefined;
@@ -194,21 +188,6 @@ export function createControlPlane(deps: ControlPlaneDeps) {
           // `issues` name each refused setting as GET spells it, so a form can mark the field.
           const issues = err.issues.map((i) => ({ setting: settingName(i.path), message: i.message }));
           sendJson(req, res, 400, { error: { code: "invalid_request", message: err.message, issues } });
-        }
-      },
-    },
-    "backend/health": {
-      // Whether the configured backend answers at all (any HTTP status counts: a real backend may
-      // have no /healthz); a URL nobody listens on is reported, not hidden behind a green header.
-      GET: async (req, res) => {
-        const backend = deps.config.get().backend;
-        const started = performance.now();
-        try {
-          const reply = await deps.backend.request("GET", "/healthz", { deadlineMs: BACKEND_PROBE_TIMEOUT_MS });
-          sendJson(req, res, 200, { backend, reachable: true, status: reply.status, ms: Math.round(performance.now() - started) });
-        } catch (err) {
-          const why = err instanceof Error && err.message ? err.message : "no answer";
-          sendJson(req, res, 200, { backend, reachable: false, message: `not reachable (${why})` });
         }
       },
     },

@@ -18,7 +18,6 @@ export interface ControlPlane {
   reset(): Promise<unknown>;
   rotateGatewayKey(): Promise<{ response_signing_public_key: string }>;
   /** Whether the configured backend answers at all (`reachable`), and if not, why. */
-  getBackendHealth(signal?: AbortSignal): Promise<BackendHealth>;
 }
 
 export interface BackendHealth {
@@ -27,6 +26,18 @@ export interface BackendHealth {
   status?: number;
   ms?: number;
   message?: string;
+}
+
+/** The header's view of `GET /emulator/v1/status`'s backend probe (one probe serves Overview and header). */
+export function backendHealthOf(status: EmulatorStatus): BackendHealth {
+  const h = status.backend_health;
+  return {
+    backend: status.backend,
+    reachable: h.reachable,
+    ...(h.http_status !== undefined ? { status: h.http_status } : {}),
+    ...(h.latency_ms !== undefined ? { ms: h.latency_ms } : {}),
+    ...(h.reachable ? {} : { message: `not reachable (${h.error ?? "no answer"})` }),
+  };
 }
 
 export function createControlPlane(http: JsonHttp): ControlPlane {
@@ -60,6 +71,5 @@ export function createControlPlane(http: JsonHttp): ControlPlane {
     patchConfig: (patch) => http.requestJson("PATCH", "/emulator/v1/config", patch, auth),
     reset: () => http.requestJson("POST", "/emulator/v1/reset", {}, auth),
     rotateGatewayKey: () => http.requestJson("POST", "/emulator/v1/gateway-key/rotate", {}, auth),
-    getBackendHealth: (signal) => http.requestJson("GET", "/emulator/v1/backend/health", undefined, withSignal(signal)),
   };
 }

@@ -3,7 +3,7 @@
 // (after a key rotation or a settings change).
 import type { GatewayInfo } from "../../shared/protocol.js";
 import { Store, type ExternalStore } from "../lib/store.js";
-import type { BackendHealth, ControlPlane } from "../services/control-plane.js";
+import { backendHealthOf, type BackendHealth, type ControlPlane } from "../services/control-plane.js";
 import type { PublicApi } from "../services/rest.js";
 
 export interface GatewayInfoState {
@@ -26,7 +26,7 @@ export class GatewayInfoStore implements ExternalStore<GatewayInfoState> {
 
   constructor(
     private readonly rest: Pick<PublicApi, "getGatewayInfo">,
-    private readonly control?: Pick<ControlPlane, "getBackendHealth">,
+    private readonly control?: Pick<ControlPlane, "getStatus">,
   ) {}
 
   /** The first watcher starts the refreshes, the last one to leave stops them. */
@@ -48,7 +48,7 @@ export class GatewayInfoStore implements ExternalStore<GatewayInfoState> {
   readonly getSnapshot = this.state.getSnapshot;
 
   async refresh(): Promise<GatewayInfo | undefined> {
-    const backend = this.control?.getBackendHealth().catch(() => undefined);
+    const backend = this.control?.getStatus().then(backendHealthOf).catch(() => undefined);
     try {
       const info = await this.rest.getGatewayInfo();
       const health = await backend;
