@@ -4,9 +4,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { toBase64Url } from "../../src/shared/bytes.js";
 import { generateSeed, publicKeyFromSeed } from "../../src/shared/ed25519.js";
-import { executeCommandRequest, verifyResponse, type DeviceIdentity } from "../../src/shared/sdk.js";
 import type { RunningEmulator } from "../../src/emulator/start.js";
-import { edgeClient, gatewayPublicKey, getJson, postJson, signIn, startTestEmulator } from "../support/emulator.js";
+import { gatewayPublicKey, getJson, postJson, signIn, startTestEmulator } from "../support/emulator.js";
+import { signedCall } from "../support/signed-call.js";
 
 const running: RunningEmulator[] = [];
 afterEach(async () => {
@@ -34,16 +34,6 @@ async function stableState(url: string): Promise<unknown> {
   delete json.exported_at_ms;
   delete json.backend.saved_at_ms;
   return json;
-}
-
-/** user.profile.get signed by `device`; the answer checked against the key the client pinned. */
-export async function signedCall(url: string, device: DeviceIdentity, pinnedKey: Uint8Array) {
-  const request = executeCommandRequest(device, { messageType: "user.profile.get", payload: {} });
-  const response = await edgeClient(url).executeCommand(request);
-  return {
-    resultCode: response.envelope?.resultCode,
-    verification: verifyResponse(response, pinnedKey, { requestId: request.envelope!.requestId }),
-  };
 }
 
 describe("GET /emulator/v1/state", () => {
