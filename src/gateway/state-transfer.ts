@@ -124,9 +124,13 @@ export function createStateTransfer(deps: StateTransferDeps): StateTransfer {
       try {
         await putBackend(previous);
       } catch (rollback) {
-        throw new Error(`state import failed half-way: the backend has the new state, the gateway the old one (${String(rollback)})`, { cause: err });
+        throw new HttpError(
+          500,
+          "internal_error",
+          `state import failed half-way: the backend has the new state, the gateway the old one (key not written: ${messageOf(err)}; backend not restored: ${messageOf(rollback)})`,
+        );
       }
-      throw err;
+      throw new HttpError(500, "internal_error", `the gateway key could not be written (${messageOf(err)}); nothing changed`);
     }
     deps.config.replace(config);
     deps.resetLocal();
@@ -151,6 +155,10 @@ export function createStateTransfer(deps: StateTransferDeps): StateTransfer {
       return run;
     },
   };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function unsupported(): HttpError {

@@ -1,11 +1,13 @@
 // GET/PUT /emulator/v1/state and POST /emulator/v1/sessions on a real emulator (issue 13, items 2 and 3):
 // the document holds what it promises, a bad one is refused with its path and changes nothing, a state
 // bigger than the control plane's usual 64 KiB goes through, and a seeded session signs calls.
+import { mkdirSync, rmSync } from "node:fs";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { toBase64Url } from "../../src/shared/bytes.js";
 import { generateSeed, publicKeyFromSeed } from "../../src/shared/ed25519.js";
 import type { RunningEmulator } from "../../src/emulator/start.js";
-import { gatewayPublicKey, getJson, postJson, signIn, startTestEmulator } from "../support/emulator.js";
+import { gatewayPublicKey, getJson, postJson, signIn, startTestEmulator, tempDir } from "../support/emulator.js";
 import { signedCall } from "../support/signed-call.js";
 
 const running: RunningEmulator[] = [];
@@ -104,6 +106,27 @@ describe("PUT /emulator/v1/state", () => {
     expect(await signedCall(target.url, seeded, sourceKey)).toEqual({ resultCode: "ok", verification: { ok: true } });
     const state = (await getJson(`${target.url}/emulator/v1/state`)).json;
     expect(state.backend.store.users.map((u: any) => u.email)).not.toContain(gone.email);
+  });
+
+  it("when the gateway key cannot be written after the backend took the new state: the backend's is put back, nothing changed", async () => {
+    const stateDir = tempDir();
+    const e = await startTestEmulator({ stateDir });
+    running.push(e);
+    const device = await signIn(e.url);
+    const pinned = await gatewayPublicKey(e.url);
+    const before = await stableState(e.url);
+    const other = await emulator();
+    await signIn(other.url);
+    const document = (await getJson(`${other.url}/emulator/v1/state`)).json;
+    // A folder where the key file goes: the atomic rename over it fails, even for root.
+    rmSync(path.join(stateDir, "gateway-key.json"));
+    mkdirSync(path.join(stateDir, "gateway-key.json", "occupied"), { recursive: true });
+
+    const answer = await putState(e.url, document);
+    expect(answer.status).toBe(500);
+    expect(answer.json.error.message).toMatch(/^the gateway key could not be written \(.*\); nothing changed$/);
+    expect(await stableState(e.url)).toEqual(before);
+    expect(await signedCall(e.url, device, pinned)).toEqual({ resultCode: "ok", verification: { ok: true } });
   });
 
   it("takes a state larger than the control plane's 64 KiB body limit (a full mailbox)", async () => {
