@@ -129,6 +129,16 @@ describe("PUT /emulator/v1/state", () => {
     expect(await signedCall(e.url, device, pinned)).toEqual({ resultCode: "ok", verification: { ok: true } });
   });
 
+  it("push event ids never go back: a document behind the live push log keeps the live counter", async () => {
+    const e = await emulator();
+    const empty = (await getJson(`${e.url}/emulator/v1/state`)).json;
+    const device = await signIn(e.url);
+    for (let i = 0; i < 3; i++) await postJson(`${e.url}/emulator/v1/push`, { client_event: { user_id: device.userId, event_type: "t" } });
+    expect((await putState(e.url, empty)).status).toBe(200);
+    const next = await postJson(`${e.url}/emulator/v1/push`, { client_event: { user_id: device.userId, event_type: "t" } });
+    expect(next.json.event_id).toBe("4");
+  });
+
   it("takes a state larger than the control plane's 64 KiB body limit (a full mailbox)", async () => {
     const e = await emulator();
     const document = (await getJson(`${e.url}/emulator/v1/state`)).json;
