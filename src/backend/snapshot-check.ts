@@ -25,8 +25,8 @@ export class SnapshotError extends Error {
 const MAX_ID = 128;
 const MAX_EMAIL = 254;
 const MAX_TEXT = 128;
-/** Planets a user's game may know: far more than play produces, few enough to bound one user's share. */
-const MAX_PLANETS = 1_000;
+/** Lists the mock itself does not cap (users, sessions, planets, fleets): the body limit bounds them. */
+const UNCAPPED = Number.MAX_SAFE_INTEGER;
 const MAX_TIME_MS = 8.64e15; // the ECMAScript Date range
 
 type Json = Record<string, unknown>;
@@ -85,7 +85,7 @@ export function checkSnapshot(value: unknown, version: number): PersistedState {
 
   const userIds = new Set<string>();
   const emails = new Set<string>();
-  array(store["users"], "store.users", Number.MAX_SAFE_INTEGER).forEach((raw, i) => {
+  array(store["users"], "store.users", UNCAPPED).forEach((raw, i) => {
     const path = `store.users[${i}]`;
     const u = object(raw, path, ["user_id", "email", "display_name", "created_at_ms", "game"]);
     unique(userIds, text(u["user_id"], `${path}.user_id`, 1, MAX_ID), `${path}.user_id`);
@@ -96,7 +96,7 @@ export function checkSnapshot(value: unknown, version: number): PersistedState {
   });
 
   const sessionIds = new Set<string>();
-  array(store["sessions"], "store.sessions", Number.MAX_SAFE_INTEGER).forEach((raw, i) => {
+  array(store["sessions"], "store.sessions", UNCAPPED).forEach((raw, i) => {
     const path = `store.sessions[${i}]`;
     const s = object(raw, path, ["device_session_id", "user_id", "client_public_key", "status", "created_at_ms"]);
     unique(sessionIds, text(s["device_session_id"], `${path}.device_session_id`, 1, MAX_ID), `${path}.device_session_id`);
@@ -134,13 +134,13 @@ export function checkSnapshot(value: unknown, version: number): PersistedState {
 
 function checkGame(value: unknown, path: string): void {
   const g = object(value, path, ["parked", "in_flight"]);
-  array(g["parked"], `${path}.parked`, MAX_PLANETS).forEach((raw, i) => {
+  array(g["parked"], `${path}.parked`, UNCAPPED).forEach((raw, i) => {
     const entry = array(raw, `${path}.parked[${i}]`, 2);
     if (entry.length !== 2) fail(`${path}.parked[${i}]`, "must be [planet, ships]");
     text(entry[0], `${path}.parked[${i}][0]`);
     integer(entry[1], `${path}.parked[${i}][1]`, 0, Number.MAX_SAFE_INTEGER);
   });
-  array(g["in_flight"], `${path}.in_flight`, MAX_PLANETS).forEach((raw, i) => {
+  array(g["in_flight"], `${path}.in_flight`, UNCAPPED).forEach((raw, i) => {
     const p = `${path}.in_flight[${i}]`;
     const f = object(raw, p, ["fleet_id", "from_planet", "to_planet", "ships", "arrives_at_ms"]);
     text(f["fleet_id"], `${p}.fleet_id`, 1, MAX_ID);

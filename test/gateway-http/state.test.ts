@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { toBase64Url } from "../../src/shared/bytes.js";
 import { generateSeed, publicKeyFromSeed } from "../../src/shared/ed25519.js";
 import type { RunningEmulator } from "../../src/emulator/start.js";
-import { gatewayPublicKey, getJson, postJson, signIn, startTestEmulator, tempDir } from "../support/emulator.js";
+import { executeCommandRequest } from "../../src/shared/sdk.js";
+import { edgeClient, gatewayPublicKey, getJson, postJson, signIn, startTestEmulator, tempDir } from "../support/emulator.js";
 import { signedCall } from "../support/signed-call.js";
 
 const running: RunningEmulator[] = [];
@@ -99,9 +100,14 @@ describe("PUT /emulator/v1/state", () => {
     const seeded = await signIn(source.url);
     const sourceKey = await gatewayPublicKey(source.url);
     const gone = await signIn(target.url);
+    // Game state too: every ship in flight leaves a planet parked at 0.
+    const dispatch = executeCommandRequest(seeded, { messageType: "game.fleet.dispatch", payload: { from_planet: "earth", to_planet: "mars", ships: 100 } });
+    expect((await edgeClient(source.url).executeCommand(dispatch)).envelope?.resultCode).toBe("ok");
     const document = (await getJson(`${source.url}/emulator/v1/state`)).json;
 
     expect(await putState(target.url, document)).toEqual({ status: 200, json: {} });
+    const games = async (url: string) => (await getJson(`${url}/emulator/v1/state`)).json.backend.store.users.map((u: any) => u.game);
+    expect(await games(target.url)).toEqual(await games(source.url));
     expect(await gatewayPublicKey(target.url)).toEqual(sourceKey);
     expect(await signedCall(target.url, seeded, sourceKey)).toEqual({ resultCode: "ok", verification: { ok: true } });
     const state = (await getJson(`${target.url}/emulator/v1/state`)).json;
