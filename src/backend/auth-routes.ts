@@ -6,12 +6,12 @@ import { EMAIL_CODE_PATTERN, MAX_CODE_ATTEMPTS } from "../shared/protocol.js";
 import { fromBase64Url } from "../shared/bytes.js";
 import { isValidPublicKey } from "../shared/ed25519.js";
 import { HttpError } from "../node/http-json.js";
-import { asObject, invalidRequest, notFound, requireString } from "./http-json.js";
+import { asObject, invalidRequest, notFound, requireString, type JsonObject } from "./http-json.js";
 import type { Route } from "./router.js";
 import type { MockStore } from "./store.js";
 
 /** Deliberately loose: the gateway's anti-abuse layer does the strict syntax check. */
-const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+$/;
+export const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+$/;
 
 export function authRoutes(store: MockStore): Route[] {
   return [
@@ -37,10 +37,7 @@ export function authRoutes(store: MockStore): Route[] {
         const challengeId = requireString(body, "challenge_id", { max: 128 });
         const code = requireString(body, "code", { max: 6 });
         if (!EMAIL_CODE_PATTERN.test(code)) throw invalidRequest(`"code" must be 6 digits`);
-        const clientPublicKey = requireString(body, "client_public_key", { max: 64 });
-        if (!isValidKey(clientPublicKey)) {
-          throw invalidRequest(`"client_public_key" must be a valid Ed25519 public key, base64url without padding`);
-        }
+        const clientPublicKey = requireClientPublicKey(body);
 
         const challenge = store.challenge(challengeId);
         if (!challenge) throw invalidRequest("unknown challenge");
@@ -73,7 +70,14 @@ export function authRoutes(store: MockStore): Route[] {
   ];
 }
 
-function isValidKey(text: string): boolean {
+/** The body's `client_public_key`, or 400 (confirm-email-code, and the seeded sessions of emulator-routes.ts). */
+export function requireClientPublicKey(body: JsonObject): string {
+  const key = requireString(body, "client_public_key", { max: 64 });
+  if (!isValidClientPublicKey(key)) throw invalidRequest(`"client_public_key" must be a valid Ed25519 public key, base64url without padding`);
+  return key;
+}
+
+export function isValidClientPublicKey(text: string): boolean {
   try {
     return isValidPublicKey(fromBase64Url(text));
   } catch {

@@ -1,12 +1,23 @@
 // Emulator-only endpoints (PROTOCOL.md §7) that the gateway's control plane forwards to, plus
 // /healthz. Never part of a real backend.
-import type { MailboxMessage } from "../shared/protocol.js";
+import type { ConfirmEmailCodeResponse, MailboxMessage } from "../shared/protocol.js";
+import { MAX_STATE_DOCUMENT_BYTES } from "../shared/protocol.js";
+import { EMAIL_PATTERN, requireClientPublicKey } from "./auth-routes.js";
 import { asObject, invalidRequest, optionalString, requireString, type JsonObject } from "./http-json.js";
+import { STATE_VERSION, type PersistedState } from "./persistence.js";
 import type { PushLog } from "./push-log.js";
+import { checkSnapshot, SnapshotError } from "./snapshot-check.js";
 import type { Route } from "./router.js";
 import type { MockStore } from "./store.js";
 
-export function emulatorRoutes(store: MockStore, push: PushLog): Route[] {
+/** The whole state as persistence.ts saves it, and its wholesale replacement (state import). */
+export interface Snapshots {
+  take(): PersistedState;
+  /** Called with a snapshot checkSnapshot accepted; cannot fail half-way. */
+  replace(snapshot: PersistedState): void;
+}
+
+export function emulatorRoutes(store: MockStore, push: PushLog, snapshots: Snapshots): Route[] {
   return [
     {
       method: "GET",
@@ -37,6 +48,45 @@ export function emulatorRoutes(store: MockStore, push: PushLog): Route[] {
           ? injectClientEvent(push, asObject(body["client_event"], `"client_event"`))
           : injectInvalidation(store, push, asObject(body["session_invalidation"], `"session_invalidation"`));
         return { body: { event_id: event.eventId } };
+      },
+    },
+    {
+      method: "GET",
+      path: "/emulator/v1/state",
+      handler: () => ({ body: snapshots.take() }),
+    },
+    {
+      // Checked whole before anything changes; then applied in one synchronous step (no request can
+      // see half of it) and persisted before the answer like every change (router.ts).
+      method: "PUT",
+      path: "/emulator/v1/state",
+      maxBodyBytes: MAX_STATE_DOCUMENT_BYTES,
+      async handler(ctx) {
+        let snapshot: PersistedState;
+        try {
+          snapshot = checkSnapshot(await ctx.body(), STATE_VERSION);
+        } catch (err) {
+          if (err instanceof SnapshotError) throw invalidRequest(err.message);
+          throw err;
+        }
+        snapshots.replace(snapshot);
+        return { body: {} };
+      },
+    },
+    {
+      // A device session without the e-mail round trip (test seeding): the user of this e-mail,
+      // created on first use, gets a new active session for the key.
+      method: "POST",
+      path: "/emulator/v1/sessions",
+      async handler(ctx) {
+        const body = asObject(await ctx.body());
+        const email = requireString(body, "email", { max: 254 }).trim();
+        if (!EMAIL_PATTERN.test(email)) throw invalidRequest(`"email" is not an email address`);
+        const clientPublicKey = requireClientPublicKey(body);
+        const user = store.userForEmail(email);
+        const session = store.createSession(user.user_id, clientPublicKey);
+        const reply: ConfirmEmailCodeResponse = { user_id: user.user_id, device_session_id: session.device_session_id };
+        return { body: reply };
       },
     },
     {

@@ -17,14 +17,14 @@ function announcesBody(req: IncomingMessage): boolean {
 /**
  * Reads and parses a JSON body. An empty body reads as `{}` without a content type (the gateway
  * forwards `{}`-like empty payloads; callers still validate their fields). A body must be JSON by
- * the shared rule (415), at most MAX_BODY_BYTES (413, refused before buffering), well-formed (400).
+ * the shared rule (415), at most `limit` bytes (413, refused before buffering), well-formed (400).
  * Throws HttpError, PayloadTooLargeError or ClientGoneError, for `answerFailure`.
  */
-export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
   if (announcesBody(req) && !isJsonContentType(req.headers["content-type"])) {
     throw new HttpError(415, "unsupported_media_type", "the body must be application/json");
   }
-  const body = await readBoundedBody(req, MAX_BODY_BYTES);
+  const body = await readBoundedBody(req, limit);
   return body.length === 0 ? {} : parseJson(body);
 }
 

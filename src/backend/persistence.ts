@@ -9,6 +9,7 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { removeStaleTempFiles, stateFilePath, writeFileAtomic } from "../node/atomic-file.js";
 import type { PushLogState } from "./push-log.js";
+import { checkSnapshot } from "./snapshot-check.js";
 import type { StoreState } from "./store.js";
 
 export const STATE_FILE = "mock-backend-state.json";
@@ -49,8 +50,7 @@ export class StateFile {
     }
     let loaded: PersistedState;
     try {
-      loaded = JSON.parse(text) as PersistedState;
-      if (loaded.version !== STATE_VERSION || !loaded.store || !loaded.push) throw new Error(`not a version ${STATE_VERSION} state`);
+      loaded = checkSnapshot(JSON.parse(text), STATE_VERSION);
     } catch (err) {
       throw new Error(`mock backend state ${path} is unreadable (${(err as Error).message}); move it away to start empty`);
     }

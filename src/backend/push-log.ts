@@ -62,20 +62,36 @@ export class PushLog {
   }
 
   toState(maxBytes = PERSISTED_PUSH_LOG_BYTES): PushLogState {
-    let start = this.encoded.length;
-    for (let bytes = 0; start > 0 && bytes + this.encoded[start - 1]!.length <= maxBytes; start--) bytes += this.encoded[start - 1]!.length;
-    return { last_id: this.lastId, events: this.encoded.slice(start) };
+    // Without persistence nothing keeps the encoded forms: a state export encodes them now.
+    const encoded = this.durable ? this.encoded : this.events.map(encodeEvent);
+    let start = encoded.length;
+    for (let bytes = 0; start > 0 && bytes + encoded[start - 1]!.length <= maxBytes; start--) bytes += encoded[start - 1]!.length;
+    return { last_id: this.lastId, events: encoded.slice(start) };
   }
 
   /** Replaces the log with a persisted one (at start, before serving). */
   restore(state: PushLogState): void {
     this.events = state.events.map((b64) => fromBinary(PushEventSchema, Buffer.from(b64, "base64")));
-    this.encoded = [...state.events];
+    this.encoded = this.durable ? [...state.events] : [];
     const newest = this.events.at(-1);
     if (newest && Number(newest.eventId) !== state.last_id) throw new Error("push log: last_id does not match the newest event");
     this.lastId = state.last_id;
     this.publishedId = state.last_id;
     this.unpublished = [];
+  }
+
+  /**
+   * Replaces the log while serving (a state import). Ids never go back: gateways resume and clients
+   * dedupe by event id, so an id once handed out must not come again. A log behind this one's counter
+   * therefore leaves the counter where it is and drops the imported events (they only served
+   * resumes of the emulator they came from). Live subscribers stay and get what comes next.
+   */
+  replace(state: PushLogState): void {
+    if (state.last_id >= this.lastId) return this.restore(state);
+    this.events = [];
+    this.encoded = [];
+    this.unpublished = [];
+    this.publishedId = this.lastId;
   }
 
   appendClientEvent(init: ClientEventInit): PushEvent {
@@ -119,7 +135,7 @@ export class PushLog {
     const id = this.lastId;
     const event = create(PushEventSchema, { eventId: String(id), kind });
     this.events.push(event);
-    if (this.durable) this.encoded.push(Buffer.from(toBinary(PushEventSchema, event)).toString("base64"));
+    if (this.durable) this.encoded.push(encodeEvent(event));
     if (this.events.length > PUSH_LOG_CAPACITY) {
       this.events.shift();
       if (this.durable) this.encoded.shift();
@@ -148,6 +164,11 @@ export class PushLog {
       for (const s of this.subscribers) s.offer(event);
     }
   }
+}
+
+/** An event's persisted form: its binary encoding, base64. */
+function encodeEvent(event: PushEvent): string {
+  return Buffer.from(toBinary(PushEventSchema, event)).toString("base64");
 }
 
 /** One subscriber's queue of events not yet taken by its stream. */

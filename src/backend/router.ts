@@ -26,6 +26,8 @@ export interface Route {
   /** e.g. "/api/v1/internal/sessions/:id" */
   path: string;
   handler: Handler;
+  /** Largest body this route reads (default MAX_BODY_BYTES of http-json.ts). */
+  maxBodyBytes?: number;
 }
 
 interface CompiledRoute extends Route {
@@ -79,7 +81,7 @@ export function createRouter(
         const allow = [...new Set(candidates.map((c) => c.route.method))].join(", ");
         throw new HttpError(405, "method_not_allowed", `${req.method} is not allowed here`, { allow });
       }
-      return await hit.route.handler({ req, url, params: hit.params, body: () => readJsonBody(req) });
+      return await hit.route.handler({ req, url, params: hit.params, body: () => readJsonBody(req, hit.route.maxBodyBytes) });
     } catch (err) {
       if (err instanceof HttpError || err instanceof ClientGoneError) return err;
       console.error("mock backend: unexpected error", err);

@@ -8,7 +8,7 @@ import { Push } from "../shared/gen/galaxy/backend/v1/backend_push_pb.js";
 import { backendTokenProblem } from "../node/backend-token.js";
 import { createAccessGuard, refuse } from "./access-guard.js";
 import { authRoutes } from "./auth-routes.js";
-import { emulatorRoutes } from "./emulator-routes.js";
+import { emulatorRoutes, type Snapshots } from "./emulator-routes.js";
 import { StateFile, STATE_VERSION } from "./persistence.js";
 import { PushLog } from "./push-log.js";
 import { pushRoutes } from "./push-service.js";
@@ -54,13 +54,15 @@ export async function startMockBackend(options: MockBackendOptions): Promise<Moc
   let stateFile: StateFile | undefined;
   const persist = options.stateDir ? () => stateFile!.flush() : undefined;
   const pushLog = new PushLog(persist);
+  const snapshots: Snapshots = {
+    take: () => ({ version: STATE_VERSION, saved_at_ms: Date.now(), store: store.toState(), push: pushLog.toState() }),
+    replace(snapshot) {
+      store.restore(snapshot.store);
+      pushLog.replace(snapshot.push);
+    },
+  };
   if (options.stateDir) {
-    const opened = await StateFile.open(options.stateDir, () => ({
-      version: STATE_VERSION,
-      saved_at_ms: Date.now(),
-      store: store.toState(),
-      push: pushLog.toState(),
-    }));
+    const opened = await StateFile.open(options.stateDir, snapshots.take);
     stateFile = opened.file;
     if (opened.loaded) {
       store.restore(opened.loaded.store);
@@ -81,7 +83,7 @@ export async function startMockBackend(options: MockBackendOptions): Promise<Moc
       },
     }),
   });
-  const restHandler = createRouter([...authRoutes(store), ...userRoutes(store, pushLog), ...emulatorRoutes(store, pushLog)], { persist });
+  const restHandler = createRouter([...authRoutes(store), ...userRoutes(store, pushLog), ...emulatorRoutes(store, pushLog, snapshots)], { persist });
   const pushPrefix = `/${Push.typeName}/`;
 
   const server = http.createServer((req, res) => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run emulator -- [--host H] [--port P] [--backend mock|URL [--backend-token-file F]] [--freshness-ms N]
-// [--state-dir D] [--token-file F] [--console-dir D] [--cors-origin O]... …`: the headless emulator. Prints
+// [--state-dir D] [--token-file F] [--console-dir D] [--cors-origin O]... [--import F] [--export-on-exit F] …`:
+// the headless emulator (and `… exec [flags] -- CMD`: exec.ts). Prints
 // the ready line once /healthz answers 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM/SIGHUP
 // or when its parent process dies. The shebang makes the built file runnable as the package's bin.
 import { existsSync, readFileSync } from "node:fs";
@@ -9,7 +10,8 @@ import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startEmulator } from "../emulator/start.js";
+import { startEmulator, type RunningEmulator } from "../emulator/start.js";
+import { writeFileAtomic } from "../node/atomic-file.js";
 import { ConfigError, parseSettings, settingName, type SettingPath } from "../gateway/config.js";
 import { fail as failWith, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
 import { BACKEND_TOKEN_ENV, BACKEND_TOKEN_RULE } from "../node/backend-token.js";
@@ -36,7 +38,11 @@ const cli: CommandLine = {
   --console-sourcemaps  also serve the console's source maps (*.map; default: 404)
   --tls-cert F        PEM certificate (chain) file: serve HTTPS and HTTP/2 over TLS on the port (with --tls-key)
   --tls-key F         PEM private key file of --tls-cert
-subcommand: conform --target URL …  check a gateway against PROTOCOL.md (conform --help)`,
+  --import F          replace the state with the state document in F (GET /emulator/v1/state) before serving
+  --export-on-exit F  write the state document to F (atomically, mode 0600) when stopping
+subcommands:
+  exec [options] -- CMD [ARGS...]  run CMD against a fresh emulator (on a free port unless --port), then stop it
+  conform --target URL …           check a gateway against PROTOCOL.md (conform --help)`,
 };
 
 interface CliOptions {
@@ -52,6 +58,9 @@ interface CliOptions {
   corsOrigins?: string[];
   consoleSourcemaps: boolean;
   tls?: { cert: Buffer; key: Buffer };
+  /** --import: the parsed state document. */
+  importState?: unknown;
+  exportOnExit?: string;
 }
 
 function fail(message: string): never {
@@ -74,6 +83,8 @@ function parseOptions(argv: string[]): CliOptions {
     "console-sourcemaps": { type: "boolean" },
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
+    import: { type: "string" },
+    "export-on-exit": { type: "string" },
   });
   const str = (name: Exclude<keyof typeof values, "cors-origin" | "insecure-no-token" | "console-sourcemaps">) => values[name];
   const port = parsePort(cli, str("port"));
@@ -114,7 +125,24 @@ function parseOptions(argv: string[]): CliOptions {
     corsOrigins,
     consoleSourcemaps: values["console-sourcemaps"] === true,
     tls: tlsCert !== undefined ? { cert: readPem("--tls-cert", tlsCert), key: readPem("--tls-key", tlsKey!) } : undefined,
+    importState: str("import") !== undefined ? readStateDocument(str("import")!) : undefined,
+    exportOnExit: str("export-on-exit") !== undefined ? path.resolve(str("export-on-exit")!) : undefined,
   };
+}
+
+/** --import F: its JSON (the emulator checks the document itself when it starts). */
+function readStateDocument(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    fail(`--import ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    fail(`--import ${file}: not JSON (${(err as Error).message})`);
+  }
 }
 
 function token(sources: TokenSources): ResolvedToken {
@@ -208,6 +236,7 @@ async function waitHealthy(url: string): Promise<void> {
 
 // Subcommands, each in its own module (loaded only when asked for).
 if (process.argv[2] === "conform") process.exit(await (await import("./conform.js")).conform(process.argv.slice(3)));
+if (process.argv[2] === "exec") process.exit(await (await import("./exec.js")).runExec(process.argv.slice(3)));
 
 const options = parseOptions(process.argv.slice(2));
 const stopper = stopOnSignals(cli);
@@ -225,6 +254,7 @@ try {
     corsOrigins: options.corsOrigins,
     consoleSourcemaps: options.consoleSourcemaps,
     tls: options.tls,
+    importState: options.importState,
   });
   await waitHealthy(emulator.url);
 } catch (err) {
@@ -235,4 +265,17 @@ try {
 console.log(`Gateway emulator ready at ${emulator.url}`);
 if (!options.consoleDir) console.log("(no web console: run `npm run build` to serve it at /)");
 
-stopper.closeWith(() => emulator.close());
+stopper.closeWith(async () => {
+  // Exported while everything still runs; a failed export still closes, then exits 1.
+  const exported = options.exportOnExit ? exportState(emulator, options.exportOnExit) : Promise.resolve();
+  await exported.finally(() => emulator.close());
+});
+
+async function exportState(running: RunningEmulator, file: string): Promise<void> {
+  try {
+    await writeFileAtomic(file, JSON.stringify(await running.exportState(), null, 2) + "\n");
+    console.log(`emulator: state exported to ${file}`);
+  } catch (err) {
+    throw new Error(`--export-on-exit ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}

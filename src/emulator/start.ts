@@ -4,6 +4,7 @@
 import { startMockBackend } from "../backend/server.js";
 import { parseSettings, settingName, type SettingPath } from "../gateway/config.js";
 import { startGateway, type GatewayOptions } from "../gateway/gateway.js";
+import type { StateDocument } from "../gateway/state-transfer.js";
 import { stateFilePath } from "../node/atomic-file.js";
 import { generateBackendToken } from "../node/backend-token.js";
 
@@ -40,6 +41,8 @@ export interface EmulatorOptions {
   onPushError?: (err: unknown) => void;
   /** Gateway limits (timeouts, sizes, stream caps); defaults in docs/SECURITY.md. */
   limits?: GatewayOptions["limits"];
+  /** A state document (GET /emulator/v1/state) imported before the gateway accepts a call; a bad one throws. */
+  importState?: unknown;
 }
 
 export interface RunningEmulator {
@@ -50,6 +53,8 @@ export interface RunningEmulator {
    * generated per start and kept inside (no one else needs it: everything goes through the gateway).
    */
   mockBackendUrl?: string;
+  /** The state document GET /emulator/v1/state answers (with the gateway's private key: docs/SECURITY.md). */
+  exportState(): Promise<StateDocument>;
   /**
    * Gateway shutdown order of §5 (push hub, then HTTP, in-flight calls getting up to drainMs, default
    * DEFAULT_DRAIN_MS), then the mock backend.
@@ -96,10 +101,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       tls: options.tls,
       onPushError: options.onPushError,
       limits: options.limits,
+      importState: options.importState,
     });
     return {
       url: gateway.url,
       mockBackendUrl: mock?.url,
+      exportState: () => gateway.state.export(),
       async close(drainMs) {
         await gateway.close(drainMs);
         await mock?.close();

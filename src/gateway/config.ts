@@ -178,13 +178,28 @@ export class LiveConfig {
     return this.current;
   }
 
+  /**
+   * The config a state import would set: `body` over the defaults, its routes the only routes (nothing
+   * merged from the live config). Validated and checked as a PATCH is; throws ConfigError. Changes nothing.
+   */
+  candidate(body: unknown, label?: SettingLabel): EmulatorConfig {
+    return this.vetted({ ...defaultConfig(), routes: {} }, parseSettings(body, label), label);
+  }
+
+  /** Sets a config `candidate()` returned (a state import): listeners hear of it as of a PATCH. */
+  replace(next: EmulatorConfig): void {
+    const previous = this.current;
+    this.current = next;
+    for (const listener of this.listeners) listener(this.current, previous);
+  }
+
   onChange(listener: ConfigListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   /** `previous` with `p` applied, once `check` accepts the result. */
-  private vetted(previous: EmulatorConfig, p: ValidSettings): EmulatorConfig {
+  private vetted(previous: EmulatorConfig, p: ValidSettings, label?: SettingLabel): EmulatorConfig {
     const routes = { ...previous.routes };
     for (const [type, r] of Object.entries(p.routes ?? {})) {
       if (r === null) delete routes[type];
@@ -200,7 +215,7 @@ export class LiveConfig {
       cors_origins: p.cors_origins ?? previous.cors_origins,
     };
     const problem = this.check(next);
-    if (problem) throw new ConfigError([problem]);
+    if (problem) throw new ConfigError([problem], label);
     return next;
   }
 }

@@ -28,6 +28,7 @@ import { createShutdownController } from "./shutdown-signal.js";
 import { Ed25519Verifier } from "./signing/ed25519-node.js";
 import { GatewayKey } from "./signing/gateway-key.js";
 import { RATE_LIMIT_BUCKETS } from "./stages/rate-limit.js";
+import { createStateTransfer, type StateTransfer } from "./state-transfer.js";
 import { SigningPool } from "./signing/signing-pool.js";
 
 /** Envelope + 64 KiB payload + signature fit well below this; larger messages are refused unread. */
@@ -61,6 +62,8 @@ export interface GatewayOptions {
   signingThreads?: number;
   /** Called with push-stream errors (the dispatcher reconnects by itself). */
   onPushError?: (err: unknown) => void;
+  /** A state document (state-transfer.ts) imported before the listener accepts a call; a bad one throws. */
+  importState?: unknown;
 }
 
 export interface BackendLimits {
@@ -75,6 +78,8 @@ export interface RunningGateway {
   port: number;
   config: LiveConfig;
   publicKey(): Uint8Array;
+  /** GET/PUT /emulator/v1/state in-process (the CLI's --export-on-exit). */
+  state: StateTransfer;
   close(drainMs?: number): Promise<void>;
 }
 
@@ -155,12 +160,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     shutdownSignal: shutdown.signal,
     contextValues: (req) => createContextValues().set(clientIpKey, req.socket.remoteAddress ?? "unknown"),
   });
+  const state = createStateTransfer({
+    backend,
+    config,
+    key,
+    resetLocal: () => {
+      replay.clear();
+      limiter.clear();
+      sessions.clear();
+    },
+  });
   const rest = createRestSurface({
     config,
     backend,
     journal,
     gatewayPublicKey: () => key.publicKey(),
     rotateGatewayKey: () => key.rotate(),
+    state,
     now,
     isReady: () => ready,
     resetLocal: () => {
@@ -183,6 +199,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     consoleDir: options.consoleDir,
     consoleSourcemaps: options.consoleSourcemaps,
   });
+
+  if (options.importState !== undefined) {
+    try {
+      await state.import(options.importState);
+    } catch (err) {
+      backend.close();
+      await signingPool.close();
+      throw err;
+    }
+  }
 
   // CORS first: it answers preflights and adds the grant to what the REST surface or Connect answers.
   const cors = createCors(() => config.get().cors_origins);
@@ -209,6 +235,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     port: listener.port,
     config,
     publicKey: () => key.publicKey(),
+    state,
     close(drainMs = DEFAULT_DRAIN_MS) {
       closing ??= (async () => {
         ready = false;

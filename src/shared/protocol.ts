@@ -14,6 +14,12 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024;
 export const DEFAULT_FRESHNESS_WINDOW_MS = 60_000;
 /** Public REST bodies (§3). */
 export const MAX_PUBLIC_BODY_BYTES = 4 * 1024;
+/**
+ * A whole state document (PUT /emulator/v1/state), far above the control plane's 64 KiB: the mock
+ * keeps up to 1 MiB of push log, 10,000 challenges (~2 MB of JSON) and 1,000 mails, and its users are
+ * not capped; 16 MiB leaves room for tens of thousands of users while a body stays cheap to buffer once.
+ */
+export const MAX_STATE_DOCUMENT_BYTES = 16 * 1024 * 1024;
 export const EMAIL_CODE_PATTERN = /^[0-9]{6}$/;
 export const CHALLENGE_TTL_MS = 10 * 60_000;
 export const MAX_CODE_ATTEMPTS = 5;

@@ -118,6 +118,14 @@ describe("mock backend persistence", () => {
     await expect(startTestBackend({ stateDir: dir })).rejects.toThrow(/mock-backend-state\.json is unreadable/);
   });
 
+  it("a state file that parses but does not hold together stops the start naming the path (the check PUT /emulator/v1/state uses)", async () => {
+    const dir = tempState();
+    const session = { device_session_id: "ds_1", user_id: "u_nobody", client_public_key: "AAAA", status: "active", created_at_ms: 1 };
+    const state = { version: 1, saved_at_ms: 1, store: { users: [], sessions: [session], challenges: [], mailbox: [] }, push: { last_id: 0, events: [] } };
+    writeFileSync(path.join(dir, STATE_FILE), JSON.stringify(state));
+    await expect(startTestBackend({ stateDir: dir })).rejects.toThrow(/is unreadable \(store\.sessions\[0\]\.user_id: names no user of store\.users\)/);
+  });
+
   it("temp files left by a killed writer are removed on start", async () => {
     const dir = tempState();
     const stale = path.join(dir, `.${STATE_FILE}.0123456789ab.tmp`);

@@ -29,6 +29,8 @@ export interface BackendRequestInit {
    */
   deadlineMs?: number;
   signal?: AbortSignal;
+  /** Largest answer accepted (default MAX_BACKEND_RESPONSE_BYTES); a state export is larger. */
+  maxResponseBytes?: number;
 }
 
 /** Refused, reset, timed out or too large: the caller maps it to UNAVAILABLE / 502-503 `backend_unavailable`. */
@@ -99,7 +101,7 @@ export function createBackendRestClient(
       headers.authorization ??= `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}`;
     }
     return new Promise<BackendReply>((resolve, reject) => {
-      const call = new BackendCall(resolve, reject, timeoutMs, callerFirst, init.signal);
+      const call = new BackendCall(resolve, reject, timeoutMs, callerFirst, init.signal, init.maxResponseBytes ?? MAX_BACKEND_RESPONSE_BYTES);
       if (call.settled) return;
       try {
         poolFor(url.origin).dispatch(
@@ -143,6 +145,7 @@ class BackendCall implements Dispatcher.DispatchHandlers {
     private readonly timeoutMs: number,
     private readonly callerDeadline: boolean,
     private readonly signal: AbortSignal | undefined,
+    private readonly maxBytes: number,
   ) {
     // An absolute deadline, from now: the wait for a pooled connection, the answer's headers and
     // every byte of its body all count, so a backend that hangs or trickles cannot hold a call longer.
@@ -186,8 +189,8 @@ class BackendCall implements Dispatcher.DispatchHandlers {
 
   onData(chunk: Buffer): boolean {
     this.size += chunk.length;
-    if (this.size > MAX_BACKEND_RESPONSE_BYTES) {
-      this.stop(new BackendUnavailableError(`backend response larger than ${MAX_BACKEND_RESPONSE_BYTES} bytes`));
+    if (this.size > this.maxBytes) {
+      this.stop(new BackendUnavailableError(`backend response larger than ${this.maxBytes} bytes`));
       return false;
     }
     this.chunks.push(chunk);

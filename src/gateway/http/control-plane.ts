@@ -4,8 +4,10 @@ import type { BackendRestClient } from "../backend/rest-client.js";
 import { ConfigError, settingName, type LiveConfig } from "../config.js";
 import type { Journal } from "../journal.js";
 import { toBase64Url } from "../../shared/bytes.js";
-import type { EmulatorStatus } from "../../shared/protocol.js";
+import { MAX_STATE_DOCUMENT_BYTES, type EmulatorStatus } from "../../shared/protocol.js";
+import type { StateTransfer } from "../state-transfer.js";
 import { callBackend, requireJsonReply } from "./backend-relay.js";
+import { validateSeededSession } from "./public-auth.js";
 import { secretsMatch } from "../../node/secret-token.js";
 import { isLoopbackAddress, isLoopbackHost } from "../../node/loopback.js";
 import {
@@ -87,6 +89,8 @@ export interface ControlPlaneDeps {
   backend: BackendRestClient;
   journal: Journal;
   rotateGatewayKey(): Promise<Uint8Array>;
+  /** GET/PUT state (state-transfer.ts); absent: no such endpoint. */
+  state?: StateTransfer;
   resetLocal(): void;
   /** GET /emulator/v1/status: the gateway's measurements (emulator-status.ts); absent: no such endpoint. */
   status?(): Promise<EmulatorStatus>;
@@ -191,6 +195,25 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         }
       },
     },
+    sessions: {
+      // Seeding for tests: a device session without the e-mail round trip. The fields are checked
+      // by the very rules of confirm-email-code (public-auth.ts), then the mock creates the session.
+      POST: async (req, res) => {
+        const { value } = await readJsonObject(req, MAX_CONTROL_BODY_BYTES);
+        const body = validateSeededSession(value);
+        await forwardToMock(req, res, "POST", "/emulator/v1/sessions", undefined, body);
+      },
+    },
+    ...(deps.state && {
+      state: {
+        GET: async (req: AnyRequest, res: AnyResponse) => sendJson(req, res, 200, await deps.state!.export()),
+        PUT: async (req: AnyRequest, res: AnyResponse) => {
+          const { value } = await readJsonObject(req, MAX_STATE_DOCUMENT_BYTES);
+          await deps.state!.import(value);
+          sendJson(req, res, 200, {});
+        },
+      },
+    }),
     "gateway-key/rotate": {
       POST: async (req, res) => {
         const key = await deps.rotateGatewayKey();

@@ -61,21 +61,30 @@ function isValidKeyText(text: string): boolean {
   }
 }
 
-const sendBody = z.strictObject({
-  email: z
-    .string({ error: "must be a string" })
-    .refine(isValidEmail, { error: `must be an e-mail address of at most ${MAX_EMAIL_LENGTH} characters` }),
-});
+const emailField = z
+  .string({ error: "must be a string" })
+  .refine(isValidEmail, { error: `must be an e-mail address of at most ${MAX_EMAIL_LENGTH} characters` });
+const clientPublicKeyField = z
+  .string({ error: "must be a string" })
+  .refine(isValidKeyText, { error: "must be base64url (no padding) of a valid 32-byte Ed25519 public key" });
+
+const sendBody = z.strictObject({ email: emailField });
 
 const confirmBody = z.strictObject({
   challenge_id: z
     .string({ error: "must be a string" })
     .regex(CHALLENGE_ID_PATTERN, { error: "must be 1 to 128 characters of [A-Za-z0-9_-]" }),
   code: z.string({ error: "must be a string" }).regex(EMAIL_CODE_PATTERN, { error: "must be 6 digits" }),
-  client_public_key: z
-    .string({ error: "must be a string" })
-    .refine(isValidKeyText, { error: "must be base64url (no padding) of a valid 32-byte Ed25519 public key" }),
+  client_public_key: clientPublicKeyField,
 });
+
+/** POST /emulator/v1/sessions (control-plane.ts): the e-mail of send-email-code, the key of confirm-email-code. */
+const seededSessionBody = z.strictObject({ email: emailField, client_public_key: clientPublicKeyField });
+
+/** A seeded session's body by the same field rules as the two public calls; 400 naming each bad field. */
+export function validateSeededSession(value: unknown): z.output<typeof seededSessionBody> {
+  return validate(seededSessionBody, value);
+}
 
 /** zod issues → one message naming each offending field. */
 function describeIssues(issues: readonly z.core.$ZodIssue[]): string {

@@ -28,6 +28,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { BackendRestClient } from "../backend/rest-client.js";
 import type { LiveConfig } from "../config.js";
 import type { Journal } from "../journal.js";
+import type { StateTransfer } from "../state-transfer.js";
 import { toBase64Url } from "../../shared/bytes.js";
 import { SUPPORTED_PROTOCOL_VERSIONS, type GatewayInfo } from "../../shared/protocol.js";
 import { createControlPlane, type ControlPlaneDeps } from "./control-plane.js";
@@ -43,6 +44,8 @@ export interface RestSurfaceDeps {
   journal: Journal;
   gatewayPublicKey(): Uint8Array;
   rotateGatewayKey(): Promise<Uint8Array>;
+  /** Absent: no /emulator/v1/state (surface tests without a gateway key). */
+  state?: StateTransfer;
   now(): number;
   isReady(): boolean;
   resetLocal(): void;
@@ -87,6 +90,13 @@ export function createRestSurface(deps: RestSurfaceDeps): RestHandler {
     backend: deps.backend,
     journal: deps.journal,
     rotateGatewayKey: () => deps.rotateGatewayKey(),
+    state: deps.state && {
+      export: deps.state.export,
+      async import(document: unknown) {
+        await deps.state!.import(document);
+        publicAuth.clear(); // the new state's e-mails and challenges start with fresh budgets
+      },
+    },
     resetLocal: () => {
       deps.resetLocal();
       publicAuth.clear();

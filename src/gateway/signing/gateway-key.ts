@@ -17,6 +17,7 @@ interface KeyFile {
 export class GatewayKey {
   private constructor(
     private readonly file: string,
+    private seedBytes: Uint8Array,
     private privateKey: KeyObject,
     private publicKeyBytes: Uint8Array,
     private readonly pool: SigningPool,
@@ -43,7 +44,7 @@ export class GatewayKey {
       await persist(file, seed);
     }
     const privateKey = privateKeyFromSeed(seed);
-    return new GatewayKey(file, privateKey, rawPublicKey(privateKey), pool);
+    return new GatewayKey(file, seed, privateKey, rawPublicKey(privateKey), pool);
   }
 
   publicKey(): Uint8Array {
@@ -59,9 +60,20 @@ export class GatewayKey {
     return this.pool.sign(this.privateKey, message);
   }
 
-  async rotate(): Promise<Uint8Array> {
-    const seed = randomBytes(32);
+  /** The private key's 32-byte seed: for a state export only (docs/SECURITY.md). */
+  seed(): Uint8Array {
+    return this.seedBytes;
+  }
+
+  rotate(): Promise<Uint8Array> {
+    return this.replace(randomBytes(32));
+  }
+
+  /** Persists `seed` and signs with it from then on (a rotation, or a state import); returns the public key. */
+  async replace(seed: Uint8Array): Promise<Uint8Array> {
+    if (seed.length !== 32) throw new Error("a gateway key seed is 32 bytes");
     await persist(this.file, seed);
+    this.seedBytes = Uint8Array.from(seed);
     this.privateKey = privateKeyFromSeed(seed);
     this.publicKeyBytes = rawPublicKey(this.privateKey);
     return this.publicKeyBytes;
