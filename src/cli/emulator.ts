@@ -11,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../emulator/start.js";
 import { ConfigError, parseSettings, settingName, type SettingPath } from "../gateway/config.js";
+import { FaultError, parseFaults, type FaultSpec } from "../gateway/faults/fault-spec.js";
 import { fail as failWith, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
 import { BACKEND_TOKEN_ENV, BACKEND_TOKEN_RULE } from "../node/backend-token.js";
 import { checkExposure, CONTROL_TOKEN_RULE, TOKEN_ENV } from "./exposure.js";
@@ -35,7 +36,8 @@ const cli: CommandLine = {
                       http://localhost:* (any port); repeatable; replaces the default (loopback, any port)
   --console-sourcemaps  also serve the console's source maps (*.map; default: 404)
   --tls-cert F        PEM certificate (chain) file: serve HTTPS and HTTP/2 over TLS on the port (with --tls-key)
-  --tls-key F         PEM private key file of --tls-cert`,
+  --tls-key F         PEM private key file of --tls-cert
+  --faults F          inject the faults in JSON file F (one fault or an array) from the start; not persisted`,
 };
 
 interface CliOptions {
@@ -51,6 +53,7 @@ interface CliOptions {
   corsOrigins?: string[];
   consoleSourcemaps: boolean;
   tls?: { cert: Buffer; key: Buffer };
+  faults?: FaultSpec[];
 }
 
 function fail(message: string): never {
@@ -73,6 +76,7 @@ function parseOptions(argv: string[]): CliOptions {
     "console-sourcemaps": { type: "boolean" },
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
+    faults: { type: "string" },
   });
   const str = (name: Exclude<keyof typeof values, "cors-origin" | "insecure-no-token" | "console-sourcemaps">) => values[name];
   const port = parsePort(cli, str("port"));
@@ -113,7 +117,35 @@ function parseOptions(argv: string[]): CliOptions {
     corsOrigins,
     consoleSourcemaps: values["console-sourcemaps"] === true,
     tls: tlsCert !== undefined ? { cert: readPem("--tls-cert", tlsCert), key: readPem("--tls-key", tlsKey!) } : undefined,
+    faults: str("faults") !== undefined ? readFaults(str("faults")!) : undefined,
   };
+}
+
+/** A fault file is far smaller than this (1,000 faults, the most a gateway holds, take ~100 KiB). */
+const MAX_FAULTS_FILE_BYTES = 1024 * 1024;
+
+/** `--faults F`: one fault or an array, validated as POST /emulator/v1/faults does; a refusal names the file and the JSON path. */
+function readFaults(file: string): FaultSpec[] {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    fail(`--faults ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  if (bytes.length > MAX_FAULTS_FILE_BYTES) fail(`--faults ${file}: larger than ${MAX_FAULTS_FILE_BYTES} bytes`);
+  const text = bytes.toString("utf8");
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    fail(`--faults ${file}: not JSON (${(err as Error).message})`);
+  }
+  try {
+    return parseFaults(value);
+  } catch (err) {
+    if (err instanceof FaultError) fail(`--faults ${file}: ${err.message}`);
+    throw err;
+  }
 }
 
 function token(sources: TokenSources): ResolvedToken {
@@ -221,6 +253,7 @@ try {
     corsOrigins: options.corsOrigins,
     consoleSourcemaps: options.consoleSourcemaps,
     tls: options.tls,
+    faults: options.faults,
   });
   await waitHealthy(emulator.url);
 } catch (err) {

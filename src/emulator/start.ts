@@ -40,6 +40,8 @@ export interface EmulatorOptions {
   onPushError?: (err: unknown) => void;
   /** Gateway limits (timeouts, sizes, stream caps); defaults in docs/SECURITY.md. */
   limits?: GatewayOptions["limits"];
+  /** Faults injected from the start (one or an array, as POST /emulator/v1/faults takes); a bad one throws FaultError. */
+  faults?: GatewayOptions["faults"];
 }
 
 export interface RunningEmulator {
@@ -96,6 +98,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       tls: options.tls,
       onPushError: options.onPushError,
       limits: options.limits,
+      faults: options.faults,
     });
     return {
       url: gateway.url,
