@@ -70,8 +70,12 @@ export class DirectStream {
     const res = this.res;
     if ("stream" in res) {
       await new Promise<void>((resolve) => {
-        res.stream.once("close", resolve);
-        res.write(EMPTY, () => resolve());
+        const done = () => {
+          res.stream.off("close", done);
+          resolve();
+        };
+        res.stream.once("close", done);
+        res.write(EMPTY, done);
       });
       if (!res.stream.destroyed) res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       return;
