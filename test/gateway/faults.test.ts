@@ -124,6 +124,12 @@ describe("the control plane", () => {
     expect((await getJson(`${url}${FAULTS}`)).json.faults).toEqual([]);
   });
 
+  it("POST /emulator/v1/reset removes every fault", async () => {
+    await addFault({ target: "execute", latency_ms: 1, user_id: "nobody" });
+    expect((await postJson(`${url}/emulator/v1/reset`, {})).status).toBe(200);
+    expect((await getJson(`${url}${FAULTS}`)).json.faults).toEqual([]);
+  });
+
   it(`holds at most 1,000 faults`, async () => {
     const many = Array.from({ length: 1_000 }, () => ({ target: "execute", latency_ms: 1, user_id: "nobody" }));
     expect((await postJson(`${url}${FAULTS}`, many)).status).toBe(200);

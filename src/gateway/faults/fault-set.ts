@@ -95,6 +95,7 @@ export class FaultSet {
    * counted, removed once it has hit `times` times. Outages are not hit this way (see outage()).
    */
   hit(target: FaultTarget, subject: FaultSubject): FaultHit | undefined {
+    if (this.faults.size === 0) return undefined; // the usual case: every call asks
     for (const fault of this.faults.values()) {
       const spec = fault.spec;
       if (spec.target !== target || (spec.target === "backend" && spec.outage)) continue;
@@ -116,6 +117,7 @@ export class FaultSet {
 
   /** The id of the outage fault taking the backend link down now, if there is one. */
   outage(): string | undefined {
+    if (this.faults.size === 0) return undefined;
     for (const fault of this.faults.values()) if (fault.spec.target === "backend" && fault.spec.outage) return fault.id;
     return undefined;
   }

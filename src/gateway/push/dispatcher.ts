@@ -46,6 +46,8 @@ export class PushDispatcher {
   /** The attempt in progress, and the backoff wait between attempts: linkChanged() cuts either short. */
   private attempt: AbortController | undefined;
   private waiting: AbortController | undefined;
+  /** The outage linkChanged() last acted on. */
+  private outageSeen: string | undefined;
 
   constructor(
     private readonly gatewayId: string,
@@ -84,7 +86,10 @@ export class PushDispatcher {
    * connection would; one that ended lets the next attempt start now, resuming after the last event.
    */
   linkChanged(): void {
-    if (this.options.outage?.()) this.attempt?.abort(new Error("push stream: backend link cut (injected outage)"));
+    const outage = this.options.outage?.();
+    if (outage === this.outageSeen) return; // another fault changed: nothing to do here
+    this.outageSeen = outage;
+    if (outage) this.attempt?.abort(new Error(`push stream: backend link cut (injected fault ${outage})`));
     else this.waiting?.abort();
   }
 
