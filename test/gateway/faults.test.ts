@@ -184,6 +184,18 @@ describe("target execute", () => {
     expect(stage!.ms).toBeGreaterThanOrEqual(300);
   });
 
+  it("a latency longer than the call's deadline ends it DEADLINE_EXCEEDED at the fault stage", async () => {
+    const pilot = await signIn(url);
+    await addFault({ target: "execute", user_id: pilot.userId, latency_ms: 30_000 });
+    const err = await edgeClient(url)
+      .executeCommand(executeCommandRequest(pilot, { messageType: "user.profile.get", payload: {} }), { timeoutMs: 300 })
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+    expect(err?.code).toBe(Code.DeadlineExceeded);
+  });
+
   it("with probability and a seed draws the same hit/miss sequence every time", async () => {
     // A new user per run, so the second run's calls do not meet the first run's rate-limit buckets.
     const sequence = async () => {
@@ -281,14 +293,19 @@ describe("target backend", () => {
 });
 
 describe("target subscribe", () => {
-  it("waits at least latency_ms before the stream opens (server_time)", async () => {
+  it("waits at least latency_ms before the stream opens (server_time); the stream's entry is marked", async () => {
     const pilot = await signIn(url);
-    await addFault({ target: "subscribe", user_id: pilot.userId, latency_ms: 300 });
+    const id = await addFault({ target: "subscribe", user_id: pilot.userId, latency_ms: 300 });
+    const req = subscribeEventsRequest(pilot);
+    const abort = new AbortController();
     const started = performance.now();
-    const stream = subscribe(url, pilot);
-    expect((await stream.next()).envelope!.eventType).toBe("gateway.server_time");
+    const stream = edgeClient(url).subscribeEvents(req, { signal: abort.signal })[Symbol.asyncIterator]();
+    expect(((await stream.next()).value as GatewayEvent).envelope!.eventType).toBe("gateway.server_time");
     expect(performance.now() - started).toBeGreaterThanOrEqual(300);
-    stream.cancel();
+    const [entry] = await journalEntries(req.envelope!.requestId);
+    expect(entry).toMatchObject({ code: "ok", injected: id });
+    expect(entry!.stages.find((s) => s.stage === "fault")!.ms).toBeGreaterThanOrEqual(300);
+    abort.abort();
   });
 
   it.each(["connect h2", "connect h1", "grpc h2", "grpc-web h1"] as const)(
@@ -365,4 +382,23 @@ describe("target subscribe", () => {
     expect(skipped.length).toBeGreaterThan(0); // gaps: dropped events
     expect(await pattern()).toEqual(first);
   });
+});
+
+it("two gateways in one process share no faults", async () => {
+  const other = await startTestEmulator();
+  try {
+    const r = await postJson(`${other.url}${FAULTS}`, { target: "execute", error: { code: "unavailable" } });
+    expect(r.status).toBe(200);
+    expect((await getJson(`${url}${FAULTS}`)).json.faults).toEqual([]);
+    expect((await execute(await signIn(url))).error).toBeUndefined();
+    const onOther = await edgeClient(other.url)
+      .executeCommand(executeCommandRequest(await signIn(other.url), { messageType: "user.profile.get", payload: {} }))
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
+    expect(onOther?.code).toBe(Code.Unavailable);
+  } finally {
+    await other.close();
+  }
 });
