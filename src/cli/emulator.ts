@@ -12,7 +12,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator, type RunningEmulator } from "../emulator/start.js";
 import { writeFileAtomic } from "../node/atomic-file.js";
+import { MAX_STATE_DOCUMENT_BYTES } from "../shared/protocol.js";
 import { ConfigError, parseSettings, settingName, type SettingPath } from "../gateway/config.js";
+import { FaultError, parseFaults, type FaultSpec } from "../gateway/faults/fault-spec.js";
 import { fail as failWith, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
 import { BACKEND_TOKEN_ENV, BACKEND_TOKEN_RULE } from "../node/backend-token.js";
 import { checkExposure, CONTROL_TOKEN_RULE, TOKEN_ENV } from "./exposure.js";
@@ -40,6 +42,7 @@ const cli: CommandLine = {
   --tls-key F         PEM private key file of --tls-cert
   --import F          replace the state with the state document in F (GET /emulator/v1/state) before serving
   --export-on-exit F  write the state document to F (atomically, mode 0600) when stopping
+  --faults F          inject the faults in JSON file F (one fault or an array) from the start; not persisted
 subcommands:
   exec [options] -- CMD [ARGS...]  run CMD against a fresh emulator (on a free port unless --port), then stop it
   conform --target URL …           check a gateway against PROTOCOL.md (conform --help)`,
@@ -61,6 +64,7 @@ interface CliOptions {
   /** --import: the parsed state document. */
   importState?: unknown;
   exportOnExit?: string;
+  faults?: FaultSpec[];
 }
 
 function fail(message: string): never {
@@ -85,6 +89,7 @@ function parseOptions(argv: string[]): CliOptions {
     "tls-key": { type: "string" },
     import: { type: "string" },
     "export-on-exit": { type: "string" },
+    faults: { type: "string" },
   });
   const str = (name: Exclude<keyof typeof values, "cors-origin" | "insecure-no-token" | "console-sourcemaps">) => values[name];
   const port = parsePort(cli, str("port"));
@@ -125,23 +130,41 @@ function parseOptions(argv: string[]): CliOptions {
     corsOrigins,
     consoleSourcemaps: values["console-sourcemaps"] === true,
     tls: tlsCert !== undefined ? { cert: readPem("--tls-cert", tlsCert), key: readPem("--tls-key", tlsKey!) } : undefined,
-    importState: str("import") !== undefined ? readStateDocument(str("import")!) : undefined,
+    importState: str("import") !== undefined ? readJsonFile("--import", str("import")!, MAX_STATE_FILE_BYTES) : undefined,
     exportOnExit: str("export-on-exit") !== undefined ? path.resolve(str("export-on-exit")!) : undefined,
+    faults: str("faults") !== undefined ? readFaults(str("faults")!) : undefined,
   };
 }
 
-/** --import F: its JSON (the emulator checks the document itself when it starts). */
-function readStateDocument(file: string): unknown {
-  let text: string;
+/** A state document is at most what PUT /emulator/v1/state takes. */
+const MAX_STATE_FILE_BYTES = MAX_STATE_DOCUMENT_BYTES;
+/** A fault file is far smaller than this (1,000 faults, the most a gateway holds, take ~100 KiB). */
+const MAX_FAULTS_FILE_BYTES = 1024 * 1024;
+
+/** The JSON in `file` (for `flag`); unreadable, too large or not JSON stops the start naming the file. */
+function readJsonFile(flag: string, file: string, maxBytes: number): unknown {
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, "utf8");
+    bytes = readFileSync(file);
   } catch (err) {
-    fail(`--import ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    fail(`${flag} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
+  if (bytes.length > maxBytes) fail(`${flag} ${file}: larger than ${maxBytes} bytes`);
   try {
-    return JSON.parse(text);
+    return JSON.parse(bytes.toString("utf8"));
   } catch (err) {
-    fail(`--import ${file}: not JSON (${(err as Error).message})`);
+    fail(`${flag} ${file}: not JSON (${(err as Error).message})`);
+  }
+}
+
+/** `--faults F`: one fault or an array, validated as POST /emulator/v1/faults does; a refusal names the file and the JSON path. */
+function readFaults(file: string): FaultSpec[] {
+  const value = readJsonFile("--faults", file, MAX_FAULTS_FILE_BYTES);
+  try {
+    return parseFaults(value);
+  } catch (err) {
+    if (err instanceof FaultError) fail(`--faults ${file}: ${err.message}`);
+    throw err;
   }
 }
 
@@ -255,6 +278,7 @@ try {
     consoleSourcemaps: options.consoleSourcemaps,
     tls: options.tls,
     importState: options.importState,
+    faults: options.faults,
   });
   await waitHealthy(emulator.url);
 } catch (err) {

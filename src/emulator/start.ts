@@ -43,6 +43,8 @@ export interface EmulatorOptions {
   limits?: GatewayOptions["limits"];
   /** A state document (GET /emulator/v1/state) imported before the gateway accepts a call; a bad one throws. */
   importState?: unknown;
+  /** Faults injected from the start (one or an array, as POST /emulator/v1/faults takes); a bad one throws FaultError. */
+  faults?: GatewayOptions["faults"];
 }
 
 export interface RunningEmulator {
@@ -102,6 +104,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       onPushError: options.onPushError,
       limits: options.limits,
       importState: options.importState,
+      faults: options.faults,
     });
     return {
       url: gateway.url,

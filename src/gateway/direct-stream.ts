@@ -14,10 +14,12 @@
 // So the first message always goes through connect-node, and nothing depends on when connect-node
 // resumes the handler's generator.
 import type http from "node:http";
-import type http2 from "node:http2";
+import http2 from "node:http2";
 import { toBinary, toJsonString, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { createContextKey } from "@connectrpc/connect";
 import { encodeEnvelope } from "./envelope-frames.js";
+
+const EMPTY = new Uint8Array(0);
 
 export type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
 
@@ -55,6 +57,30 @@ export class DirectStream {
   /** From the RPC adapter: connect-node has written `messages` messages of this stream in all. */
   messagesWritten(messages: number): void {
     this.written = messages;
+  }
+
+  /**
+   * Cuts the stream as a broken connection would (an injected fault, faults/): HTTP/2 RST_STREAM
+   * INTERNAL_ERROR, HTTP/1.1 the socket closed. Everything written before still arrives first: on h2 an
+   * empty write's callback comes after every earlier write reached the socket, and node sends pending
+   * data before an RST_STREAM; on h1 `end()` flushes the socket before closing it.
+   */
+  async reset(): Promise<void> {
+    if (this.gone()) return;
+    const res = this.res;
+    if ("stream" in res) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.stream.off("close", done);
+          resolve();
+        };
+        res.stream.once("close", done);
+        res.write(EMPTY, done);
+      });
+      if (!res.stream.destroyed) res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
+    res.socket?.end();
   }
 
   private gone(): boolean {

@@ -10,6 +10,7 @@ import {
   type SubscribeEventsRequest,
 } from "../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { SERVER_TIME_EVENT_TYPE, type JournalEntry, type JournalStage } from "../shared/protocol.js";
+import { codeName } from "./code-names.js";
 import { directStreamKey } from "./direct-stream.js";
 import { journalBody, type Journal } from "./journal.js";
 import type { TurnBudget } from "./loop-turn.js";
@@ -62,6 +63,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
       stages,
       code: "ok",
       ...(call.rpc === "ExecuteCommand" ? { request_body: journalBody(call.payloadBytes) } : {}),
+      ...(call.injected ? { injected: call.injected } : {}),
       ...outcome,
     });
   }
@@ -78,7 +80,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
     const outcome = await runPipeline(stagesToRun, call, deps.newCalls);
     const rejection = duringShutdown(outcome.rejection);
     if (rejection) {
-      record(call, ctx, outcome.stages, { code: codeName(rejection), reason: rejection.reason });
+      record(call, ctx, outcome.stages, { code: rejectionCode(rejection), reason: rejection.reason });
       throw rejection.toConnectError(deps.now());
     }
     return outcome.stages;
@@ -112,7 +114,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
       stream = deps.hub.register(session.user_id, env.deviceSessionId);
     } catch (err) {
       if (!(err instanceof GatewayRejection)) throw err;
-      record(call, ctx, [...stages, { stage: "push", ok: false, ms: 0, reason: err.reason }], { code: codeName(err), reason: err.reason });
+      record(call, ctx, [...stages, { stage: "push", ok: false, ms: 0, reason: err.reason }], { code: rejectionCode(err), reason: err.reason });
       throw err.toConnectError(deps.now());
     }
     record(call, ctx, stages, {});
@@ -138,9 +140,26 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
         payloadBytes: new TextEncoder().encode(JSON.stringify({ server_time_ms: serverTime })),
       });
       if (!(await sentDirectly(first))) yield first;
+      // A subscribe fault (faults/) may drop or double pushed events (same event id) and cut the stream.
+      // The cut comes when the stream would send one event more than cut_after_events.
+      const fault = call.streamFault;
+      let cut: "unavailable" | "reset" | undefined;
       for await (const event of stream.events()) {
+        const copies = fault ? fault.copies() : 1;
+        if (copies === 0) continue;
         const signed = await signedEvent(deps.signer, { ...eventFields, ...event, timestampMs: deps.now() });
-        if (!(await sentDirectly(signed))) yield signed;
+        for (let i = 0; i < copies && !(cut = fault?.cutDue()); i++) {
+          if (!(await sentDirectly(signed))) yield signed;
+          fault?.sentOne();
+        }
+        if (cut) break;
+      }
+      if (cut) {
+        // The cut gets its own journal entry (same request_id, stage push), marked with the fault.
+        const push = { stage: "push" as const, ok: false, ms: roundMs(performance.now() - openedAt), reason: "injected_fault" };
+        record(call, ctx, [...stages, push], { code: cut === "reset" ? "internal" : "unavailable", reason: "injected_fault" });
+        if (cut === "reset" && direct) return await direct.reset();
+        throw new GatewayRejection(Code.Unavailable, "injected_fault", "push", `stream cut by injected fault ${fault!.id}`);
       }
     } catch (err) {
       if (err instanceof GatewayRejection) throw err.toConnectError(deps.now());
@@ -154,7 +173,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
       if (deadlineExpired(call)) {
         const ended = deadlineRejection("push");
         const push = { stage: "push" as const, ok: false, ms: roundMs(performance.now() - openedAt), reason: ended.reason };
-        record(call, ctx, [...stages, push], { code: codeName(ended), reason: ended.reason });
+        record(call, ctx, [...stages, push], { code: rejectionCode(ended), reason: ended.reason });
       }
     }
   }
@@ -167,26 +186,6 @@ function protocolOf(ctx: HandlerContext): JournalEntry["protocol"] {
   return name === "grpc" || name === "grpc-web" ? name : "connect";
 }
 
-function codeName(rejection: GatewayRejection): string {
-  return CODE_NAMES[rejection.code] ?? String(rejection.code);
+function rejectionCode(rejection: GatewayRejection): string {
+  return codeName(rejection.code);
 }
-
-/** Connect's canonical snake_case code names, as the journal shows them. */
-const CODE_NAMES: Record<number, string> = {
-  1: "canceled",
-  2: "unknown",
-  3: "invalid_argument",
-  4: "deadline_exceeded",
-  5: "not_found",
-  6: "already_exists",
-  7: "permission_denied",
-  8: "resource_exhausted",
-  9: "failed_precondition",
-  10: "aborted",
-  11: "out_of_range",
-  12: "unimplemented",
-  13: "internal",
-  14: "unavailable",
-  15: "data_loss",
-  16: "unauthenticated",
-};

@@ -10,6 +10,7 @@ import { SessionLookup } from "./backend/session-lookup.js";
 import { LiveConfig, type SettingsPatch } from "./config.js";
 import { clientIpKey, edgeGatewayRoutes } from "./edge-service.js";
 import { createCors } from "./http/cors.js";
+import { FaultSet } from "./faults/fault-set.js";
 import { createRestSurface } from "./http/rest-surface.js";
 import { emulatorStatus } from "./emulator-status.js";
 import { Journal } from "./journal.js";
@@ -64,6 +65,8 @@ export interface GatewayOptions {
   onPushError?: (err: unknown) => void;
   /** A state document (state-transfer.ts) imported before the listener accepts a call; a bad one throws. */
   importState?: unknown;
+  /** Faults injected from the start (`--faults FILE`): one or an array; a bad one throws FaultError (faults/fault-spec.ts). */
+  faults?: unknown;
 }
 
 export interface BackendLimits {
@@ -100,10 +103,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
   // The mock's per-process token never leaves for a URL backend, nor a URL backend's token for the mock.
   const backendToken = () => (config.get().backend === "mock" ? options.mockBackendToken : options.backendToken);
+  // Faults live in the gateway, not persisted; the initial ones are validated before anything starts.
+  const faults = new FaultSet();
+  if (options.faults !== undefined) faults.add(options.faults);
   const signingPool = new SigningPool(options.signingThreads ?? DEFAULT_SIGNING_THREADS);
   const key = await GatewayKey.load(options.stateDir, signingPool);
   const backendTimeoutMs = options.limits?.backendTimeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS;
-  const backend = createBackendRestClient(backendUrl, { timeoutMs: backendTimeoutMs, token: backendToken });
+  const backend = createBackendRestClient(backendUrl, {
+    timeoutMs: backendTimeoutMs,
+    token: backendToken,
+    faults: (path, subject) => faults.backendFault(path, subject),
+  });
   const sessions = new SessionLookup(backend);
   const now = () => Date.now() + config.get().clock_offset_ms;
   const replay = new ReplayStore(DEFAULT_REPLAY_CAPACITY, now());
@@ -113,7 +123,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   await journalFile.open();
   const { streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams } = { ...DEFAULT_PUSH_LIMITS, ...options.limits };
   const hub = new PushHub({ streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams });
-  const pipelines = buildPipelines({ config, sessions, verifier: new Ed25519Verifier(), replay, limiter, backend, backendTimeoutMs });
+  const pipelines = buildPipelines({ config, sessions, verifier: new Ed25519Verifier(), replay, limiter, backend, backendTimeoutMs, faults });
 
   const dispatcher = new PushDispatcher(
     options.gatewayId ?? `gateway-${randomUUID()}`,
@@ -127,8 +137,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       connectionChanged: (connected) => sessions.setCacheEnabled(connected),
     },
     options.onPushError,
-    { connectTimeoutMs: backendTimeoutMs },
+    { connectTimeoutMs: backendTimeoutMs, outage: () => faults.outage() },
   );
+  faults.onChange(() => dispatcher.linkChanged());
   config.onChange((next, previous) => {
     if (next.backend !== previous.backend) {
       sessions.clear();
@@ -174,6 +185,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     config,
     backend,
     journal,
+    faults,
     gatewayPublicKey: () => key.publicKey(),
     rotateGatewayKey: () => key.rotate(),
     state,
@@ -184,6 +196,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       limiter.clear();
       sessions.clear();
       journal.clear();
+      faults.clear();
     },
     status: () =>
       emulatorStatus({
@@ -242,6 +255,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         serving.shutDown(); // health: NOT_SERVING, Watch streams told and ended
         hub.close(); // §5.5: streams end with UNAVAILABLE gateway_shutting_down first
         journal.close(); // journal long-polls answer now instead of holding the drain
+        faults.close(); // injected delays end now
         await dispatcher.stop();
         // In-flight calls get drainMs to finish; then they are aborted and answer UNAVAILABLE
         // gateway_shutting_down (within ABORT_GRACE_MS) before the connections are cut.

@@ -4,6 +4,8 @@ import type { JournalStage } from "../shared/protocol.js";
 import type { BackendRestClient } from "./backend/rest-client.js";
 import type { SessionLookup } from "./backend/session-lookup.js";
 import type { LiveConfig } from "./config.js";
+import type { FaultSet } from "./faults/fault-set.js";
+import { faultStage } from "./faults/fault-stage.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import type { ReplayStore } from "./replay-store.js";
 import type { Ed25519Verifier } from "./signing/ed25519-node.js";
@@ -28,6 +30,8 @@ export interface PipelineDeps {
   backend: BackendRestClient;
   /** The backend calls' deadline: how late a call can reach the replay stage (stages/replay.ts). */
   backendTimeoutMs: number;
+  /** Injected faults (emulator-only): the fault stage runs once every check of §4 has passed. */
+  faults: FaultSet;
 }
 
 export interface Pipelines {
@@ -45,9 +49,10 @@ export function buildPipelines(deps: PipelineDeps): Pipelines {
     replayStage(deps.replay, deps.config, deps.backendTimeoutMs),
     rateLimitStage(deps.limiter, deps.config),
   ];
+  const fault = faultStage(deps.faults);
   return {
-    executeCommand: [...authenticate, routingStage(deps.config), backendStage(deps.backend)],
-    subscribeEvents: authenticate, // §5: "envelope to rate_limit"
+    executeCommand: [...authenticate, routingStage(deps.config), fault, backendStage(deps.backend)],
+    subscribeEvents: [...authenticate, fault], // §5: "envelope to rate_limit", then the faults
   };
 }
 
@@ -71,7 +76,8 @@ export async function runPipeline(stages: readonly Stage[], call: GatewayCall, n
     const started = performance.now();
     let rejection: GatewayRejection | undefined;
     try {
-      await stage.run(call);
+      // An idle stage did nothing and took no time: the journal leaves it out, the next stage sees any abort.
+      if ((await stage.run(call)) === "idle") continue;
     } catch (err) {
       if (!(err instanceof GatewayRejection)) throw err;
       rejection = err;

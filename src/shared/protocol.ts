@@ -36,7 +36,8 @@ export const STAGES = [
   "routing",
   "backend",
 ] as const;
-export type PipelineStageName = (typeof STAGES)[number];
+/** `fault`: where an injected fault acts (emulator-only, after routing; src/gateway/faults/). */
+export type PipelineStageName = (typeof STAGES)[number] | "fault";
 export type StageName = PipelineStageName | "push";
 
 /** GatewayError.reason values the gateway produces itself. */
@@ -56,7 +57,9 @@ export type GatewayReason =
   | "client_cancelled"
   | "gateway_shutting_down"
   | "slow_consumer"
-  | "too_many_streams";
+  | "too_many_streams"
+  /** An injected fault (emulator-only): the default reason of an execute fault's error, and of a cut stream. */
+  | "injected_fault";
 
 /** Public REST error codes (§3). */
 export type PublicErrorCode =
@@ -164,6 +167,8 @@ export interface JournalEntry {
   response_body?: JournalBody;
   /** The bodies were dropped to keep the journal's total body bytes within its budget (oldest first). */
   bodies_dropped?: boolean;
+  /** The ids of the faults injected into this call (emulator-only), space-separated: nobody mistakes them for gateway bugs. */
+  injected?: string;
 }
 
 /** A body as the journal keeps it: its first bytes as UTF-8 text (invalid sequences → U+FFFD). */

@@ -92,6 +92,35 @@ describe("npm run emulator", () => {
   });
 });
 
+describe("--faults FILE", () => {
+  function faultsFile(content: string): string {
+    const file = path.join(tempDir(), "faults.json");
+    writeFileSync(file, content);
+    return file;
+  }
+
+  it("injects the file's faults from the start (one or an array)", async () => {
+    const file = faultsFile(JSON.stringify([{ id: "slow-dispatch", target: "execute", message_type: "game.fleet.dispatch", latency_ms: 800 }, { target: "backend", status: 503, message_type: "x.y" }]));
+    const { child, ready, exit } = run(["--port", "0", "--state-dir", tempDir(), "--faults", file]);
+    const url = await ready;
+    const { faults } = await (await fetch(`${url}/emulator/v1/faults`)).json();
+    expect(faults.map((f: { id: string; target: string }) => [f.id, f.target])).toEqual([["slow-dispatch", "execute"], ["fault-1", "backend"]]);
+    child.kill("SIGTERM");
+    expect((await exit).code).toBe(0);
+  });
+
+  it.each([
+    ["a bad fault, by its JSON path", JSON.stringify([{ target: "execute", latency_ms: 1 }, { target: "execute", latency_ms: -5 }]), "$[1].latency_ms:"],
+    ["text that is not JSON", "{ target: execute }", "not JSON"],
+  ])("refuses %s: exit 2 naming the file", async (_what, content, mention) => {
+    const file = faultsFile(content);
+    const { code, stderr } = await run(["--port", "0", "--state-dir", tempDir(), "--faults", file]).exit;
+    expect(code).toBe(2);
+    expect(stderr).toContain(`--faults ${file}: `);
+    expect(stderr).toContain(mention);
+  });
+});
+
 describe("the control-plane token and the listen address", () => {
   const SECRET = "s3cret-token-for-tests";
 

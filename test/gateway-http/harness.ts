@@ -5,6 +5,7 @@ import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { createBackendRestClient } from "../../src/gateway/backend/rest-client.js";
 import { LiveConfig } from "../../src/gateway/config.js";
+import { FaultSet } from "../../src/gateway/faults/fault-set.js";
 import { Journal } from "../../src/gateway/journal.js";
 import { emulatorStatus } from "../../src/gateway/emulator-status.js";
 import { createRestSurface, type RestSurfaceDeps } from "../../src/gateway/http/rest-surface.js";
@@ -127,6 +128,7 @@ export async function startSurface(options: SurfaceOptions = {}): Promise<Surfac
     config,
     backend: client,
     journal,
+    faults: new FaultSet(),
     gatewayPublicKey: () => key.current,
     rotateGatewayKey: async () => {
       key.current = newPublicKey();

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createBackendRestClient } from "../../src/gateway/backend/rest-client.js";
 import { LiveConfig } from "../../src/gateway/config.js";
 import { Journal } from "../../src/gateway/journal.js";
+import { FaultSet } from "../../src/gateway/faults/fault-set.js";
 import { createRestSurface, isRpcPath } from "../../src/gateway/http/rest-surface.js";
 import { toBase64Url } from "../../src/shared/bytes.js";
 import { call, expectError, newPublicKey, startFakeBackend, startSurface, VALID_KEY, type Surface } from "./harness.js";
@@ -57,6 +58,7 @@ describe("HTTP/2 (compat API)", () => {
       config: new LiveConfig(),
       backend: client,
       journal: new Journal(),
+      faults: new FaultSet(),
       gatewayPublicKey: newPublicKey,
       rotateGatewayKey: async () => newPublicKey(),
       now: () => 0,

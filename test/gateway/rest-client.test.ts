@@ -1,7 +1,8 @@
 // The backend REST client on real loopback servers: what a call sends (the backend token, the caller's
 // headers, a JSON body, URL credentials), the answer as the callers read it (headers as node:http
 // presents them), a call ended while it still waits for one of the pool's connections, the caller
-// going away mid-call, and a switch of backend closing the old backend's connections.
+// going away mid-call, a switch of backend closing the old backend's connections, and an injected latency
+// (faults/) bounded by the call's deadline.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, expect, it } from "vitest";
@@ -133,4 +134,22 @@ it("switching backends: calls go to the new one and the old one's idle connectio
   target = second.url;
   expect((await c.request("GET", "/who")).body.toString()).toBe('"second"');
   await firstConnectionClosed;
+});
+
+it("an injected latency runs inside the call's deadline: longer than it, the call fails as a slow backend's would, never sent", async () => {
+  let requests = 0;
+  const backend = await server((req, res) => {
+    requests++;
+    req.resume();
+    res.end("{}");
+  });
+  const told: string[] = [];
+  const c = client(() => backend.url, { timeoutMs: 200, faults: () => ({ id: "slow", delayMs: 60_000 }) });
+  const err = await c.request("GET", "/x", { forCall: { injected: (id) => told.push(id) } }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(BackendUnavailableError);
+  expect((err as Error).message).toContain("did not answer within 200 ms");
+  expect(told).toEqual(["slow"]);
+  expect(requests).toBe(0);
+  // The caller's own, shorter deadline is the caller's limit, not the backend's fault.
+  expect(await c.request("GET", "/x", { deadlineMs: 100 }).catch((e: unknown) => e)).toBeInstanceOf(CallerDeadlineError);
 });

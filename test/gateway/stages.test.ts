@@ -10,6 +10,7 @@ import { signRequest } from "../../src/shared/sdk.js";
 import type { BackendReply, BackendRestClient } from "../../src/gateway/backend/rest-client.js";
 import { SessionLookup } from "../../src/gateway/backend/session-lookup.js";
 import { LiveConfig } from "../../src/gateway/config.js";
+import { FaultSet } from "../../src/gateway/faults/fault-set.js";
 import { buildPipelines, runPipeline, TURN_BUDGET_MS } from "../../src/gateway/pipeline.js";
 import { TurnBudget } from "../../src/gateway/loop-turn.js";
 import { RateLimiter } from "../../src/gateway/rate-limiter.js";
@@ -296,12 +297,12 @@ describe("pipeline", () => {
     const config = new LiveConfig();
     const backend = sessionBackend();
     const pipelines = buildPipelines({
-      config, sessions: new SessionLookup(backend), verifier: new Ed25519Verifier(), replay: new ReplayStore(), limiter: new RateLimiter(), backend, backendTimeoutMs: 5_000,
+      config, sessions: new SessionLookup(backend), verifier: new Ed25519Verifier(), replay: new ReplayStore(), limiter: new RateLimiter(), backend, backendTimeoutMs: 5_000, faults: new FaultSet(),
     });
     expect(pipelines.executeCommand.map((s) => s.name)).toEqual([
-      "envelope", "session", "payload_hash", "signature", "freshness", "replay", "rate_limit", "routing", "backend",
+      "envelope", "session", "payload_hash", "signature", "freshness", "replay", "rate_limit", "routing", "fault", "backend",
     ]);
-    expect(pipelines.subscribeEvents.map((s) => s.name)).toEqual(["envelope", "session", "payload_hash", "signature", "freshness", "replay", "rate_limit"]);
+    expect(pipelines.subscribeEvents.map((s) => s.name)).toEqual(["envelope", "session", "payload_hash", "signature", "freshness", "replay", "rate_limit", "fault"]);
     const call = goodCall({ timestampMs: NOW - 3_600_000 });
     call.receivedAtMs = NOW;
     const outcome = await runPipeline(pipelines.executeCommand, call, new TurnBudget(TURN_BUDGET_MS));

@@ -31,6 +31,20 @@ export interface BackendRequestInit {
   signal?: AbortSignal;
   /** Largest answer accepted (default MAX_BACKEND_RESPONSE_BYTES); a state export is larger. */
   maxResponseBytes?: number;
+  /** The RPC this call serves: backend faults match it by these fields and tell it their id (its journal entry shows it). */
+  forCall?: { messageType?: string; userId?: string; deviceSessionId?: string; injected(faultId: string): void };
+}
+
+/**
+ * A fault injected into one call (src/gateway/faults/): `refused` fails it as a refused connection
+ * would; otherwise it waits `delayMs` (inside the call's deadline, as a slow backend would) and then
+ * either makes the call or, with `status`, answers that status itself.
+ */
+export interface InjectedBackendFault {
+  id: string;
+  delayMs: number;
+  status?: number;
+  refused?: boolean;
 }
 
 /** Refused, reset, timed out or too large: the caller maps it to UNAVAILABLE / 502-503 `backend_unavailable`. */
@@ -62,6 +76,8 @@ export interface BackendClientOptions {
   timeoutMs?: number;
   /** The backend token for the current backend, sent on every call (src/node/backend-token.ts). */
   token?: () => string | undefined;
+  /** Consulted before each call: the fault to inject into it, if any (FaultSet.backendFault). */
+  faults?: (path: string, subject: { messageType?: string; userId?: string; deviceSessionId?: string }) => InjectedBackendFault | undefined;
 }
 
 export function createBackendRestClient(
@@ -100,17 +116,25 @@ export function createBackendRestClient(
     if (url.username || url.password) {
       headers.authorization ??= `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}`;
     }
+    const fault = options.faults?.(path, init.forCall ?? {});
+    if (fault) init.forCall?.injected(fault.id);
+    if (fault?.refused) return Promise.reject(new BackendUnavailableError(`backend unreachable: connection refused (injected fault ${fault.id})`));
     return new Promise<BackendReply>((resolve, reject) => {
       const call = new BackendCall(resolve, reject, timeoutMs, callerFirst, init.signal, init.maxResponseBytes ?? MAX_BACKEND_RESPONSE_BYTES);
       if (call.settled) return;
-      try {
-        poolFor(url.origin).dispatch(
-          { path: url.pathname + url.search, method: method as Dispatcher.HttpMethod, headers, body: init.body ?? null },
-          call,
-        );
-      } catch (err) {
-        call.stop(asUnavailable(err));
-      }
+      const send = () => {
+        if (fault?.status !== undefined) return call.answer(fault.status, injectedErrorBody(fault.id));
+        try {
+          poolFor(url.origin).dispatch(
+            { path: url.pathname + url.search, method: method as Dispatcher.HttpMethod, headers, body: init.body ?? null },
+            call,
+          );
+        } catch (err) {
+          call.stop(asUnavailable(err));
+        }
+      };
+      if (fault && fault.delayMs > 0) call.after(fault.delayMs, send);
+      else send();
     });
   }
 
@@ -134,6 +158,8 @@ class BackendCall implements Dispatcher.DispatchHandlers {
   private abort: ((err: Error) => void) | undefined;
   private stopped: Error | undefined;
   private readonly timer: NodeJS.Timeout;
+  /** An injected latency's timer, before the request is made. */
+  private delay: NodeJS.Timeout | undefined;
   private status = 0;
   private rawHeaders: Buffer[] = [];
   private readonly chunks: Buffer[] = [];
@@ -172,6 +198,22 @@ class BackendCall implements Dispatcher.DispatchHandlers {
     this.stopped ??= err;
     this.abort?.(err);
     this.onError(err);
+  }
+
+  /** Runs `send` after `ms` unless the call ends first (deadline, caller gone): an injected slow backend. */
+  after(ms: number, send: () => void): void {
+    this.delay = setTimeout(() => {
+      this.delay = undefined;
+      if (!this.settled) send();
+    }, ms);
+  }
+
+  /** An answer made here rather than by the backend (an injected `status`). */
+  answer(status: number, body: Buffer): void {
+    this.onHeaders(status, [Buffer.from("content-type"), Buffer.from("application/json")]);
+    this.chunks.push(body);
+    this.size = body.length;
+    this.onComplete();
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -213,6 +255,7 @@ class BackendCall implements Dispatcher.DispatchHandlers {
   private finish(): void {
     this.settled = true;
     clearTimeout(this.timer);
+    clearTimeout(this.delay);
     this.signal?.removeEventListener("abort", this);
   }
 }
@@ -255,6 +298,11 @@ function toHeaderObject(raw: Buffer[]): http.IncomingHttpHeaders {
     else if (!SINGLE_VALUED.has(name)) headers[name] = `${seen}, ${value}`;
   }
   return headers;
+}
+
+/** The body of an injected status: a JSON error, so a 4xx is a business error (`injected_fault`) and a 5xx a failure. */
+function injectedErrorBody(faultId: string): Buffer {
+  return Buffer.from(JSON.stringify({ error: { code: "injected_fault", message: `injected fault ${faultId}` } }));
 }
 
 function asUnavailable(err: unknown): BackendUnavailableError {

@@ -27,7 +27,7 @@ export class SessionLookup {
   constructor(private readonly backend: BackendRestClient) {}
 
   /** undefined when the backend does not know the session; `init` bounds the lookup (the caller's deadline). */
-  async get(deviceSessionId: string, init: Pick<BackendRequestInit, "signal" | "deadlineMs"> = {}): Promise<FoundSession | undefined> {
+  async get(deviceSessionId: string, init: Pick<BackendRequestInit, "signal" | "deadlineMs" | "forCall"> = {}): Promise<FoundSession | undefined> {
     const cached = this.cacheEnabled ? this.cache.get(deviceSessionId) : undefined;
     if (cached) return cached;
     const generation = this.generation;

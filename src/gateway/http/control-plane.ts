@@ -2,6 +2,8 @@
 // Access rule first, then the same-origin rule, then routing. Never any CORS allowance.
 import type { BackendRestClient } from "../backend/rest-client.js";
 import { ConfigError, settingName, type LiveConfig } from "../config.js";
+import { FaultError } from "../faults/fault-spec.js";
+import type { FaultSet } from "../faults/fault-set.js";
 import type { Journal } from "../journal.js";
 import { toBase64Url } from "../../shared/bytes.js";
 import { MAX_STATE_DOCUMENT_BYTES, type EmulatorStatus } from "../../shared/protocol.js";
@@ -12,7 +14,10 @@ import { secretsMatch } from "../../node/secret-token.js";
 import { isLoopbackAddress, isLoopbackHost } from "../../node/loopback.js";
 import {
   HttpError,
+  parseJson,
+  readBoundedBody,
   readJsonObject,
+  requireJsonContentType,
   responseStream,
   sendError,
   sendJson,
@@ -88,6 +93,7 @@ export interface ControlPlaneDeps {
   config: LiveConfig;
   backend: BackendRestClient;
   journal: Journal;
+  faults: FaultSet;
   rotateGatewayKey(): Promise<Uint8Array>;
   /** GET/PUT state (state-transfer.ts); absent: no such endpoint. */
   state?: StateTransfer;
@@ -123,6 +129,16 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       throw new HttpError(501, "unsupported_by_backend", `the backend does not serve ${path} (only the mock backend does)`);
     }
     sendJsonBytes(req, res, reply.status, requireJsonReply(reply));
+  }
+
+  /** Adds one fault or an array (all or none); a bad one → 400 naming the JSON path of the first problem. */
+  function addFaults(value: unknown): string[] {
+    try {
+      return deps.faults.add(value);
+    } catch (err) {
+      if (err instanceof FaultError) throw new HttpError(400, "invalid_request", `invalid fault: ${err.message}`);
+      throw err;
+    }
   }
 
   const routes: Record<string, Endpoint> = {
@@ -214,6 +230,16 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         },
       },
     }),
+    faults: {
+      GET: (req, res) => sendJson(req, res, 200, { faults: deps.faults.list() }),
+      POST: async (req, res) => {
+        requireJsonContentType(req);
+        const value = parseJson(await readBoundedBody(req, MAX_CONTROL_BODY_BYTES));
+        const ids = addFaults(value);
+        sendJson(req, res, 200, Array.isArray(value) ? { ids } : { id: ids[0] });
+      },
+      DELETE: (req, res) => sendJson(req, res, 200, { removed: deps.faults.clear() }),
+    },
     "gateway-key/rotate": {
       POST: async (req, res) => {
         const key = await deps.rotateGatewayKey();
@@ -222,11 +248,39 @@ export function createControlPlane(deps: ControlPlaneDeps) {
     },
   };
 
+  /** Endpoints of one item (`faults/{id}`), by the name before the id; the id is one path segment. */
+  const itemRoutes: Record<string, (id: string) => Endpoint> = {
+    "faults/": (id) => ({
+      GET: (req, res) => {
+        const fault = deps.faults.get(id);
+        if (!fault) throw new HttpError(404, "not_found", `no fault "${id}"`);
+        sendJson(req, res, 200, fault);
+      },
+      DELETE: (req, res) => {
+        if (!deps.faults.remove(id)) throw new HttpError(404, "not_found", `no fault "${id}"`);
+        sendJson(req, res, 200, {});
+      },
+    }),
+  };
+
+  function itemEndpoint(name: string): Endpoint | undefined {
+    const slash = name.lastIndexOf("/") + 1;
+    const prefix = name.slice(0, slash);
+    if (slash === name.length || !Object.hasOwn(itemRoutes, prefix)) return undefined;
+    let id: string;
+    try {
+      id = decodeURIComponent(name.slice(slash));
+    } catch {
+      return undefined; // not a valid percent-encoding: no such item
+    }
+    return itemRoutes[prefix]!(id);
+  }
+
   return async function handle(req: AnyRequest, res: AnyResponse, path: string, query: URLSearchParams): Promise<void> {
     const verdict = checkControlAccess(accessRequestOf(req), deps.accessToken);
     if (!verdict.ok) return sendError(req, res, verdict.status, verdict.code, verdict.message);
     const name = path.startsWith(CONTROL_PREFIX) ? path.slice(CONTROL_PREFIX.length) : undefined;
-    const endpoint = name !== undefined && Object.hasOwn(routes, name) ? routes[name] : undefined;
+    const endpoint = name === undefined ? undefined : Object.hasOwn(routes, name) ? routes[name] : itemEndpoint(name);
     if (!endpoint) return sendError(req, res, 404, "not_found", `no control-plane endpoint ${path}`);
     const method = req.method ?? "";
     const run = Object.hasOwn(endpoint, method) ? endpoint[method] : undefined;

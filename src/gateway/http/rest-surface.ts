@@ -27,6 +27,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { BackendRestClient } from "../backend/rest-client.js";
 import type { LiveConfig } from "../config.js";
+import type { FaultSet } from "../faults/fault-set.js";
 import type { Journal } from "../journal.js";
 import type { StateTransfer } from "../state-transfer.js";
 import { toBase64Url } from "../../shared/bytes.js";
@@ -42,6 +43,7 @@ export interface RestSurfaceDeps {
   config: LiveConfig;
   backend: BackendRestClient;
   journal: Journal;
+  faults: FaultSet;
   gatewayPublicKey(): Uint8Array;
   rotateGatewayKey(): Promise<Uint8Array>;
   /** Absent: no /emulator/v1/state (surface tests without a gateway key). */
@@ -89,6 +91,7 @@ export function createRestSurface(deps: RestSurfaceDeps): RestHandler {
     config: deps.config,
     backend: deps.backend,
     journal: deps.journal,
+    faults: deps.faults,
     rotateGatewayKey: () => deps.rotateGatewayKey(),
     state: deps.state && {
       export: deps.state.export,

@@ -29,6 +29,8 @@ export const MAX_PUSH_EVENT_BYTES = 1024 * 1024;
 
 export interface DispatcherOptions {
   connectTimeoutMs?: number;
+  /** An injected backend outage (faults/): while this names a fault, attempts fail as refused connections. */
+  outage?: () => string | undefined;
 }
 
 export class PushDispatcher {
@@ -44,6 +46,11 @@ export class PushDispatcher {
   private headers: Record<string, string> = {};
   /** This dispatcher's own connection pool: without one, connect-node would use Node's process-wide agent. */
   private agent: http.Agent | undefined;
+  /** The attempt in progress, and the backoff wait between attempts: linkChanged() cuts either short. */
+  private attempt: AbortController | undefined;
+  private waiting: AbortController | undefined;
+  /** The outage linkChanged() last acted on. */
+  private outageSeen: string | undefined;
 
   constructor(
     private readonly gatewayId: string,
@@ -77,13 +84,25 @@ export class PushDispatcher {
     agent?.destroy();
   }
 
+  /**
+   * An injected outage began or ended (faults/): one that began cuts the stream now, as a dropped
+   * connection would; one that ended lets the next attempt start now, resuming after the last event.
+   */
+  linkChanged(): void {
+    const outage = this.options.outage?.();
+    if (outage === this.outageSeen) return; // another fault changed: nothing to do here
+    this.outageSeen = outage;
+    if (outage) this.attempt?.abort(new Error(`push stream: backend link cut (injected fault ${outage})`));
+    else this.waiting?.abort();
+  }
+
   private async loop(signal: AbortSignal): Promise<void> {
     let failures = 0; // attempts that failed since the stream was last up
     const connectTimeoutMs = this.options.connectTimeoutMs ?? DEFAULT_PUSH_CONNECT_TIMEOUT_MS;
     while (!signal.aborted) {
       // Each attempt has its own signal: a backend that accepts the connection but never answers is
       // given up after connectTimeoutMs instead of holding the dispatcher forever.
-      const attempt = new AbortController();
+      const attempt = (this.attempt = new AbortController());
       const onStop = () => attempt.abort();
       signal.addEventListener("abort", onStop, { once: true });
       const connectTimer = setTimeout(
@@ -91,6 +110,8 @@ export class PushDispatcher {
         connectTimeoutMs,
       );
       try {
+        const outage = this.options.outage?.();
+        if (outage) throw new Error(`push stream: backend unreachable: connection refused (injected fault ${outage})`);
         const stream = this.client!.subscribePush(
           { gatewayId: this.gatewayId, resumeAfterEventId: this.lastEventId },
           {
@@ -113,9 +134,15 @@ export class PushDispatcher {
         clearTimeout(connectTimer);
         signal.removeEventListener("abort", onStop);
       }
+      if (this.attempt === attempt) this.attempt = undefined;
       this.setConnected(false);
       if (signal.aborted) return;
-      await abortableDelay(backoffDelay(PUSH_RECONNECT_BACKOFF, ++failures), signal);
+      const waiting = (this.waiting = new AbortController());
+      const onStopWaiting = () => waiting.abort();
+      signal.addEventListener("abort", onStopWaiting, { once: true });
+      await abortableDelay(backoffDelay(PUSH_RECONNECT_BACKOFF, ++failures), waiting.signal);
+      signal.removeEventListener("abort", onStopWaiting);
+      if (this.waiting === waiting) this.waiting = undefined;
     }
   }
 

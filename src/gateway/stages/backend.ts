@@ -5,7 +5,7 @@
 import { Code } from "@connectrpc/connect";
 import { fromUtf8, utf8 } from "../../shared/bytes.js";
 import { BackendUnavailableError, CallerDeadlineError, type BackendRestClient } from "../backend/rest-client.js";
-import { abortRejection, deadlineRejection, GatewayRejection, requireEnvelope, requireSession, type GatewayCall, type Stage } from "./stage.js";
+import { abortRejection, deadlineRejection, GatewayRejection, markInjected, requireEnvelope, requireSession, type GatewayCall, type Stage } from "./stage.js";
 
 /** The body of a routed non-GET call whose payload is empty. */
 const EMPTY_OBJECT = utf8("{}");
@@ -35,6 +35,12 @@ export function backendStage(backend: BackendRestClient): Stage {
           },
           signal: call.signal,
           deadlineMs: call.timeoutMs(),
+          forCall: {
+            messageType: env.messageType,
+            userId: session.user_id,
+            deviceSessionId: env.deviceSessionId,
+            injected: (id) => markInjected(call, id),
+          },
         });
       } catch (err) {
         if (err instanceof CallerDeadlineError) throw deadlineRejection("backend");

@@ -2,7 +2,7 @@
 import { Code } from "@connectrpc/connect";
 import { BackendUnavailableError, CallerDeadlineError } from "../backend/rest-client.js";
 import type { SessionLookup } from "../backend/session-lookup.js";
-import { abortRejection, deadlineRejection, GatewayRejection, requireEnvelope, type GatewayCall, type Stage } from "./stage.js";
+import { abortRejection, deadlineRejection, GatewayRejection, markInjected, requireEnvelope, type GatewayCall, type Stage } from "./stage.js";
 
 export function sessionStage(sessions: SessionLookup): Stage {
   return {
@@ -11,7 +11,11 @@ export function sessionStage(sessions: SessionLookup): Stage {
       const { deviceSessionId } = requireEnvelope(call);
       let found;
       try {
-        found = await sessions.get(deviceSessionId, { signal: call.signal, deadlineMs: call.timeoutMs() });
+        found = await sessions.get(deviceSessionId, {
+          signal: call.signal,
+          deadlineMs: call.timeoutMs(),
+          forCall: { deviceSessionId, injected: (id) => markInjected(call, id) },
+        });
       } catch (err) {
         if (err instanceof CallerDeadlineError) throw deadlineRejection("session");
         // The aborted signal cut the lookup: that surfaces as a BackendUnavailableError, but it is not one.

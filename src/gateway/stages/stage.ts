@@ -4,6 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { GatewayErrorSchema, type RequestEnvelope } from "../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import type { BackendSession, GatewayReason, PipelineStageName, Route, StageName } from "../../shared/protocol.js";
 import type { BackendReply } from "../backend/rest-client.js";
+import type { StreamFault } from "../faults/fault-set.js";
 
 export type RpcName = "ExecuteCommand" | "SubscribeEvents";
 
@@ -24,6 +25,10 @@ export interface GatewayCall {
   backendReply?: BackendReply;
   /** Set by the backend stage: "ok" for 2xx, else the backend's error code (§4). */
   resultCode?: string;
+  /** Ids of the faults injected into this call, space-separated (markInjected); its journal entry shows them. */
+  injected?: string;
+  /** Set by the fault stage of a SubscribeEvents call a subscribe fault hit: what it does to the stream. */
+  streamFault?: StreamFault;
   /** Aborted when the client goes, the call's deadline runs out (see deadlineExpired) or a shutdown ends it. */
   signal: AbortSignal;
   /** Milliseconds left of the client's deadline (grpc-timeout / connect-timeout-ms); undefined without one. */
@@ -33,17 +38,29 @@ export interface GatewayCall {
 /** A call that passed every stage up to `envelope` etc. carries these. */
 export type CheckedCall = GatewayCall & { envelope: RequestEnvelope; session: BackendSession };
 
+/** "idle": the stage had nothing to do for this call (no fault applied): the journal leaves it out. */
+export type StageVerdict = void | "idle";
+
 export interface Stage {
   readonly name: PipelineStageName;
   /** Passes by returning; rejects by throwing a GatewayRejection. */
-  run(call: GatewayCall): void | Promise<void>;
+  run(call: GatewayCall): StageVerdict | Promise<StageVerdict>;
 }
+
+/** Records that fault `id` was injected into the call. */
+export function markInjected(call: Pick<GatewayCall, "injected">, id: string): void {
+  call.injected = call.injected ? `${call.injected} ${id}` : id;
+}
+
+declare const injectedReason: unique symbol;
+/** A GatewayError.reason a fault's author chose (faults/fault-spec.ts checks its characters). */
+export type InjectedReason = string & { readonly [injectedReason]: true };
 
 /** A rejection the gateway makes itself: a Connect code plus the GatewayError detail. */
 export class GatewayRejection extends Error {
   constructor(
     readonly code: Code,
-    readonly reason: GatewayReason,
+    readonly reason: GatewayReason | InjectedReason,
     readonly stage: StageName,
     message: string,
     readonly retryAfterMs = 0,
