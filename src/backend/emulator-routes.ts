@@ -6,7 +6,8 @@ import type { PushLog } from "./push-log.js";
 import type { Route } from "./router.js";
 import type { MockStore } from "./store.js";
 
-export function emulatorRoutes(store: MockStore, push: PushLog): Route[] {
+/** `resetAlso`: what else a reset clears (the stubs, their scenarios and pending pushes). */
+export function emulatorRoutes(store: MockStore, push: PushLog, resetAlso: () => void = () => {}): Route[] {
   return [
     {
       method: "GET",
@@ -46,6 +47,7 @@ export function emulatorRoutes(store: MockStore, push: PushLog): Route[] {
         // The push log survives on purpose: event ids must never be reused, and a gateway that
         // resumes after a reset still gets what it missed.
         store.reset();
+        resetAlso();
         return { body: {} };
       },
     },

@@ -17,6 +17,8 @@ export interface RequestContext {
 export interface JsonReply {
   status?: number;
   body: unknown;
+  /** Extra answer headers (e.g. which stub answered, stubs/stub-responder.ts). */
+  headers?: Record<string, string>;
 }
 
 export type Handler = (ctx: RequestContext) => JsonReply | Promise<JsonReply>;
@@ -32,6 +34,15 @@ interface CompiledRoute extends Route {
   segments: string[];
 }
 
+/**
+ * Sees a request before its route does: answers it (`answer`), lets its route answer with extra
+ * headers (`headers`), or leaves it alone (undefined). `hasRoute`: a route exists for its method and path.
+ */
+export type Interceptor = (
+  ctx: RequestContext,
+  hasRoute: boolean,
+) => Promise<{ answer: JsonReply } | { headers: Record<string, string> } | undefined>;
+
 export interface RouterOptions {
   /**
    * Persistence (persistence.ts): called after every non-GET request, whether it succeeded or not
@@ -39,6 +50,7 @@ export interface RouterOptions {
    * survives a crash. A failure answers 500.
    */
   persist?: () => Promise<void>;
+  intercept?: Interceptor;
 }
 
 export function createRouter(
@@ -73,13 +85,25 @@ export function createRouter(
       const candidates = compiled
         .map((route) => ({ route, params: matchPath(route.segments, parts) }))
         .filter((c): c is { route: CompiledRoute; params: Record<string, string> } => c.params !== undefined);
-      if (candidates.length === 0) throw new HttpError(404, "not_found", `no route for ${url.pathname}`);
       const hit = candidates.find((c) => c.route.method === req.method);
+      // Read at most once: an interceptor and then the route may both want the body.
+      let body: Promise<unknown> | undefined;
+      const ctx: RequestContext = { req, url, params: hit?.params ?? {}, body: () => (body ??= readJsonBody(req)) };
+      const intercepted = options.intercept ? await options.intercept(ctx, hit !== undefined) : undefined;
+      if (intercepted && "answer" in intercepted) return intercepted.answer;
+      if (candidates.length === 0) throw new HttpError(404, "not_found", `no route for ${url.pathname}`);
       if (!hit) {
         const allow = [...new Set(candidates.map((c) => c.route.method))].join(", ");
         throw new HttpError(405, "method_not_allowed", `${req.method} is not allowed here`, { allow });
       }
-      return await hit.route.handler({ req, url, params: hit.params, body: () => readJsonBody(req) });
+      if (!intercepted) return await hit.route.handler(ctx);
+      try {
+        const reply = await hit.route.handler(ctx);
+        return { ...reply, headers: { ...reply.headers, ...intercepted.headers } };
+      } catch (err) {
+        if (!(err instanceof HttpError) || err.constructor !== HttpError) throw err;
+        throw new HttpError(err.status, err.code, err.message, { ...err.headers, ...intercepted.headers });
+      }
     } catch (err) {
       if (err instanceof HttpError || err instanceof ClientGoneError) return err;
       console.error("mock backend: unexpected error", err);
@@ -97,7 +121,7 @@ function send(req: IncomingMessage, res: ServerResponse, answer: Answer): void {
     if (!req.complete) req.resume();
     answerFailure(req, res, answer, "unexpected mock backend error");
   } else {
-    sendJson(req, res, answer.status ?? 200, answer.body);
+    sendJson(req, res, answer.status ?? 200, answer.body, answer.headers);
   }
 }
 

@@ -140,7 +140,15 @@ export interface JournalEntry {
   code: string;
   reason?: string;
   result_code?: string;
+  /** The call was of a stubbed message type (mock backend stubs, README "Your own game"). */
+  stub?: JournalStub;
 }
+
+/**
+ * Which stub mapping answered (`matched`), or, when none matched, the nearest mapping's id and the
+ * first field where it differed (`payload.item`, `email`, `scenario`).
+ */
+export type JournalStub = { matched: true; id: string } | { matched: false; nearest_id: string; differs_at: string };
 
 export interface Route {
   method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
