@@ -35,7 +35,8 @@ const cli: CommandLine = {
                       http://localhost:* (any port); repeatable; replaces the default (loopback, any port)
   --console-sourcemaps  also serve the console's source maps (*.map; default: 404)
   --tls-cert F        PEM certificate (chain) file: serve HTTPS and HTTP/2 over TLS on the port (with --tls-key)
-  --tls-key F         PEM private key file of --tls-cert`,
+  --tls-key F         PEM private key file of --tls-cert
+  --stubs DIR         load the stub mappings of every *.json in DIR into the mock backend at start`,
 };
 
 interface CliOptions {
@@ -51,6 +52,7 @@ interface CliOptions {
   corsOrigins?: string[];
   consoleSourcemaps: boolean;
   tls?: { cert: Buffer; key: Buffer };
+  stubsDir?: string;
 }
 
 function fail(message: string): never {
@@ -73,6 +75,7 @@ function parseOptions(argv: string[]): CliOptions {
     "console-sourcemaps": { type: "boolean" },
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
+    stubs: { type: "string" },
   });
   const str = (name: Exclude<keyof typeof values, "cors-origin" | "insecure-no-token" | "console-sourcemaps">) => values[name];
   const port = parsePort(cli, str("port"));
@@ -91,6 +94,8 @@ function parseOptions(argv: string[]): CliOptions {
     backend === "mock"
       ? undefined
       : token({ what: "the backend token", rule: BACKEND_TOKEN_RULE, file: { flag: "--backend-token-file", path: backendTokenFile }, env: BACKEND_TOKEN_ENV }).token;
+  const stubsDir = str("stubs");
+  if (stubsDir !== undefined && backend !== "mock") fail("--stubs loads stubs into the mock backend (not with --backend URL)");
   const tlsCert = str("tls-cert");
   const tlsKey = str("tls-key");
   if ((tlsCert === undefined) !== (tlsKey === undefined)) fail("--tls-cert and --tls-key go together");
@@ -113,6 +118,7 @@ function parseOptions(argv: string[]): CliOptions {
     corsOrigins,
     consoleSourcemaps: values["console-sourcemaps"] === true,
     tls: tlsCert !== undefined ? { cert: readPem("--tls-cert", tlsCert), key: readPem("--tls-key", tlsKey!) } : undefined,
+    stubsDir: stubsDir !== undefined ? path.resolve(stubsDir) : undefined,
   };
 }
 
@@ -221,6 +227,7 @@ try {
     corsOrigins: options.corsOrigins,
     consoleSourcemaps: options.consoleSourcemaps,
     tls: options.tls,
+    stubsDir: options.stubsDir,
   });
   await waitHealthy(emulator.url);
 } catch (err) {

@@ -40,6 +40,11 @@ export interface EmulatorOptions {
   onPushError?: (err: unknown) => void;
   /** Gateway limits (timeouts, sizes, stream caps); defaults in docs/SECURITY.md. */
   limits?: GatewayOptions["limits"];
+  /**
+   * Stub mappings to load into the mock backend at start: every `*.json` of this folder (a mapping or
+   * an array per file). Needs the mock backend; a bad file fails the start, naming it and the JSON path.
+   */
+  stubsDir?: string;
 }
 
 export interface RunningEmulator {
@@ -78,9 +83,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     optionName,
   );
   const backend = settings.backend ?? "mock";
+  if (options.stubsDir !== undefined && backend !== "mock") {
+    throw new Error("stubsDir (--stubs) loads stubs into the mock backend; with a backend URL, POST them to it instead");
+  }
   const mockStateDir = options.persistMockBackend === false ? undefined : stateFilePath(options.stateDir, MOCK_STATE_SUBDIR);
   const mockToken = backend === "mock" ? generateBackendToken() : undefined;
-  const mock = mockToken ? await startMockBackend({ host: "127.0.0.1", port: 0, stateDir: mockStateDir, token: mockToken }) : undefined;
+  const mock = mockToken ? await startMockBackend({ host: "127.0.0.1", port: 0, stateDir: mockStateDir, token: mockToken, stubsDir: options.stubsDir }) : undefined;
   try {
     const gateway = await startGateway({
       host: options.host,

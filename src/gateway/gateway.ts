@@ -7,6 +7,7 @@ import { Health } from "../shared/gen/grpc/health/v1/health_pb.js";
 import { sha256Node } from "../node/sha256.js";
 import { createBackendRestClient, DEFAULT_BACKEND_TIMEOUT_MS } from "./backend/rest-client.js";
 import { SessionLookup } from "./backend/session-lookup.js";
+import { StubTypes } from "./backend/stub-types.js";
 import { LiveConfig, type SettingsPatch } from "./config.js";
 import { clientIpKey, edgeGatewayRoutes } from "./edge-service.js";
 import { createCors } from "./http/cors.js";
@@ -98,13 +99,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const backendTimeoutMs = options.limits?.backendTimeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS;
   const backend = createBackendRestClient(backendUrl, { timeoutMs: backendTimeoutMs, token: backendToken });
   const sessions = new SessionLookup(backend);
+  const stubTypes = new StubTypes(backend);
   const now = () => Date.now() + config.get().clock_offset_ms;
   const replay = new ReplayStore(DEFAULT_REPLAY_CAPACITY, now());
   const limiter = new RateLimiter(RATE_LIMIT_BUCKETS);
   const journal = new Journal();
   const { streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams } = { ...DEFAULT_PUSH_LIMITS, ...options.limits };
   const hub = new PushHub({ streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams });
-  const pipelines = buildPipelines({ config, sessions, verifier: new Ed25519Verifier(), replay, limiter, backend, backendTimeoutMs });
+  const pipelines = buildPipelines({ config, sessions, verifier: new Ed25519Verifier(), replay, limiter, backend, stubTypes, backendTimeoutMs });
 
   const dispatcher = new PushDispatcher(
     options.gatewayId ?? `gateway-${randomUUID()}`,
@@ -123,6 +125,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   config.onChange((next, previous) => {
     if (next.backend !== previous.backend) {
       sessions.clear();
+      void stubTypes.refresh();
       dispatcher.start(backendUrl(), backendToken());
     }
   });
@@ -165,6 +168,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       sessions.clear();
       journal.clear();
     },
+    refreshStubTypes: () => stubTypes.refresh(),
     accessToken: options.accessToken,
     consoleDir: options.consoleDir,
     consoleSourcemaps: options.consoleSourcemaps,
@@ -185,6 +189,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     throw err;
   });
   dispatcher.start(backendUrl(), backendToken());
+  // Not awaited: a backend that is down must not hold the start; a call meanwhile asks again (refreshOnMiss).
+  void stubTypes.refresh();
   ready = true;
 
   const urlHost = host.includes(":") ? `[${host}]` : host;

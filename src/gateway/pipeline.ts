@@ -3,6 +3,7 @@
 import type { JournalStage } from "../shared/protocol.js";
 import type { BackendRestClient } from "./backend/rest-client.js";
 import type { SessionLookup } from "./backend/session-lookup.js";
+import type { StubTypes } from "./backend/stub-types.js";
 import type { LiveConfig } from "./config.js";
 import type { RateLimiter } from "./rate-limiter.js";
 import type { ReplayStore } from "./replay-store.js";
@@ -26,6 +27,8 @@ export interface PipelineDeps {
   replay: ReplayStore;
   limiter: RateLimiter;
   backend: BackendRestClient;
+  /** The message types the backend has stubs for (routed when the table has no route for them). */
+  stubTypes?: StubTypes;
   /** The backend calls' deadline: how late a call can reach the replay stage (stages/replay.ts). */
   backendTimeoutMs: number;
 }
@@ -46,7 +49,7 @@ export function buildPipelines(deps: PipelineDeps): Pipelines {
     rateLimitStage(deps.limiter, deps.config),
   ];
   return {
-    executeCommand: [...authenticate, routingStage(deps.config), backendStage(deps.backend)],
+    executeCommand: [...authenticate, routingStage(deps.config, deps.stubTypes), backendStage(deps.backend)],
     subscribeEvents: authenticate, // §5: "envelope to rate_limit"
   };
 }

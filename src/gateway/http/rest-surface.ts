@@ -46,6 +46,8 @@ export interface RestSurfaceDeps {
   now(): number;
   isReady(): boolean;
   resetLocal(): void;
+  /** Re-learns the backend's stubbed message types (backend/stub-types.ts). */
+  refreshStubTypes?(): Promise<void>;
   accessToken?: string;
   consoleDir?: string;
   /** Serve the console's `*.map` files (off: 404). */
@@ -90,6 +92,7 @@ export function createRestSurface(deps: RestSurfaceDeps): RestHandler {
       deps.resetLocal();
       publicAuth.clear();
     },
+    refreshStubTypes: deps.refreshStubTypes,
     accessToken: deps.accessToken,
   });
   const staticConsole = createStaticConsole(deps.consoleDir, { sourcemaps: deps.consoleSourcemaps });

@@ -2,7 +2,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import { GatewayErrorSchema, type RequestEnvelope } from "../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
-import type { BackendSession, GatewayReason, PipelineStageName, Route, StageName } from "../../shared/protocol.js";
+import type { BackendSession, GatewayReason, JournalStub, PipelineStageName, Route, StageName } from "../../shared/protocol.js";
 import type { BackendReply } from "../backend/rest-client.js";
 
 export type RpcName = "ExecuteCommand" | "SubscribeEvents";
@@ -24,6 +24,8 @@ export interface GatewayCall {
   backendReply?: BackendReply;
   /** Set by the backend stage: "ok" for 2xx, else the backend's error code (§4). */
   resultCode?: string;
+  /** Set by the backend stage when the mock's stubs saw the call (its x-galaxy-stub-* answer headers). */
+  stub?: JournalStub;
   /** Aborted when the client goes, the call's deadline runs out (see deadlineExpired) or a shutdown ends it. */
   signal: AbortSignal;
   /** Milliseconds left of the client's deadline (grpc-timeout / connect-timeout-ms); undefined without one. */
