@@ -1,6 +1,8 @@
 // Stub mappings (README "Your own game") end to end: mappings POSTed through the gateway's control
 // plane, served by the mock backend over HTTP, commands signed by a client and answered through the
 // gateway, every answer verified with the gateway key, pushes read from a real SubscribeEvents stream.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromUtf8 } from "../../src/shared/bytes.js";
 import { executeCommandRequest, verifyEvent, verifyResponse } from "../../src/shared/sdk.js";
@@ -369,6 +371,45 @@ describe("persistence and reset", () => {
       expect((await getJson(`${second.url}/emulator/v1/stubs`)).json.stubs).toEqual([]);
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe("the README's worked example", () => {
+  it("does what README \"Your own game\" says the client sees", async () => {
+    const readme = readFileSync(path.resolve(import.meta.dirname, "../../README.md"), "utf8");
+    const file = /<!-- example: stub-file -->\n```json\n([\s\S]*?)```/.exec(readme)![1]!;
+    const dir = path.join(tempDir(), "stubs");
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, "shop.json"), file);
+    const own = await startEmulator({ port: 0, stateDir: tempDir(), stubsDir: dir });
+    try {
+      const key = await gatewayPublicKey(own.url);
+      const device = await signIn(own.url);
+      const stream = subscribe(own.url, device);
+      await stream.next(); // server_time
+      const call = async (payload: unknown) => {
+        const req = executeCommandRequest(device, { messageType: "game.shop.buy", payload });
+        const res = await edgeClient(own.url).executeCommand(req);
+        expect(verifyResponse(res, key)).toEqual({ ok: true });
+        return { resultCode: res.envelope!.resultCode, body: JSON.parse(fromUtf8(res.payloadBytes)), requestId: req.envelope!.requestId };
+      };
+      const bought = await call({ item: "laser", qty: 2 });
+      expect(bought.resultCode).toBe("ok");
+      expect(bought.body).toEqual({ item: "laser", qty: 2, order_id: expect.any(String) });
+      const event = await stream.next();
+      expect(verifyEvent(event, key)).toEqual({ ok: true });
+      expect(event.envelope!.eventType).toBe("game.shop.delivered");
+      expect(JSON.parse(fromUtf8(event.payloadBytes))).toEqual({ order: bought.body.order_id });
+      const missed = await call({ item: "phaser", qty: 2 });
+      expect(missed.resultCode).toBe("stub_not_matched");
+      const { json } = await getJson(`${own.url}/emulator/v1/journal?after=0`);
+      const entries = json.entries as JournalEntry[];
+      expect(entries.find((e) => e.request_id === missed.requestId)!.stub).toEqual({ matched: false, nearest_id: "shop-buy-laser", differs_at: "payload.item" });
+      expect(entries.find((e) => e.request_id === bought.requestId)!.stub).toEqual({ matched: true, id: "shop-buy-laser" });
+      stream.cancel();
+    } finally {
+      await own.close();
     }
   });
 });
