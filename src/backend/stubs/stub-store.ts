@@ -170,7 +170,7 @@ export class StubStore {
   restore(state: StubsState): void {
     this.clear();
     for (const saved of state.stubs) {
-      const compiled = compileMapping(saved.mapping, `$.stubs[${saved.mapping.id}]`, () => saved.mapping.id);
+      const compiled = compileMapping(saved.mapping, `state stub ${JSON.stringify(saved.mapping.id)} $`, () => saved.mapping.id);
       const bytes = Buffer.byteLength(JSON.stringify(compiled.mapping));
       this.stubs.set(compiled.mapping.id, { ...compiled, seq: saved.seq, matchedCount: saved.matched_count, bytes });
       this.bytes += bytes;
