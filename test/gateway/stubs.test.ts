@@ -245,6 +245,12 @@ describe("business errors and delays", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
   });
 
+  it("stubs a GET-routed type: its payload arrives as the query string, values as strings", async () => {
+    await addStubs({ id: "profile", message_type: "user.profile.get", match: { payload: { view: "short" } }, respond: { payload: { name: "Stubbed {{payload.view}}" } } });
+    expect((await send(alice, "user.profile.get", { view: "short" })).body).toEqual({ name: "Stubbed short" });
+    expect((await send(alice, "user.profile.get", {})).body.user_id).toBe(alice.userId); // the built-in route
+  });
+
   it("stubs a built-in type: a match answers, a miss falls through to the built-in route", async () => {
     await addStubs({ id: "fleet-7", message_type: "game.fleet.dispatch", match: { payload: { ships: 7 } }, respond: { payload: { stubbed: true } } });
     expect((await send(bob, "game.fleet.dispatch", { from_planet: "earth", to_planet: "mars", ships: 7 })).body).toEqual({ stubbed: true });
