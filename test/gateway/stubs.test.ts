@@ -9,6 +9,8 @@ import { executeCommandRequest, verifyEvent, verifyResponse } from "../../src/sh
 import type { JournalEntry } from "../../src/shared/protocol.js";
 import type { RunningEmulator } from "../../src/emulator/start.js";
 import { startEmulator } from "../../src/emulator/start.js";
+import { startGateway } from "../../src/gateway/gateway.js";
+import { startTestBackend, TEST_BACKEND_TOKEN } from "../backend/helpers.js";
 import {
   edgeClient,
   gatewayPublicKey,
@@ -416,6 +418,27 @@ describe("the README's worked example", () => {
       stream.cancel();
     } finally {
       await own.close();
+    }
+  });
+});
+
+describe("two gateways in front of one mock backend", () => {
+  it("a type stubbed through one gateway is routed by the other, which asks the backend when it meets an unknown type", async () => {
+    const mock = await startTestBackend();
+    const open = (stateDir: string) =>
+      startGateway({ port: 0, stateDir, mockBackendUrl: mock.url, mockBackendToken: TEST_BACKEND_TOKEN, config: { public_rate_limits: { per_ip: { rate_per_s: 1000, burst: 10_000 } } } });
+    const [a, b] = await Promise.all([open(tempDir()), open(tempDir())]);
+    try {
+      const device = await signIn(b.url);
+      const viaB = () => edgeClient(b.url).executeCommand(executeCommandRequest(device, { messageType: "game.elsewhere", payload: {} }));
+      // B learnt the stubbed types (none) at its start; this one is added through A.
+      expect((await postJson(`${a.url}/emulator/v1/stubs`, { message_type: "game.elsewhere", respond: { payload: { via: "a" } } })).status).toBe(200);
+      const res = await viaB();
+      expect(verifyResponse(res, b.publicKey())).toEqual({ ok: true });
+      expect(JSON.parse(fromUtf8(res.payloadBytes))).toEqual({ via: "a" });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await mock.close();
     }
   });
 });
