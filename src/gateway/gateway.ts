@@ -117,7 +117,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         sessions.invalidate(userId, deviceSessionId, Date.now());
         hub.invalidate(userId, deviceSessionId);
       },
-      connectionChanged: (connected) => sessions.setCacheEnabled(connected),
+      connectionChanged: (connected) => {
+        sessions.setCacheEnabled(connected);
+        // A (re)connected push stream may be a restarted backend, with other stubs.
+        if (connected) void stubTypes.refresh();
+      },
     },
     options.onPushError,
     { connectTimeoutMs: backendTimeoutMs },

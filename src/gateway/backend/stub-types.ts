@@ -3,7 +3,7 @@
 // routes to the mock (`POST /api/v1/user/stubs/<type>`), without writing it into the user's `routes`.
 // Learned from the backend's GET /emulator/v1/stub-types: after every stubs change through the control
 // plane (awaited, so "one POST, then the command" works), at start, when the backend setting changes,
-// and, at most once per REFRESH_ON_MISS_MS, when a call names a type found nowhere (stubs added through
+// when the push stream (re)connects (a restarted backend), and, at most once per REFRESH_ON_MISS_MS, when a call names a type found nowhere (stubs added through
 // another gateway, a backend restarted with other stubs). A backend without stubs (404) has none.
 import type { Route } from "../../shared/protocol.js";
 import type { BackendRestClient } from "./rest-client.js";
