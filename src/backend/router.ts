@@ -45,7 +45,8 @@ export type Interceptor = (
 
 export interface RouterOptions {
   /**
-   * Persistence (persistence.ts): called after every non-GET request, whether it succeeded or not
+   * Persistence (persistence.ts): called after every non-GET request and every one the interceptor
+   * answered, whether it succeeded or not
    * (a wrong code still counts an attempt), and awaited before the answer, so what a client was told
    * survives a crash. A failure answers 500.
    */
@@ -60,8 +61,10 @@ export function createRouter(
   const compiled: CompiledRoute[] = routes.map((r) => ({ ...r, segments: r.path.split("/") }));
 
   return async (req, res) => {
-    let answer = await route(req);
-    if (options.persist && req.method !== "GET" && req.method !== "HEAD") answer = (await persistOrFail()) ?? answer;
+    const changes = { byInterceptor: false };
+    let answer = await route(req, changes);
+    const mayChange = (req.method !== "GET" && req.method !== "HEAD") || changes.byInterceptor;
+    if (options.persist && mayChange) answer = (await persistOrFail()) ?? answer;
     send(req, res, answer);
   };
 
@@ -77,7 +80,7 @@ export function createRouter(
   }
 
   /** Routes the request to its answer, which is sent once persisted. */
-  async function route(req: IncomingMessage): Promise<Answer> {
+  async function route(req: IncomingMessage, changes: { byInterceptor: boolean }): Promise<Answer> {
     try {
       // Concatenated rather than resolved, so "//host/x" stays a path instead of becoming a host.
       const url = new URL(`http://mock-backend${req.url?.startsWith("/") ? req.url : "/"}`);
@@ -90,7 +93,10 @@ export function createRouter(
       let body: Promise<unknown> | undefined;
       const ctx: RequestContext = { req, url, params: hit?.params ?? {}, body: () => (body ??= readJsonBody(req)) };
       const intercepted = options.intercept ? await options.intercept(ctx, hit !== undefined) : undefined;
-      if (intercepted && "answer" in intercepted) return intercepted.answer;
+      if (intercepted && "answer" in intercepted) {
+        changes.byInterceptor = true; // e.g. a stub's match count and scenario, whatever the method
+        return intercepted.answer;
+      }
       if (candidates.length === 0) throw new HttpError(404, "not_found", `no route for ${url.pathname}`);
       if (!hit) {
         const allow = [...new Set(candidates.map((c) => c.route.method))].join(", ");
