@@ -41,7 +41,9 @@ interface CompiledRoute extends Route {
 export type Interceptor = (
   ctx: RequestContext,
   hasRoute: boolean,
-) => Promise<{ answer: JsonReply } | { headers: Record<string, string> } | undefined>;
+) => Interception | Promise<Interception> | undefined;
+
+export type Interception = { answer: JsonReply } | { headers: Record<string, string> } | undefined;
 
 export interface RouterOptions {
   /**
@@ -92,7 +94,9 @@ export function createRouter(
       // Read at most once: an interceptor and then the route may both want the body.
       let body: Promise<unknown> | undefined;
       const ctx: RequestContext = { req, url, params: hit?.params ?? {}, body: () => (body ??= readJsonBody(req)) };
-      const intercepted = options.intercept ? await options.intercept(ctx, hit !== undefined) : undefined;
+      // Most requests are none of the interceptor's business: it says so synchronously, without an await.
+      const pending = options.intercept?.(ctx, hit !== undefined);
+      const intercepted = pending instanceof Promise ? await pending : pending;
       if (intercepted && "answer" in intercepted) {
         changes.byInterceptor = true; // e.g. a stub's match count and scenario, whatever the method
         return intercepted.answer;
