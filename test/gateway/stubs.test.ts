@@ -303,6 +303,7 @@ describe("pushes", () => {
     expect((await nextEvents(a2, 1))[0]!.type).toBe("to.user");
     await send(alice, "game.push.named", { to: bob.userId });
     expect((await nextEvents(b, 1))[0]).toMatchObject({ type: "to.named", payload: { from: alice.userId } });
+    expect((await send(alice, "game.push.named", {})).resultCode).toBe("stub_push_target_invalid"); // no "to" in the payload
     await send(bob, "game.push.all", {});
     for (const s of streams) expect((await nextEvents(s, 1))[0]!.type).toBe("to.all");
     for (const s of streams) s.cancel();
