@@ -5,7 +5,7 @@
 import { Code } from "@connectrpc/connect";
 import { fromUtf8, utf8 } from "../../shared/bytes.js";
 import type { JournalStub } from "../../shared/protocol.js";
-import { BackendUnavailableError, CallerDeadlineError, type BackendReply, type BackendRestClient } from "../backend/rest-client.js";
+import { BackendUnavailableError, CallerDeadlineError, replyHeader, type BackendReply, type BackendRestClient } from "../backend/rest-client.js";
 import { abortRejection, deadlineRejection, GatewayRejection, requireEnvelope, requireSession, type GatewayCall, type Stage } from "./stage.js";
 
 /** Longest stub id / field path the journal keeps of a backend's headers (the journal is bounded per entry). */
@@ -67,14 +67,13 @@ export function backendStage(backend: BackendRestClient): Stage {
 
 /** The mock's stub headers (src/backend/stubs/stub-responder.ts), bounded as the journal keeps them. */
 function stubOf(reply: BackendReply): JournalStub | undefined {
-  const headers = reply.headers;
-  const id = headers["x-galaxy-stub-id"];
-  if (typeof id === "string" && id.length > 0) return { matched: true, id: id.slice(0, MAX_STUB_FIELD_CHARS) };
-  const nearest = headers["x-galaxy-stub-miss"];
-  if (typeof nearest !== "string" || nearest.length === 0) return undefined;
-  let differsAt = headers["x-galaxy-stub-differs-at"];
+  const id = replyHeader(reply, "x-galaxy-stub-id");
+  if (id) return { matched: true, id: id.slice(0, MAX_STUB_FIELD_CHARS) };
+  const nearest = replyHeader(reply, "x-galaxy-stub-miss");
+  if (!nearest) return undefined;
+  let differsAt = replyHeader(reply, "x-galaxy-stub-differs-at") ?? "";
   try {
-    differsAt = typeof differsAt === "string" ? decodeURIComponent(differsAt) : "";
+    differsAt = decodeURIComponent(differsAt);
   } catch {
     differsAt = "";
   }
