@@ -17,7 +17,8 @@ export interface Snapshots {
   replace(snapshot: PersistedState): void;
 }
 
-export function emulatorRoutes(store: MockStore, push: PushLog, snapshots: Snapshots): Route[] {
+/** `resetAlso`: what else a reset clears (the stubs, their scenarios and pending pushes). */
+export function emulatorRoutes(store: MockStore, push: PushLog, snapshots: Snapshots, resetAlso: () => void = () => {}): Route[] {
   return [
     {
       method: "GET",
@@ -97,6 +98,7 @@ export function emulatorRoutes(store: MockStore, push: PushLog, snapshots: Snaps
         // The push log survives on purpose: event ids must never be reused, and a gateway that
         // resumes after a reset still gets what it missed.
         store.reset();
+        resetAlso();
         return { body: {} };
       },
     },

@@ -1,5 +1,5 @@
 // Optional persistence of the mock backend (`startMockBackend({ stateDir })`): users, sessions,
-// challenges, mailbox and the push log with its id counter, as one JSON document written atomically
+// challenges, mailbox, the push log with its id counter, and the stub mappings (stubs/), as one JSON document written atomically
 // (src/node/atomic-file.ts: temp file, fsync, rename, fsync of the folder). A kill -9 at any moment
 // leaves the previous or the new document, never a torn one.
 //
@@ -11,6 +11,7 @@ import { removeStaleTempFiles, stateFilePath, writeFileAtomic } from "../node/at
 import type { PushLogState } from "./push-log.js";
 import { checkSnapshot } from "./snapshot-check.js";
 import type { StoreState } from "./store.js";
+import type { StubsState } from "./stubs/stub-store.js";
 
 export const STATE_FILE = "mock-backend-state.json";
 export const STATE_VERSION = 1;
@@ -20,6 +21,8 @@ export interface PersistedState {
   saved_at_ms: number;
   store: StoreState;
   push: PushLogState;
+  /** Stub mappings, their match counts and scenario states; absent in files written before stubs existed. */
+  stubs?: StubsState;
 }
 
 export class StateFile {

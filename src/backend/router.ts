@@ -17,6 +17,8 @@ export interface RequestContext {
 export interface JsonReply {
   status?: number;
   body: unknown;
+  /** Extra answer headers (e.g. which stub answered, stubs/stub-responder.ts). */
+  headers?: Record<string, string>;
 }
 
 export type Handler = (ctx: RequestContext) => JsonReply | Promise<JsonReply>;
@@ -34,13 +36,26 @@ interface CompiledRoute extends Route {
   segments: string[];
 }
 
+/**
+ * Sees a request before its route does: answers it (`answer`), lets its route answer with extra
+ * headers (`headers`), or leaves it alone (undefined). `hasRoute`: a route exists for its method and path.
+ */
+export type Interceptor = (
+  ctx: RequestContext,
+  hasRoute: boolean,
+) => Interception | Promise<Interception> | undefined;
+
+export type Interception = { answer: JsonReply } | { headers: Record<string, string> } | undefined;
+
 export interface RouterOptions {
   /**
-   * Persistence (persistence.ts): called after every non-GET request, whether it succeeded or not
+   * Persistence (persistence.ts): called after every non-GET request and every one the interceptor
+   * answered, whether it succeeded or not
    * (a wrong code still counts an attempt), and awaited before the answer, so what a client was told
    * survives a crash. A failure answers 500.
    */
   persist?: () => Promise<void>;
+  intercept?: Interceptor;
 }
 
 export function createRouter(
@@ -50,8 +65,10 @@ export function createRouter(
   const compiled: CompiledRoute[] = routes.map((r) => ({ ...r, segments: r.path.split("/") }));
 
   return async (req, res) => {
-    let answer = await route(req);
-    if (options.persist && req.method !== "GET" && req.method !== "HEAD") answer = (await persistOrFail()) ?? answer;
+    const changes = { byInterceptor: false };
+    let answer = await route(req, changes);
+    const mayChange = (req.method !== "GET" && req.method !== "HEAD") || changes.byInterceptor;
+    if (options.persist && mayChange) answer = (await persistOrFail()) ?? answer;
     send(req, res, answer);
   };
 
@@ -67,7 +84,7 @@ export function createRouter(
   }
 
   /** Routes the request to its answer, which is sent once persisted. */
-  async function route(req: IncomingMessage): Promise<Answer> {
+  async function route(req: IncomingMessage, changes: { byInterceptor: boolean }): Promise<Answer> {
     try {
       // Concatenated rather than resolved, so "//host/x" stays a path instead of becoming a host.
       const url = new URL(`http://mock-backend${req.url?.startsWith("/") ? req.url : "/"}`);
@@ -75,13 +92,30 @@ export function createRouter(
       const candidates = compiled
         .map((route) => ({ route, params: matchPath(route.segments, parts) }))
         .filter((c): c is { route: CompiledRoute; params: Record<string, string> } => c.params !== undefined);
-      if (candidates.length === 0) throw new HttpError(404, "not_found", `no route for ${url.pathname}`);
       const hit = candidates.find((c) => c.route.method === req.method);
+      // Read at most once: an interceptor and then the route may both want the body.
+      let body: Promise<unknown> | undefined;
+      const ctx: RequestContext = { req, url, params: hit?.params ?? {}, body: () => (body ??= readJsonBody(req, hit?.route.maxBodyBytes)) };
+      // Most requests are none of the interceptor's business: it says so synchronously, without an await.
+      const pending = options.intercept?.(ctx, hit !== undefined);
+      const intercepted = pending instanceof Promise ? await pending : pending;
+      if (intercepted && "answer" in intercepted) {
+        changes.byInterceptor = true; // e.g. a stub's match count and scenario, whatever the method
+        return intercepted.answer;
+      }
+      if (candidates.length === 0) throw new HttpError(404, "not_found", `no route for ${url.pathname}`);
       if (!hit) {
         const allow = [...new Set(candidates.map((c) => c.route.method))].join(", ");
         throw new HttpError(405, "method_not_allowed", `${req.method} is not allowed here`, { allow });
       }
-      return await hit.route.handler({ req, url, params: hit.params, body: () => readJsonBody(req, hit.route.maxBodyBytes) });
+      if (!intercepted) return await hit.route.handler(ctx);
+      try {
+        const reply = await hit.route.handler(ctx);
+        return { ...reply, headers: { ...reply.headers, ...intercepted.headers } };
+      } catch (err) {
+        if (!(err instanceof HttpError) || err.constructor !== HttpError) throw err;
+        throw new HttpError(err.status, err.code, err.message, { ...err.headers, ...intercepted.headers });
+      }
     } catch (err) {
       if (err instanceof HttpError || err instanceof ClientGoneError) return err;
       console.error("mock backend: unexpected error", err);
@@ -99,7 +133,7 @@ function send(req: IncomingMessage, res: ServerResponse, answer: Answer): void {
     if (!req.complete) req.resume();
     answerFailure(req, res, answer, "unexpected mock backend error");
   } else {
-    sendJson(req, res, answer.status ?? 200, answer.body);
+    sendJson(req, res, answer.status ?? 200, answer.body, answer.headers);
   }
 }
 

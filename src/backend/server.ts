@@ -14,6 +14,11 @@ import { PushLog } from "./push-log.js";
 import { pushRoutes } from "./push-service.js";
 import { createRouter } from "./router.js";
 import { MockStore } from "./store.js";
+import { PushScheduler } from "./stubs/push-scheduler.js";
+import { loadStubFiles } from "./stubs/stub-files.js";
+import { stubInterceptor } from "./stubs/stub-responder.js";
+import { resetStubs, stubRoutes } from "./stubs/stub-routes.js";
+import { StubLimitError, StubStore } from "./stubs/stub-store.js";
 import { userRoutes } from "./user-routes.js";
 
 export interface MockBackendOptions {
@@ -33,6 +38,11 @@ export interface MockBackendOptions {
    * folder, atomically, before answering each change; reload them on start. Absent: memory only.
    */
   stateDir?: string;
+  /**
+   * Load the stub mappings of every `*.json` in this folder at start (stubs/stub-files.ts), over the
+   * persisted ones (same id: replaced). A bad file or too many stubs: start fails, nothing applied.
+   */
+  stubsDir?: string;
 }
 
 export interface MockBackend {
@@ -50,15 +60,21 @@ export async function startMockBackend(options: MockBackendOptions): Promise<Moc
   const tokenProblem = backendTokenProblem(options.token);
   if (tokenProblem) throw new Error(`mock backend: ${tokenProblem}`);
   const guard = createAccessGuard({ token: options.token, listenHost: host });
+  // Files are read and validated before anything else, so a bad one stops the start with nothing done.
+  const fileStubs = options.stubsDir !== undefined ? await loadStubFiles(options.stubsDir) : [];
   const store = new MockStore(now);
+  const stubs = new StubStore();
   let stateFile: StateFile | undefined;
   const persist = options.stateDir ? () => stateFile!.flush() : undefined;
   const pushLog = new PushLog(persist);
   const snapshots: Snapshots = {
-    take: () => ({ version: STATE_VERSION, saved_at_ms: Date.now(), store: store.toState(), push: pushLog.toState() }),
+    take: () => ({ version: STATE_VERSION, saved_at_ms: Date.now(), store: store.toState(), push: pushLog.toState(), stubs: stubs.toState() }),
     replace(snapshot) {
       store.restore(snapshot.store);
       pushLog.replace(snapshot.push);
+      // Stubs come whole with the snapshot (checkSnapshot compiled every mapping); delayed pushes of the old world are dropped.
+      resetStubs(stubs, pushScheduler);
+      if (snapshot.stubs) stubs.restore(snapshot.stubs);
     },
   };
   if (options.stateDir) {
@@ -67,8 +83,19 @@ export async function startMockBackend(options: MockBackendOptions): Promise<Moc
     if (opened.loaded) {
       store.restore(opened.loaded.store);
       pushLog.restore(opened.loaded.push);
+      if (opened.loaded.stubs) stubs.restore(opened.loaded.stubs);
     }
   }
+  if (fileStubs.length > 0) {
+    try {
+      stubs.add(fileStubs);
+    } catch (err) {
+      if (err instanceof StubLimitError) throw new Error(`--stubs ${options.stubsDir}: ${err.message}`);
+      throw err;
+    }
+    await stateFile?.flush();
+  }
+  const pushScheduler = new PushScheduler(pushLog);
   const shutdown = new AbortController();
 
   let openStreams = 0;
@@ -83,7 +110,15 @@ export async function startMockBackend(options: MockBackendOptions): Promise<Moc
       },
     }),
   });
-  const restHandler = createRouter([...authRoutes(store), ...userRoutes(store, pushLog), ...emulatorRoutes(store, pushLog, snapshots)], { persist });
+  const restHandler = createRouter(
+    [
+      ...authRoutes(store),
+      ...userRoutes(store, pushLog),
+      ...emulatorRoutes(store, pushLog, snapshots, () => resetStubs(stubs, pushScheduler)),
+      ...stubRoutes(stubs),
+    ],
+    { persist, intercept: stubInterceptor({ stubs, store, pushes: pushScheduler, shutdown: shutdown.signal }) },
+  );
   const pushPrefix = `/${Push.typeName}/`;
 
   const server = http.createServer((req, res) => {
@@ -117,6 +152,7 @@ export async function startMockBackend(options: MockBackendOptions): Promise<Moc
       if (openStreams === 0) resolve();
     });
     shutdown.abort();
+    pushScheduler.clear(); // pushes still waiting for their delay are dropped (they are not persisted)
     // Streams end cleanly with UNAVAILABLE; a client that does not read gets cut after the grace period.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, STREAM_DRAIN_MS)))]);

@@ -11,6 +11,9 @@ import { EMAIL_PATTERN, isValidClientPublicKey } from "./auth-routes.js";
 import type { PersistedState } from "./persistence.js";
 import { PUSH_LOG_CAPACITY } from "./push-log.js";
 import { MAILBOX_CAPACITY, MAX_CHALLENGES, normalizeEmail } from "./store.js";
+import { compileMapping } from "./stubs/mapping.js";
+import { MAX_STUBS } from "./stubs/stub-store.js";
+import { StubValidationError } from "./stubs/validation-error.js";
 
 export class SnapshotError extends Error {
   constructor(
@@ -78,7 +81,7 @@ function unique(seen: Set<string>, value: string, path: string): void {
 
 /** Throws SnapshotError at the first problem; returns the value, now known to be a PersistedState. */
 export function checkSnapshot(value: unknown, version: number): PersistedState {
-  const root = object(value, "", ["version", "saved_at_ms", "store", "push"]);
+  const root = object(value, "", ["version", "saved_at_ms", "store", "push"], ["stubs"]);
   if (root["version"] !== version) fail("version", `must be ${version}`);
   integer(root["saved_at_ms"], "saved_at_ms");
   const store = object(root["store"], "store", ["users", "sessions", "challenges", "mailbox"]);
@@ -129,7 +132,31 @@ export function checkSnapshot(value: unknown, version: number): PersistedState {
   });
 
   checkPushLog(root["push"]);
+  if (root["stubs"] !== undefined) checkStubs(root["stubs"]);
   return value as PersistedState;
+}
+
+/** The stub mappings as StubStore.toState() writes them: each mapping passes the very validation POST /stubs applies. */
+function checkStubs(value: unknown): void {
+  const s = object(value, "stubs", ["next_seq", "stubs", "scenarios"]);
+  integer(s["next_seq"], "stubs.next_seq");
+  const ids = new Set<string>();
+  array(s["stubs"], "stubs.stubs", MAX_STUBS).forEach((raw, i) => {
+    const path = `stubs.stubs[${i}]`;
+    const entry = object(raw, path, ["mapping", "seq", "matched_count"]);
+    try {
+      const compiled = compileMapping(entry["mapping"], `${path}.mapping`, () => fail(`${path}.mapping.id`, "is missing"));
+      unique(ids, compiled.mapping.id, `${path}.mapping.id`);
+    } catch (err) {
+      if (err instanceof StubValidationError) fail(err.path, err.reason);
+      throw err;
+    }
+    integer(entry["seq"], `${path}.seq`);
+    integer(entry["matched_count"], `${path}.matched_count`);
+  });
+  const scenarios = s["scenarios"];
+  if (typeof scenarios !== "object" || scenarios === null || Array.isArray(scenarios)) fail("stubs.scenarios", "must be a JSON object");
+  for (const [name, state] of Object.entries(scenarios)) text(state, `stubs.scenarios.${JSON.stringify(name)}`);
 }
 
 function checkGame(value: unknown, path: string): void {

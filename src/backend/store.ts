@@ -114,6 +114,11 @@ export class MockStore {
     return this.usersById.get(userId);
   }
 
+  /** Every user's id, oldest first. */
+  userIds(): string[] {
+    return [...this.usersById.keys()];
+  }
+
   createSession(userId: string, clientPublicKey: string): BackendSession {
     const session: BackendSession = {
       device_session_id: randomId("ds_"),

@@ -10,24 +10,26 @@ import { randomId, type MockStore, type User } from "./store.js";
 export const CHAT_MESSAGE_EVENT_TYPE = "game.chat.message";
 export const REVOKED_BY_USER_REASON = "revoked_by_user";
 
-interface Caller {
+export interface Caller {
   user: User;
   /** The calling device session, when the header names one of the user's sessions. */
   deviceSessionId: string | undefined;
 }
 
-export function userRoutes(store: MockStore, push: PushLog): Route[] {
-  /** 401 unless X-Galaxy-User-Id names a known user and any X-Galaxy-Device-Session-Id is one of theirs. */
-  function caller(req: IncomingMessage): Caller {
-    const userId = header(req, "x-galaxy-user-id");
-    const user = userId ? store.user(userId) : undefined;
-    if (!user) throw new HttpError(401, "unauthenticated", "missing or unknown X-Galaxy-User-Id");
-    const deviceSessionId = header(req, "x-galaxy-device-session-id");
-    if (deviceSessionId && store.session(deviceSessionId)?.user_id !== user.user_id) {
-      throw new HttpError(401, "unauthenticated", "X-Galaxy-Device-Session-Id is not a session of this user");
-    }
-    return { user, deviceSessionId };
+/** 401 unless X-Galaxy-User-Id names a known user and any X-Galaxy-Device-Session-Id is one of theirs. */
+export function callerOf(store: MockStore, req: IncomingMessage): Caller {
+  const userId = header(req, "x-galaxy-user-id");
+  const user = userId ? store.user(userId) : undefined;
+  if (!user) throw new HttpError(401, "unauthenticated", "missing or unknown X-Galaxy-User-Id");
+  const deviceSessionId = header(req, "x-galaxy-device-session-id");
+  if (deviceSessionId && store.session(deviceSessionId)?.user_id !== user.user_id) {
+    throw new HttpError(401, "unauthenticated", "X-Galaxy-Device-Session-Id is not a session of this user");
   }
+  return { user, deviceSessionId };
+}
+
+export function userRoutes(store: MockStore, push: PushLog): Route[] {
+  const caller = (req: IncomingMessage): Caller => callerOf(store, req);
 
   const profileOf = (user: User) => ({
     user_id: user.user_id,
@@ -124,7 +126,7 @@ export function userRoutes(store: MockStore, push: PushLog): Route[] {
   ];
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
+export function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return typeof value === "string" && value !== "" ? value : undefined;
 }

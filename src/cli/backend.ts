@@ -1,4 +1,4 @@
-// `npm run backend -- [--host H] [--port P] [--state-dir D] [--token-file F]`: the mock backend alone,
+// `npm run backend -- [--host H] [--port P] [--state-dir D] [--token-file F] [--stubs DIR]`: the mock backend alone,
 // for pointing a gateway at it. With --state-dir its state survives restarts (and kill -9). Ctrl-C /
 // SIGTERM/SIGHUP, or its parent process dying, closes it and exits 0. It answers only callers that send its backend token
 // (X-Galaxy-Backend-Token): from --token-file, else GALAXY_BACKEND_TOKEN, else one it generates and
@@ -17,7 +17,8 @@ const cli: CommandLine = {
   --port P            listen port, 0 = any free port (default 8788)
   --state-dir D       keep the state (and the generated backend token) in D across restarts
   --token-file F      the backend token callers must send (default: $GALAXY_BACKEND_TOKEN, else one is
-                      generated into D/backend-token, or a temp folder without --state-dir)`,
+                      generated into D/backend-token, or a temp folder without --state-dir)
+  --stubs DIR         load the stub mappings of every *.json in DIR at start`,
 };
 
 const flags = parseFlags(cli, process.argv.slice(2), {
@@ -25,6 +26,7 @@ const flags = parseFlags(cli, process.argv.slice(2), {
   port: { type: "string", default: "8788" },
   "state-dir": { type: "string" },
   "token-file": { type: "string" },
+  stubs: { type: "string" },
 });
 const host = flags.host!;
 const port = parsePort(cli, flags.port);
@@ -51,7 +53,14 @@ const stored =
     : undefined;
 const token = given ?? stored!.token;
 
-const backend = await startMockBackend({ host, port, token, ...(resolvedStateDir !== undefined ? { stateDir: resolvedStateDir } : {}) }).catch(
+const stubsDir = flags.stubs === undefined ? undefined : path.resolve(flags.stubs);
+const backend = await startMockBackend({
+  host,
+  port,
+  token,
+  ...(resolvedStateDir !== undefined ? { stateDir: resolvedStateDir } : {}),
+  ...(stubsDir !== undefined ? { stubsDir } : {}),
+}).catch(
   async (err: unknown) => {
     console.error(`backend: cannot start on ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`);
     await stored?.cleanup();

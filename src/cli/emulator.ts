@@ -43,6 +43,7 @@ const cli: CommandLine = {
   --import F          replace the state with the state document in F (GET /emulator/v1/state) before serving
   --export-on-exit F  write the state document to F (atomically, mode 0600) when stopping
   --faults F          inject the faults in JSON file F (one fault or an array) from the start; not persisted
+  --stubs DIR         load the stub mappings of every *.json in DIR into the mock backend at start
 subcommands:
   exec [options] -- CMD [ARGS...]  run CMD against a fresh emulator (on a free port unless --port), then stop it
   conform --target URL …           check a gateway against PROTOCOL.md (conform --help)`,
@@ -65,6 +66,7 @@ interface CliOptions {
   importState?: unknown;
   exportOnExit?: string;
   faults?: FaultSpec[];
+  stubsDir?: string;
 }
 
 function fail(message: string): never {
@@ -90,6 +92,7 @@ function parseOptions(argv: string[]): CliOptions {
     import: { type: "string" },
     "export-on-exit": { type: "string" },
     faults: { type: "string" },
+    stubs: { type: "string" },
   });
   const str = (name: Exclude<keyof typeof values, "cors-origin" | "insecure-no-token" | "console-sourcemaps">) => values[name];
   const port = parsePort(cli, str("port"));
@@ -108,6 +111,8 @@ function parseOptions(argv: string[]): CliOptions {
     backend === "mock"
       ? undefined
       : token({ what: "the backend token", rule: BACKEND_TOKEN_RULE, file: { flag: "--backend-token-file", path: backendTokenFile }, env: BACKEND_TOKEN_ENV }).token;
+  const stubsDir = str("stubs");
+  if (stubsDir !== undefined && backend !== "mock") fail("--stubs loads stubs into the mock backend (not with --backend URL)");
   const tlsCert = str("tls-cert");
   const tlsKey = str("tls-key");
   if ((tlsCert === undefined) !== (tlsKey === undefined)) fail("--tls-cert and --tls-key go together");
@@ -133,6 +138,7 @@ function parseOptions(argv: string[]): CliOptions {
     importState: str("import") !== undefined ? readJsonFile("--import", str("import")!, MAX_STATE_FILE_BYTES) : undefined,
     exportOnExit: str("export-on-exit") !== undefined ? path.resolve(str("export-on-exit")!) : undefined,
     faults: str("faults") !== undefined ? readFaults(str("faults")!) : undefined,
+    stubsDir: stubsDir !== undefined ? path.resolve(stubsDir) : undefined,
   };
 }
 
@@ -279,6 +285,7 @@ try {
     tls: options.tls,
     importState: options.importState,
     faults: options.faults,
+    stubsDir: options.stubsDir,
   });
   await waitHealthy(emulator.url);
 } catch (err) {

@@ -45,6 +45,11 @@ export interface EmulatorOptions {
   importState?: unknown;
   /** Faults injected from the start (one or an array, as POST /emulator/v1/faults takes); a bad one throws FaultError. */
   faults?: GatewayOptions["faults"];
+  /**
+   * Stub mappings to load into the mock backend at start: every `*.json` of this folder (a mapping or
+   * an array per file). Needs the mock backend; a bad file fails the start, naming it and the JSON path.
+   */
+  stubsDir?: string;
 }
 
 export interface RunningEmulator {
@@ -85,9 +90,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     optionName,
   );
   const backend = settings.backend ?? "mock";
+  if (options.stubsDir !== undefined && backend !== "mock") {
+    throw new Error("stubsDir (--stubs) loads stubs into the mock backend; with a backend URL, POST them to it instead");
+  }
   const mockStateDir = options.persistMockBackend === false ? undefined : stateFilePath(options.stateDir, MOCK_STATE_SUBDIR);
   const mockToken = backend === "mock" ? generateBackendToken() : undefined;
-  const mock = mockToken ? await startMockBackend({ host: "127.0.0.1", port: 0, stateDir: mockStateDir, token: mockToken }) : undefined;
+  const mock = mockToken ? await startMockBackend({ host: "127.0.0.1", port: 0, stateDir: mockStateDir, token: mockToken, stubsDir: options.stubsDir }) : undefined;
   try {
     const gateway = await startGateway({
       host: options.host,

@@ -91,7 +91,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
     const stages = await admit(call, ctx, deps.pipelines.executeCommand);
     const reply = call.backendReply!;
     const resultCode = call.resultCode!;
-    record(call, ctx, stages, { result_code: resultCode, response_body: journalBody(reply.body) });
+    record(call, ctx, stages, { result_code: resultCode, response_body: journalBody(reply.body), ...(call.stub ? { stub: call.stub } : {}) });
     return signedResponse(deps.signer, {
       deviceSessionId: call.envelope!.deviceSessionId,
       requestId: call.envelope!.requestId,

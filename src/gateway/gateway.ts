@@ -7,6 +7,7 @@ import { Health } from "../shared/gen/grpc/health/v1/health_pb.js";
 import { sha256Node } from "../node/sha256.js";
 import { createBackendRestClient, DEFAULT_BACKEND_TIMEOUT_MS } from "./backend/rest-client.js";
 import { SessionLookup } from "./backend/session-lookup.js";
+import { StubTypes } from "./backend/stub-types.js";
 import { LiveConfig, type SettingsPatch } from "./config.js";
 import { clientIpKey, edgeGatewayRoutes } from "./edge-service.js";
 import { createCors } from "./http/cors.js";
@@ -115,6 +116,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     faults: (path, subject) => faults.backendFault(path, subject),
   });
   const sessions = new SessionLookup(backend);
+  const stubTypes = new StubTypes(backend);
   const now = () => Date.now() + config.get().clock_offset_ms;
   const replay = new ReplayStore(DEFAULT_REPLAY_CAPACITY, now());
   const limiter = new RateLimiter(RATE_LIMIT_BUCKETS);
@@ -123,7 +125,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   await journalFile.open();
   const { streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams } = { ...DEFAULT_PUSH_LIMITS, ...options.limits };
   const hub = new PushHub({ streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams });
-  const pipelines = buildPipelines({ config, sessions, verifier: new Ed25519Verifier(), replay, limiter, backend, backendTimeoutMs, faults });
+  const pipelines = buildPipelines({ config, sessions, verifier: new Ed25519Verifier(), replay, limiter, backend, stubTypes, backendTimeoutMs, faults });
 
   const dispatcher = new PushDispatcher(
     options.gatewayId ?? `gateway-${randomUUID()}`,
@@ -134,7 +136,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         sessions.invalidate(userId, deviceSessionId, Date.now());
         hub.invalidate(userId, deviceSessionId);
       },
-      connectionChanged: (connected) => sessions.setCacheEnabled(connected),
+      connectionChanged: (connected) => {
+        sessions.setCacheEnabled(connected);
+        // A (re)connected push stream may be a restarted backend, with other stubs.
+        if (connected) void stubTypes.refresh();
+      },
     },
     options.onPushError,
     { connectTimeoutMs: backendTimeoutMs, outage: () => faults.outage() },
@@ -143,6 +149,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   config.onChange((next, previous) => {
     if (next.backend !== previous.backend) {
       sessions.clear();
+      void stubTypes.refresh();
       dispatcher.start(backendUrl(), backendToken());
     }
   });
@@ -208,6 +215,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         pushStream: () => dispatcher.status(),
         openEventStreams: () => hub.openStreams,
       }),
+    refreshStubTypes: () => stubTypes.refresh(),
     accessToken: options.accessToken,
     consoleDir: options.consoleDir,
     consoleSourcemaps: options.consoleSourcemaps,
@@ -239,6 +247,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     throw err;
   });
   dispatcher.start(backendUrl(), backendToken());
+  // Not awaited: a backend that is down must not hold the start; a call meanwhile asks again (refreshOnMiss).
+  void stubTypes.refresh();
   ready = true;
 
   const urlHost = host.includes(":") ? `[${host}]` : host;

@@ -3,6 +3,7 @@
 import type { JournalStage } from "../shared/protocol.js";
 import type { BackendRestClient } from "./backend/rest-client.js";
 import type { SessionLookup } from "./backend/session-lookup.js";
+import type { StubTypes } from "./backend/stub-types.js";
 import type { LiveConfig } from "./config.js";
 import type { FaultSet } from "./faults/fault-set.js";
 import { faultStage } from "./faults/fault-stage.js";
@@ -28,6 +29,8 @@ export interface PipelineDeps {
   replay: ReplayStore;
   limiter: RateLimiter;
   backend: BackendRestClient;
+  /** The message types the backend has stubs for (routed when the table has no route for them). */
+  stubTypes?: StubTypes;
   /** The backend calls' deadline: how late a call can reach the replay stage (stages/replay.ts). */
   backendTimeoutMs: number;
   /** Injected faults (emulator-only): the fault stage runs once every check of §4 has passed. */
@@ -51,7 +54,7 @@ export function buildPipelines(deps: PipelineDeps): Pipelines {
   ];
   const fault = faultStage(deps.faults);
   return {
-    executeCommand: [...authenticate, routingStage(deps.config), fault, backendStage(deps.backend)],
+    executeCommand: [...authenticate, routingStage(deps.config, deps.stubTypes), fault, backendStage(deps.backend)],
     subscribeEvents: [...authenticate, fault], // §5: "envelope to rate_limit", then the faults
   };
 }

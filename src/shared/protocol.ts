@@ -169,6 +169,8 @@ export interface JournalEntry {
   bodies_dropped?: boolean;
   /** The ids of the faults injected into this call (emulator-only), space-separated: nobody mistakes them for gateway bugs. */
   injected?: string;
+  /** The call was of a stubbed message type (mock backend stubs, README "Your own game"). */
+  stub?: JournalStub;
 }
 
 /** A body as the journal keeps it: its first bytes as UTF-8 text (invalid sequences → U+FFFD). */
@@ -201,6 +203,12 @@ export interface EmulatorStatus {
   open_event_streams: number;
   journal: { entries: number; commands: number; subscriptions: number };
 }
+
+/**
+ * Which stub mapping answered (`matched`), or, when none matched, the nearest mapping's id and the
+ * first field where it differed (`payload.item`, `email`, `scenario`).
+ */
+export type JournalStub = { matched: true; id: string } | { matched: false; nearest_id: string; differs_at: string };
 
 export interface Route {
   method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";

@@ -139,4 +139,23 @@ describe("backend CLI", () => {
       expect(stderr()).toMatch(/^backend: .+\nusage: /);
     }
   });
+
+  it("--stubs DIR loads the folder's mappings at start; a bad file stops it naming the file and the path", async () => {
+    const token = "stubs-token-0123456789abcdef";
+    const dir = tempDir();
+    writeFileSync(path.join(dir, "shop.json"), JSON.stringify({ id: "buy", message_type: "game.shop.buy" }));
+    const run = await startReady(["--port", "0", "--stubs", dir], { GALAXY_BACKEND_TOKEN: token });
+    try {
+      const res = await fetch(`${run.url}/emulator/v1/stubs`, { headers: { [BACKEND_TOKEN_HEADER]: token } });
+      expect((await res.json()).stubs.map((s: { id: string }) => s.id)).toEqual(["buy"]);
+      await run.stop();
+    } finally {
+      run.kill();
+    }
+    writeFileSync(path.join(dir, "zz-bad.json"), JSON.stringify({ message_type: "x", respond: { delay_ms: -1 } }));
+    const bad = start(["--port", "0", "--stubs", dir], { GALAXY_BACKEND_TOKEN: token });
+    const [code] = await bad.exited;
+    expect(code).toBe(1);
+    expect(bad.stderr()).toContain(`${path.join(dir, "zz-bad.json")}: $.respond.delay_ms: must be an integer 0..30000`);
+  });
 });

@@ -4,7 +4,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { tempDir } from "../support/emulator.js";
+import { fromUtf8 } from "../../src/shared/bytes.js";
+import { executeCommandRequest, verifyResponse } from "../../src/shared/sdk.js";
+import { edgeClient, gatewayPublicKey, signIn, tempDir } from "../support/emulator.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -186,5 +188,48 @@ describe("the control-plane token and the listen address", () => {
     expect(stderr()).toContain("without TLS: the bearer token crosses the network in cleartext");
     child.kill("SIGTERM");
     await exit;
+  });
+});
+
+describe("--stubs DIR", () => {
+  function stubsDir(files: Record<string, unknown>): string {
+    const dir = tempDir();
+    for (const [name, content] of Object.entries(files)) writeFileSync(path.join(dir, name), JSON.stringify(content));
+    return dir;
+  }
+
+  it("loads every *.json (a mapping or an array) at start; the gateway routes their types", async () => {
+    const dir = stubsDir({
+      "shop.json": { message_type: "game.shop.buy", respond: { payload: { ok: true } } },
+      "more.json": [{ id: "inv", message_type: "game.inventory.get" }, { message_type: "game.inventory.drop" }],
+      "notes.txt": "not a stub",
+    });
+    const { child, ready, exit } = run(["--port", "0", "--state-dir", tempDir(), "--stubs", dir]);
+    const url = await ready;
+    const list = await (await fetch(`${url}/emulator/v1/stubs`)).json();
+    expect(list.stubs.map((s: { id: string }) => s.id).sort()).toEqual(["inv", "more-2", "shop-1"]);
+    const device = await signIn(url);
+    const res = await edgeClient(url).executeCommand(executeCommandRequest(device, { messageType: "game.shop.buy", payload: {} }));
+    expect(verifyResponse(res, await gatewayPublicKey(url))).toEqual({ ok: true });
+    expect(JSON.parse(fromUtf8(res.payloadBytes))).toEqual({ ok: true });
+    child.kill("SIGTERM");
+    expect((await exit).code).toBe(0);
+  });
+
+  it("stops the start at a bad file, naming it and the JSON path; nothing is applied", async () => {
+    const stateDir = tempDir();
+    const dir = stubsDir({
+      "a-good.json": { id: "good", message_type: "game.good" },
+      "b-bad.json": [{ message_type: "game.x" }, { message_type: "game.y", push: [{ event_type: "e", to: "nobody" }] }],
+    });
+    const { code, stderr } = await run(["--port", "0", "--state-dir", stateDir, "--stubs", dir]).exit;
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${path.join(dir, "b-bad.json")}: $[1].push[0].to: must be "caller", "user", "all"`);
+    // The good file was not applied to the persisted state either.
+    const again = run(["--port", "0", "--state-dir", stateDir]);
+    const url = await again.ready;
+    expect((await (await fetch(`${url}/emulator/v1/stubs`)).json()).stubs).toEqual([]);
+    again.child.kill("SIGTERM");
+    await again.exit;
   });
 });

@@ -149,6 +149,21 @@ describe("endpoints", () => {
     expectError(await call(s, "/emulator/v1/status", { method: "POST", body: "{}" }), 405, "method_not_allowed");
   });
 
+  it("stubs and scenarios on a real backend (404) → 501; stubs/{id} takes one path segment", async () => {
+    s = await startSurface();
+    s.backend.mode = "404";
+    expectError(await postJson(s, "/emulator/v1/stubs", [{ message_type: "x" }]), 501, "unsupported_by_backend");
+    expectError(await call(s, "/emulator/v1/stubs"), 501, "unsupported_by_backend");
+    expectError(await call(s, "/emulator/v1/stubs", { method: "DELETE" }), 501, "unsupported_by_backend");
+    expectError(await call(s, "/emulator/v1/stubs/shop-1"), 501, "unsupported_by_backend");
+    expectError(await call(s, "/emulator/v1/stubs/shop-1", { method: "DELETE" }), 501, "unsupported_by_backend");
+    expectError(await call(s, "/emulator/v1/scenarios"), 501, "unsupported_by_backend");
+    expectError(await postJson(s, "/emulator/v1/scenarios/reset", {}), 501, "unsupported_by_backend");
+    expect(s.backend.calls.map((c) => `${c.method} ${c.path}`)).toContain("DELETE /emulator/v1/stubs/shop-1");
+    expectError(await call(s, "/emulator/v1/stubs/a/b"), 404, "not_found");
+    expectError(await call(s, "/emulator/v1/stubs/shop-1", { method: "POST", body: "{}" }), 405, "method_not_allowed");
+  });
+
   it("reset: local reset, then the backend's; a real backend's 404 is fine", async () => {
     s = await startSurface();
     s.journal.append(entry("r1"));

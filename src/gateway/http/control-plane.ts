@@ -100,10 +100,25 @@ export interface ControlPlaneDeps {
   resetLocal(): void;
   /** GET /emulator/v1/status: the gateway's measurements (emulator-status.ts); absent: no such endpoint. */
   status?(): Promise<EmulatorStatus>;
+  /** Re-learns the backend's stubbed message types (after a stubs change or a reset). */
+  refreshStubTypes?(): Promise<void>;
   accessToken?: string;
 }
 
 type Endpoint = Partial<Record<string, (req: AnyRequest, res: AnyResponse, query: URLSearchParams) => Promise<void> | void>>;
+
+/** The 404 code by which the mock says "no such stub", which is not "no such endpoint" (→ 501). */
+const STUB_NOT_FOUND = "stub_not_found";
+
+/** `error.code` of a JSON error answer, if it is one. */
+function errorCode(body: Buffer): string | undefined {
+  try {
+    const code = (JSON.parse(body.toString("utf8")) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === "string" ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Parses an optional non-negative integer query parameter; throws 400 naming it. */
 function intParam(query: URLSearchParams, name: string, max: number, fallback: number): number {
@@ -117,18 +132,21 @@ function intParam(query: URLSearchParams, name: string, max: number, fallback: n
 
 /** Returns the handler for paths under /emulator/ (answers asynchronously; failures reject). */
 export function createControlPlane(deps: ControlPlaneDeps) {
-  /** Mailbox and push exist on the mock backend only: a real backend's 404 → 501. */
-  async function forwardToMock(req: AnyRequest, res: AnyResponse, method: string, path: string, query?: string, body?: unknown) {
+  /**
+   * Mailbox, push and stubs exist on the mock backend only: a real backend's 404 → 501 (the mock's
+   * own "no such stub" passes). The backend's status and JSON answer.
+   */
+  async function askMock(method: string, path: string, query?: string, body?: unknown): Promise<{ status: number; json: Buffer }> {
     const reply = await callBackend(deps.backend, method, path, {
       ...(query ? { query } : {}),
       ...(body !== undefined
         ? { body: Buffer.from(JSON.stringify(body)), headers: { "content-type": "application/json" } }
         : {}),
     });
-    if (reply.status === 404) {
+    if (reply.status === 404 && errorCode(reply.body) !== STUB_NOT_FOUND) {
       throw new HttpError(501, "unsupported_by_backend", `the backend does not serve ${path} (only the mock backend does)`);
     }
-    sendJsonBytes(req, res, reply.status, requireJsonReply(reply));
+    return { status: reply.status, json: requireJsonReply(reply) };
   }
 
   /** Adds one fault or an array (all or none); a bad one → 400 naming the JSON path of the first problem. */
@@ -140,6 +158,26 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       throw err;
     }
   }
+
+  async function forwardToMock(req: AnyRequest, res: AnyResponse, method: string, path: string, query?: string, body?: unknown): Promise<void> {
+    const { status, json } = await askMock(method, path, query, body);
+    sendJsonBytes(req, res, status, json);
+  }
+
+  /** Forwards a stubs change; once the mock took it, the routing stage learns the stubbed types, then the caller is answered. */
+  async function changeStubs(req: AnyRequest, res: AnyResponse, method: string, path: string, body?: unknown): Promise<void> {
+    const { status, json } = await askMock(method, path, undefined, body);
+    if (status >= 200 && status < 300) await deps.refreshStubTypes?.();
+    sendJsonBytes(req, res, status, json);
+  }
+
+  const stubEndpoint = (encodedId: string): Endpoint => {
+    const path = `/emulator/v1/stubs/${encodedId}`;
+    return {
+      GET: (req, res) => forwardToMock(req, res, "GET", path),
+      DELETE: (req, res) => changeStubs(req, res, "DELETE", path),
+    };
+  };
 
   const routes: Record<string, Endpoint> = {
     mailbox: {
@@ -153,6 +191,22 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         const { value } = await readJsonObject(req, MAX_CONTROL_BODY_BYTES);
         await forwardToMock(req, res, "POST", "/emulator/v1/push", undefined, value);
       },
+    },
+    stubs: {
+      GET: (req, res) => forwardToMock(req, res, "GET", "/emulator/v1/stubs"),
+      // One mapping or an array of them: any JSON value, validated by the mock.
+      POST: async (req, res) => {
+        requireJsonContentType(req);
+        const value = parseJson(await readBoundedBody(req, MAX_CONTROL_BODY_BYTES));
+        await changeStubs(req, res, "POST", "/emulator/v1/stubs", value);
+      },
+      DELETE: (req, res) => changeStubs(req, res, "DELETE", "/emulator/v1/stubs"),
+    },
+    scenarios: {
+      GET: (req, res) => forwardToMock(req, res, "GET", "/emulator/v1/scenarios"),
+    },
+    "scenarios/reset": {
+      POST: (req, res) => forwardToMock(req, res, "POST", "/emulator/v1/scenarios/reset", undefined, {}),
     },
     reset: {
       POST: async (req, res) => {
@@ -171,6 +225,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
           if (!(err instanceof HttpError)) throw err;
           throw new HttpError(err.status, err.code, `local state was reset, the backend's was not: ${err.message}`);
         }
+        await deps.refreshStubTypes?.(); // the mock's reset cleared its stubs
         sendJson(req, res, 200, {});
       },
     },
@@ -249,7 +304,9 @@ export function createControlPlane(deps: ControlPlaneDeps) {
   };
 
   /** Endpoints of one item (`faults/{id}`), by the name before the id; the id is one path segment. */
+  /** Endpoints with one path parameter (the decoded last segment), by prefix. */
   const itemRoutes: Record<string, (id: string) => Endpoint> = {
+    "stubs/": (id) => stubEndpoint(encodeURIComponent(id)),
     "faults/": (id) => ({
       GET: (req, res) => {
         const fault = deps.faults.get(id);

@@ -52,6 +52,8 @@ export interface RestSurfaceDeps {
   isReady(): boolean;
   resetLocal(): void;
   status?: ControlPlaneDeps["status"];
+  /** Re-learns the backend's stubbed message types (backend/stub-types.ts). */
+  refreshStubTypes?(): Promise<void>;
   accessToken?: string;
   consoleDir?: string;
   /** Serve the console's `*.map` files (off: 404). */
@@ -105,6 +107,7 @@ export function createRestSurface(deps: RestSurfaceDeps): RestHandler {
       publicAuth.clear();
     },
     ...(deps.status ? { status: deps.status } : {}),
+    refreshStubTypes: deps.refreshStubTypes,
     accessToken: deps.accessToken,
   });
   const staticConsole = createStaticConsole(deps.consoleDir, { sourcemaps: deps.consoleSourcemaps });

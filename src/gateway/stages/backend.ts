@@ -4,8 +4,12 @@
 // client that goes away meanwhile is not the backend's fault either (abortRejection).
 import { Code } from "@connectrpc/connect";
 import { fromUtf8, utf8 } from "../../shared/bytes.js";
-import { BackendUnavailableError, CallerDeadlineError, type BackendRestClient } from "../backend/rest-client.js";
+import type { JournalStub } from "../../shared/protocol.js";
+import { BackendUnavailableError, CallerDeadlineError, replyHeader, type BackendReply, type BackendRestClient } from "../backend/rest-client.js";
 import { abortRejection, deadlineRejection, GatewayRejection, markInjected, requireEnvelope, requireSession, type GatewayCall, type Stage } from "./stage.js";
+
+/** Longest stub id / field path the journal keeps of a backend's headers (the journal is bounded per entry). */
+const MAX_STUB_FIELD_CHARS = 256;
 
 /** The body of a routed non-GET call whose payload is empty. */
 const EMPTY_OBJECT = utf8("{}");
@@ -50,6 +54,7 @@ export function backendStage(backend: BackendRestClient): Stage {
         throw err;
       }
       const { status, body } = call.backendReply;
+      call.stub = stubOf(call.backendReply);
       if (status >= 200 && status < 300) {
         if (body.length > 0 && parseJson(body) === undefined) throw unavailable(`backend answered ${status} with a non-JSON body`);
         call.resultCode = "ok";
@@ -64,6 +69,21 @@ export function backendStage(backend: BackendRestClient): Stage {
       throw unavailable(`backend answered ${status}`);
     },
   };
+}
+
+/** The mock's stub headers (src/backend/stubs/stub-responder.ts), bounded as the journal keeps them. */
+function stubOf(reply: BackendReply): JournalStub | undefined {
+  const id = replyHeader(reply, "x-galaxy-stub-id");
+  if (id) return { matched: true, id: id.slice(0, MAX_STUB_FIELD_CHARS) };
+  const nearest = replyHeader(reply, "x-galaxy-stub-miss");
+  if (!nearest) return undefined;
+  let differsAt = replyHeader(reply, "x-galaxy-stub-differs-at") ?? "";
+  try {
+    differsAt = decodeURIComponent(differsAt);
+  } catch {
+    differsAt = "";
+  }
+  return { matched: false, nearest_id: nearest.slice(0, MAX_STUB_FIELD_CHARS), differs_at: differsAt.slice(0, MAX_STUB_FIELD_CHARS) };
 }
 
 function errorCodeOf(body: Uint8Array): string | undefined {

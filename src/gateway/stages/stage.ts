@@ -2,7 +2,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import { GatewayErrorSchema, type RequestEnvelope } from "../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
-import type { BackendSession, GatewayReason, PipelineStageName, Route, StageName } from "../../shared/protocol.js";
+import type { BackendSession, GatewayReason, JournalStub, PipelineStageName, Route, StageName } from "../../shared/protocol.js";
 import type { BackendReply } from "../backend/rest-client.js";
 import type { StreamFault } from "../faults/fault-set.js";
 
@@ -29,6 +29,8 @@ export interface GatewayCall {
   injected?: string;
   /** Set by the fault stage of a SubscribeEvents call a subscribe fault hit: what it does to the stream. */
   streamFault?: StreamFault;
+  /** Set by the backend stage when the mock's stubs saw the call (its x-galaxy-stub-* answer headers). */
+  stub?: JournalStub;
   /** Aborted when the client goes, the call's deadline runs out (see deadlineExpired) or a shutdown ends it. */
   signal: AbortSignal;
   /** Milliseconds left of the client's deadline (grpc-timeout / connect-timeout-ms); undefined without one. */
