@@ -1,0 +1,62 @@
+// The public REST surface (PROTOCOL.md §1, §3) over the fetch the client was given: JSON in, JSON out,
+// every error as a GatewayHttpError carrying the §3 code.
+import type { ConfirmEmailCodeResponse, GatewayInfo, SendEmailCodeResponse } from "../shared/protocol.js";
+import { GatewayHttpError } from "./errors.js";
+
+export type Fetch = typeof globalThis.fetch;
+
+/** Longest error text kept from a non-JSON error body: enough to read, bounded whatever the server sends. */
+const MAX_ERROR_TEXT = 300;
+
+export interface PublicRest {
+  gatewayInfo(signal?: AbortSignal): Promise<GatewayInfo>;
+  sendEmailCode(email: string): Promise<SendEmailCodeResponse>;
+  confirmEmailCode(challengeId: string, code: string, clientPublicKey: string): Promise<ConfirmEmailCodeResponse>;
+}
+
+export function createPublicRest(baseUrl: string, fetchImpl: Fetch): PublicRest {
+  async function call<T>(method: "GET" | "POST", path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetchImpl(`${baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(signal ? { signal } : {}),
+      });
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      throw new GatewayHttpError(0, "network_error", `${method} ${path}: ${(e as Error).message}`);
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const err = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      const retryAfter = Number(res.headers.get("retry-after") ?? "");
+      throw new GatewayHttpError(
+        res.status,
+        typeof err?.code === "string" ? err.code : `http_${res.status}`,
+        `${method} ${path}: ${typeof err?.message === "string" ? err.message : text.slice(0, MAX_ERROR_TEXT) || res.statusText}`,
+        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+      );
+    }
+    if (json === undefined) throw new GatewayHttpError(res.status, "invalid_response", `${method} ${path}: the answer is not JSON`);
+    return json as T;
+  }
+
+  return {
+    gatewayInfo: (signal) => call<GatewayInfo>("GET", "/api/v1/public/gateway/info", undefined, signal),
+    sendEmailCode: (email) => call<SendEmailCodeResponse>("POST", "/api/v1/public/auth/send-email-code", { email }),
+    confirmEmailCode: (challengeId, code, clientPublicKey) =>
+      call<ConfirmEmailCodeResponse>("POST", "/api/v1/public/auth/confirm-email-code", {
+        challenge_id: challengeId,
+        code,
+        client_public_key: clientPublicKey,
+      }),
+  };
+}
