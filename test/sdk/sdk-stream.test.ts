@@ -19,11 +19,11 @@ import {
 } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { sha256 } from "../../src/shared/hash.js";
 import { eventSigningInput } from "../../src/shared/signing-input.js";
-import { createGatewayClient, GatewayCallError, VerificationError, type ReceivedEvent } from "../../src/sdk/index.js";
+import { createGatewayClient, GatewayCallError, VerificationError, type DeviceExport, type ReceivedEvent } from "../../src/sdk/index.js";
 
 const T = 20_000;
 const gatewaySeed = generateSeed();
-const deviceExport = {
+const deviceExport: DeviceExport = {
   format: "galaxy-gateway-device/v1",
   device_session_id: "ds-1",
   user_id: "u-1",
