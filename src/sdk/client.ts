@@ -71,7 +71,8 @@ export interface GatewayClient {
    * the gateway rejects the call (or it fails on the way), VerificationError when the answer does not verify.
    */
   execute<T extends DefaultMessageType>(type: T, ...payload: PayloadArg<T>): Promise<ExecuteResult<DefaultRoutes[T]["response"]>>;
-  execute(type: string, payload?: unknown): Promise<ExecuteResult>;
+  /** Any other message type (a real gateway's routes are configuration): untyped payloads. */
+  execute<T extends string>(type: T extends DefaultMessageType ? never : T, payload?: unknown): Promise<ExecuteResult>;
   /**
    * This device's events, each verified; `gateway.server_time` first on every connection (its arrival
    * means the stream is registered: nothing pushed later is missed). Reconnects after transient failures;
