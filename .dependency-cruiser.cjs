@@ -39,7 +39,7 @@ const ROOMS = {
   testing: ["Node: the testing kit", [...SHARED, "src/node", "src/emulator", "src/sdk"], true],
   renderer: [
     "browser / Electron renderer",
-    [...SHARED, "react", "react-dom", "@connectrpc/connect", "@connectrpc/connect-web"],
+    [...SHARED, "src/sdk", "react", "react-dom", "@connectrpc/connect", "@connectrpc/connect-web"],
     false,
   ],
 };
