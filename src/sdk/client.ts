@@ -36,7 +36,18 @@ export interface GatewayClientOptions {
   gatewayPublicKey?: string | Uint8Array;
   /** Reconnect delays of `subscribe` (default 0.5 s doubling to 10 s, ±20 % jitter). */
   backoff?: BackoffPolicy;
+  /**
+   * How long a call may wait for its answer (ExecuteCommand: sent as its deadline too; a REST call; a
+   * stream: its first event, else it reconnects). Default DEFAULT_CALL_TIMEOUT_MS.
+   */
+  timeoutMs?: number;
 }
+
+/**
+ * 30 s: a gateway answers within its backend deadline (5 s in the emulator) plus the network; a call
+ * without an answer by then fails with `deadline_exceeded` instead of waiting forever.
+ */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
 /** A signed answer (§4): `ok` with the route's payload, or a business error (also signed). */
 export type ExecuteResult<R = unknown> =
@@ -91,10 +102,12 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   if (!PROTOCOLS.includes(protocol)) throw new TypeError(`protocol must be one of ${PROTOCOLS.join(", ")}`);
   // A bare reference to the global fetch would be called with the wrong `this` in browsers ("Illegal invocation").
   const fetchImpl: Fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new TypeError("timeoutMs must be a positive integer (milliseconds)");
   const transportOptions = { baseUrl, fetch: fetchImpl };
   const transport: Transport = protocol === "connect" ? createConnectTransport(transportOptions) : createGrpcWebTransport(transportOptions);
   const rpc: Client<typeof EdgeGateway> = createClient(EdgeGateway, transport);
-  const rest = createPublicRest(baseUrl, fetchImpl);
+  const rest = createPublicRest(baseUrl, fetchImpl, timeoutMs);
 
   let device: Device | undefined;
   let pinned: Uint8Array | undefined = options.gatewayPublicKey === undefined ? undefined : parseGatewayKey(options.gatewayPublicKey);
@@ -148,15 +161,15 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     let request = executeCommandRequest(current, { messageType: type, payload, timestampMs: now() });
     let response;
     try {
-      response = await rpc.executeCommand(request);
+      response = await rpc.executeCommand(request, { timeoutMs });
     } catch (e) {
       const error = learnFrom(GatewayCallError.from(e));
       // Freshness runs before replay and routing: a stale call reached nothing, so it is sent again,
       // once, with the gateway clock the rejection just told.
-      if (error.reason !== STALE_REQUEST) throw error;
+      if (error.reason !== STALE_REQUEST || error.serverTimeMs === undefined) throw error;
       request = executeCommandRequest(current, { messageType: type, payload, timestampMs: now() });
       try {
-        response = await rpc.executeCommand(request);
+        response = await rpc.executeCommand(request, { timeoutMs });
       } catch (again) {
         throw learnFrom(GatewayCallError.from(again));
       }
@@ -203,7 +216,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     execute: execute as GatewayClient["execute"],
     subscribe: (subscribeOptions = {}) =>
       subscribeEvents(
-        { rpc, device: requireDevice, gatewayKey: gatewayPublicKey, now, learnServerTime },
+        { rpc, device: requireDevice, gatewayKey: gatewayPublicKey, now, learnServerTime, openTimeoutMs: timeoutMs },
         { ...(options.backoff ? { backoff: options.backoff } : {}), ...subscribeOptions },
       ),
     exportDevice() {

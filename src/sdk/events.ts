@@ -48,6 +48,8 @@ export interface StreamDeps {
   /** The client's clock as the gateway sees it (Date.now() plus the learned offset). */
   now(): number;
   learnServerTime(serverTimeMs: number): void;
+  /** A connection whose first event (gateway.server_time) has not come by then is dropped and retried. */
+  openTimeoutMs: number;
 }
 
 export async function* subscribeEvents(deps: StreamDeps, options: SubscribeOptions = {}): AsyncGenerator<ReceivedEvent> {
@@ -65,8 +67,12 @@ export async function* subscribeEvents(deps: StreamDeps, options: SubscribeOptio
     const request = subscribeEventsRequest(device, { timestampMs: deps.now() });
     const requestId = request.envelope!.requestId;
     let failure: GatewayCallError;
+    const opening = new AbortController();
+    const openTimer = setTimeout(() => opening.abort(), deps.openTimeoutMs);
     try {
-      for await (const event of deps.rpc.subscribeEvents(request, signal ? { signal } : {})) {
+      const callSignal = signal ? AbortSignal.any([signal, opening.signal]) : opening.signal;
+      for await (const event of deps.rpc.subscribeEvents(request, { signal: callSignal })) {
+        clearTimeout(openTimer);
         const received = checked(event, key, device.deviceSessionId, requestId);
         attempt = 0;
         resignedAfterStale = false;
@@ -87,14 +93,18 @@ export async function* subscribeEvents(deps: StreamDeps, options: SubscribeOptio
     } catch (e) {
       if (signal?.aborted) return;
       if (e instanceof VerificationError) throw e;
-      failure = GatewayCallError.from(e);
+      failure = opening.signal.aborted
+        ? new GatewayCallError(Code.Unavailable, `the stream sent no first event within ${deps.openTimeoutMs} ms`)
+        : GatewayCallError.from(e);
       if (failure.serverTimeMs !== undefined) deps.learnServerTime(failure.serverTimeMs);
       // A stale subscription reached nothing; re-signed with the clock just learned, it goes at once.
-      if (failure.reason === "stale_request" && !resignedAfterStale) {
+      if (failure.reason === "stale_request" && failure.serverTimeMs !== undefined && !resignedAfterStale) {
         resignedAfterStale = true;
         continue;
       }
       if (!isTransientFailure(failure.connectCode, failure.reason)) throw failure;
+    } finally {
+      clearTimeout(openTimer);
     }
     attempt++;
     const delayMs = backoffDelay(policy, attempt, failure.retryAfterMs !== undefined ? { retryAfterMs: failure.retryAfterMs } : {});

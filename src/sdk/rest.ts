@@ -14,21 +14,30 @@ export interface PublicRest {
   confirmEmailCode(challengeId: string, code: string, clientPublicKey: string): Promise<ConfirmEmailCodeResponse>;
 }
 
-export function createPublicRest(baseUrl: string, fetchImpl: Fetch): PublicRest {
-  async function call<T>(method: "GET" | "POST", path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+export function createPublicRest(baseUrl: string, fetchImpl: Fetch, timeoutMs: number): PublicRest {
+  async function call<T>(method: "GET" | "POST", path: string, body?: unknown, callerSignal?: AbortSignal): Promise<T> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
     let res: Response;
     try {
       res = await fetchImpl(`${baseUrl}${path}`, {
         method,
         headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        ...(signal ? { signal } : {}),
+        signal,
       });
     } catch (e) {
-      if (signal?.aborted) throw e;
+      if (callerSignal?.aborted) throw e;
+      if (timeout.aborted) throw new GatewayHttpError(0, "timeout", `${method} ${path}: no answer within ${timeoutMs} ms`);
       throw new GatewayHttpError(0, "network_error", `${method} ${path}: ${(e as Error).message}`);
     }
-    const text = await res.text();
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (e) {
+      if (callerSignal?.aborted) throw e;
+      throw new GatewayHttpError(res.status, timeout.aborted ? "timeout" : "network_error", `${method} ${path}: the answer was cut: ${(e as Error).message}`);
+    }
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;

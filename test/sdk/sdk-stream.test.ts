@@ -67,8 +67,10 @@ async function fakeGateway(script: Connection[]): Promise<string> {
   let calls = 0;
   const routes = (router: ConnectRouter) =>
     router.service(EdgeGateway, {
-      executeCommand() {
-        throw new ConnectError("not scripted", Code.Unimplemented);
+      /** Never answers: the client's deadline must end the call. */
+      async executeCommand(_req, ctx) {
+        await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+        throw new ConnectError("cancelled", Code.Canceled);
       },
       async *subscribeEvents(req, ctx) {
         const connection = script[calls++];
@@ -113,6 +115,26 @@ describe("subscribe against a scripted gateway", () => {
     const { events } = await read(stream, 4);
     expect(events).toEqual(["gateway.server_time:1", "game.ping:e1", "gateway.server_time:1", "game.ping:e2"]);
     expect(reconnects).toEqual(["unavailable gateway_shutting_down"]);
+  }, T);
+
+  it("drops a connection that sends no first event within timeoutMs, and reconnects", async () => {
+    const baseUrl = await fakeGateway([
+      { events: [], end: "hold" },
+      { events: [{ id: "1", type: "gateway.server_time" }], end: "hold" },
+    ]);
+    const client = createGatewayClient({ baseUrl, device: deviceExport, backoff: FAST, timeoutMs: 200 });
+    const reconnects: string[] = [];
+    const { events } = await read(client.subscribe({ onReconnect: ({ error }) => reconnects.push(`${error.code}: ${error.message}`) }), 1);
+    expect(events).toEqual(["gateway.server_time:1"]);
+    expect(reconnects).toEqual(["unavailable: the stream sent no first event within 200 ms"]);
+  }, T);
+
+  it("ends a command without an answer with deadline_exceeded after timeoutMs", async () => {
+    const baseUrl = await fakeGateway([]);
+    const client = createGatewayClient({ baseUrl, device: deviceExport, timeoutMs: 200 });
+    const error = await client.execute("user.profile.get").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GatewayCallError);
+    expect(error).toMatchObject({ code: "deadline_exceeded" });
   }, T);
 
   it("ends with a GatewayCallError on session_revoked, without reconnecting", async () => {
