@@ -68,8 +68,8 @@ export interface TestEmulator {
   };
   /** `/emulator/v1/stubs` (issue 12's stub mappings): add, list, get, remove, clear. */
   stubs: CollectionHandle;
-  /** `/emulator/v1/faults` (issue 12's fault injection): add, list, get, remove, clear. */
-  faults: CollectionHandle;
+  /** `/emulator/v1/faults` (issue 12's fault injection): add, list, remove, clear (faults have no GET by id). */
+  faults: Omit<CollectionHandle, "get">;
   /** Clears sessions, challenges, mailbox, replay store, buckets and journal (`POST /emulator/v1/reset`). */
   reset(): Promise<void>;
   /** Stops the emulator and removes its state directory. */
@@ -170,7 +170,7 @@ export async function startTestEmulator(options: TestEmulatorOptions = {}): Prom
       patch: (patch) => control.patchConfig(patch),
     },
     stubs: collection(control, "/emulator/v1/stubs"),
-    faults: collection(control, "/emulator/v1/faults"),
+    faults: (({ add, list, remove, clear }) => ({ add, list, remove, clear }))(collection(control, "/emulator/v1/faults")),
     reset: () => control.reset(),
     close,
   };
