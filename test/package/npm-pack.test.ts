@@ -56,6 +56,7 @@ describe("the npm package", () => {
       "package.json",
       "README.md",
       "docs/PROTOCOL.md",
+      "docs/SECURITY.md",
       "dist/node/sdk/index.js",
       "dist/node/sdk/index.d.ts",
       "dist/node/testing/index.js",
@@ -67,6 +68,12 @@ describe("the npm package", () => {
       expect(packedFiles).toContain(file);
     }
     expect(packedFiles.filter((f) => /^(src|test|bench|scripts|examples)\//.test(f) || f.endsWith(".map") || /^tsconfig/.test(f))).toEqual([]);
+  });
+
+  it("installs only runtime dependencies (the console ships built: no React)", () => {
+    expect(existsSync(path.join(consumer, "node_modules", "@connectrpc", "connect-web"))).toBe(true);
+    expect(existsSync(path.join(consumer, "node_modules", "react"))).toBe(false);
+    expect(existsSync(path.join(consumer, "node_modules", "react-dom"))).toBe(false);
   });
 
   it("runs the SDK and the testing kit from the installed package", async () => {
