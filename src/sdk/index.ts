@@ -1,5 +1,5 @@
 // galaxy-gateway-emulator/sdk: the client SDK (browsers and Node; no Node built-ins).
-export { createGatewayClient, PROTOCOLS, type ExecuteResult, type GatewayClient, type GatewayClientOptions, type Protocol } from "./client.js";
+export { createGatewayClient, DEFAULT_CALL_TIMEOUT_MS, PROTOCOLS, type ExecuteResult, type GatewayClient, type GatewayClientOptions, type Protocol } from "./client.js";
 export { DEVICE_EXPORT_FORMAT, type DeviceExport } from "./device.js";
 export { GatewayCallError, GatewayHttpError, VerificationError } from "./errors.js";
 export { DEFAULT_STREAM_BACKOFF, type ReceivedEvent, type SubscribeOptions } from "./events.js";

@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatewayCallError } from "galaxy-gateway-emulator/sdk";
-import { startTestEmulator, type TestEmulator } from "galaxy-gateway-emulator/testing";
+import { ControlPlaneError, startTestEmulator, type TestEmulator } from "galaxy-gateway-emulator/testing";
 
 const T = 30_000;
 let emulator: TestEmulator;
@@ -75,6 +75,25 @@ describe("startTestEmulator", () => {
     } finally {
       await strict.close();
     }
+  }, T);
+
+  it("sends the control-plane token when the emulator requires one", async () => {
+    const accessToken = "kit-token-0123456789";
+    const guarded = await startTestEmulator({ accessToken });
+    try {
+      expect((await fetch(`${guarded.url}/emulator/v1/journal`)).status).toBe(401);
+      const client = await guarded.signIn("guarded@example.com");
+      await client.execute("user.profile.get");
+      expect(await guarded.journal.find({ client })).toHaveLength(1);
+    } finally {
+      await guarded.close();
+    }
+  }, T);
+
+  it("throws a ControlPlaneError naming the bad setting", async () => {
+    const error = await emulator.config.patch({ freshness_window_ms: 0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ControlPlaneError);
+    expect(error).toMatchObject({ status: 400, code: "invalid_request", message: expect.stringContaining("freshness_window_ms") });
   }, T);
 
   it("stops and removes its state directory on close", async () => {
