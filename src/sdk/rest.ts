@@ -1,12 +1,15 @@
 // The public REST surface (PROTOCOL.md §1, §3) over the fetch the client was given: JSON in, JSON out,
 // every error as a GatewayHttpError carrying the §3 code.
 import type { ConfirmEmailCodeResponse, GatewayInfo, SendEmailCodeResponse } from "../shared/protocol.js";
+import { concatBytes } from "../shared/bytes.js";
 import { GatewayHttpError } from "./errors.js";
 
 export type Fetch = typeof globalThis.fetch;
 
 /** Longest error text kept from a non-JSON error body: enough to read, bounded whatever the server sends. */
 const MAX_ERROR_TEXT = 300;
+/** §3 answers and gateway info are under 1 KiB: 64 KiB bounds what a misbehaving server makes a client hold. */
+export const MAX_REST_ANSWER_BYTES = 64 * 1024;
 
 export interface PublicRest {
   gatewayInfo(signal?: AbortSignal): Promise<GatewayInfo>;
@@ -33,9 +36,9 @@ export function createPublicRest(baseUrl: string, fetchImpl: Fetch, timeoutMs: n
     }
     let text: string;
     try {
-      text = await res.text();
+      text = await readBounded(res, `${method} ${path}`);
     } catch (e) {
-      if (callerSignal?.aborted) throw e;
+      if (callerSignal?.aborted || e instanceof GatewayHttpError) throw e;
       throw new GatewayHttpError(res.status, timeout.aborted ? "timeout" : "network_error", `${method} ${path}: the answer was cut: ${(e as Error).message}`);
     }
     let json: unknown;
@@ -68,4 +71,23 @@ export function createPublicRest(baseUrl: string, fetchImpl: Fetch, timeoutMs: n
         client_public_key: clientPublicKey,
       }),
   };
+}
+
+/** The body as text, refusing more than MAX_REST_ANSWER_BYTES (the rest is not read). */
+async function readBounded(res: Response, what: string): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > MAX_REST_ANSWER_BYTES) {
+      await reader.cancel();
+      throw new GatewayHttpError(res.status, "answer_too_large", `${what}: the answer exceeds ${MAX_REST_ANSWER_BYTES} bytes`);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(concatBytes(chunks));
 }

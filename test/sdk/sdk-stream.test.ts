@@ -1,6 +1,7 @@
 // The SDK's event stream against a scripted fake gateway (connect-node on loopback, signing with a key
 // of its own): what a real gateway does only under faults — a stream cut and resumed with an event
-// delivered twice, a forged event, a final rejection — on demand, connection by connection.
+// delivered twice, a forged event, a final rejection, no answer at all — on demand, connection by
+// connection; and a REST answer too large to hold.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { create } from "@bufbuild/protobuf";
@@ -19,7 +20,7 @@ import {
 } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { sha256 } from "../../src/shared/hash.js";
 import { eventSigningInput } from "../../src/shared/signing-input.js";
-import { createGatewayClient, GatewayCallError, VerificationError, type DeviceExport, type ReceivedEvent } from "../../src/sdk/index.js";
+import { createGatewayClient, GatewayCallError, GatewayHttpError, VerificationError, type DeviceExport, type ReceivedEvent } from "../../src/sdk/index.js";
 
 const T = 20_000;
 const gatewaySeed = generateSeed();
@@ -162,5 +163,19 @@ describe("subscribe against a scripted gateway", () => {
     expect(events).toEqual(["gateway.server_time:1"]);
     expect(error).toBeInstanceOf(VerificationError);
     expect((error as VerificationError).problem).toBe("bad signature");
+  }, T);
+});
+
+describe("the public REST calls against a misbehaving server", () => {
+  it("refuses an answer larger than 64 KiB without reading it all", async () => {
+    server = http.createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(`{"pad":"${"x".repeat(200 * 1024)}"}`);
+    });
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const client = createGatewayClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    const error = await client.gatewayInfo().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GatewayHttpError);
+    expect(error).toMatchObject({ status: 200, code: "answer_too_large" });
   }, T);
 });
