@@ -34,9 +34,14 @@ const ROOMS = {
   main: ["Electron main", [...SHARED, "src/node", "src/emulator", "electron"], true],
   // A sandboxed preload gets `electron` and a few polyfilled built-ins it has no use for.
   preload: ["Electron's sandboxed preload", [...SHARED, "electron"], false],
+  // The client SDK runs in browsers and Node alike: connect-web's fetch transports, no Node built-ins
+  // (tsconfig.sdk.json and tsconfig.node.json check its globals from both sides).
+  sdk: ["client SDK (browser and Node)", [...SHARED, "@connectrpc/connect", "@connectrpc/connect-web"], false],
+  // The testing kit: an in-process emulator driven through its HTTP surfaces, with SDK clients.
+  testing: ["Node: the testing kit", [...SHARED, "src/node", "src/emulator", "src/sdk"], true],
   renderer: [
     "browser / Electron renderer",
-    [...SHARED, "react", "react-dom", "@connectrpc/connect", "@connectrpc/connect-web"],
+    [...SHARED, "src/sdk", "react", "react-dom", "@connectrpc/connect", "@connectrpc/connect-web"],
     false,
   ],
 };

@@ -116,6 +116,18 @@ describe("npm run lint: each src folder imports only what its runtime row allows
       'export const load = () => import("../renderer/services/http.js");\n',
       ["main-allowed-imports: src/main/escape-renderer.ts → src/renderer/services/http.ts"],
     ],
+    "src/sdk/escape-builtin.ts": [
+      'import { request } from "node:http";\nexport { request };\n',
+      ["sdk-allowed-imports: src/sdk/escape-builtin.ts → http"],
+    ],
+    "src/sdk/escape-node-transport.ts": [
+      'export { createConnectTransport } from "@connectrpc/connect-node";\n',
+      ["sdk-allowed-imports: src/sdk/escape-node-transport.ts → node_modules/@connectrpc/connect-node"],
+    ],
+    "src/testing/escape-gateway.ts": [
+      'import "../gateway/journal.js";\n',
+      ["testing-allowed-imports: src/testing/escape-gateway.ts → src/gateway/journal.ts"],
+    ],
     "src/preload/escape-builtin.ts": [
       'import fs = require("node:fs");\nexport const read = fs.readFileSync;\n',
       ["preload-allowed-imports: src/preload/escape-builtin.ts → fs"],
@@ -167,13 +179,17 @@ describe("npm run typecheck: each runtime is checked with its own globals", () =
     "src/gateway/uses-dom.ts": "export const href = window.location.href;\n",
     "src/main/uses-dom.ts": 'export const saved = localStorage.getItem("x");\n',
     "src/renderer/uses-node.ts": "export const env = process.env;\n",
+    "src/sdk/uses-node.ts": "export const env = process.env;\n",
+    "src/sdk/uses-dom.ts": "export const title = document.title;\n",
   };
   // config → "file: the global it does not know"
   const REJECTED: Record<string, string[]> = {
     "tsconfig.shared.json": ["src/shared/uses-dom.ts: document", "src/shared/uses-node.ts: Buffer"],
+    "tsconfig.sdk.json": ["src/sdk/uses-node.ts: process"],
     "tsconfig.node.json": [
       "src/gateway/uses-dom.ts: window",
       "src/main/uses-dom.ts: localStorage",
+      "src/sdk/uses-dom.ts: document",
       "src/shared/uses-dom.ts: document",
     ],
     "src/renderer/tsconfig.json": ["src/renderer/uses-node.ts: process", "src/shared/uses-node.ts: Buffer"],

@@ -1,6 +1,6 @@
 // The renderer's layers (docs/ARCHITECTURE.md, "Renderer (src/renderer)"), read from the sources:
 //   lib < services < state < components < features/<name>, with App.tsx / main.tsx as the root.
-// A layer imports only the layers below it (and src/shared); a feature never imports another feature.
+// A layer imports only the layers below it (and src/shared, src/sdk); a feature never imports another feature.
 // Imports are found by TypeScript's own scanner (ts.preProcessFile: static, type-only, side-effect,
 // re-export, dynamic import() and require()), so no way of importing slips past a regex.
 // The same file checks the one state pattern: no module-level mutable state, stores read through
@@ -50,11 +50,12 @@ function allowed(from: string, to: string): boolean {
   return BELOW[from]!.includes(to);
 }
 
-/** Where a specifier of `file` lands: a renderer layer, "shared", "outside" (another src folder) or the package name. */
+/** Where a specifier of `file` lands: a renderer layer, "shared" (src/shared or src/sdk), "outside" (another src folder) or the package name. */
 function targetOf(file: string, spec: string): { kind: "file"; layer: string } | { kind: "package"; name: string } {
   if (!spec.startsWith(".")) return { kind: "package", name: spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]! };
   const target = relative(src, resolve(dirname(join(renderer, file)), spec)).split(sep).join("/");
-  if (target.startsWith("shared/")) return { kind: "file", layer: "shared" };
+  // The client SDK runs in browsers too: like src/shared, any layer may use it.
+  if (target.startsWith("shared/") || target.startsWith("sdk/")) return { kind: "file", layer: "shared" };
   if (!target.startsWith("renderer/")) return { kind: "file", layer: "outside" };
   return { kind: "file", layer: layerOf(target.slice("renderer/".length)) };
 }
