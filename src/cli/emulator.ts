@@ -11,6 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../emulator/start.js";
 import { ConfigError, parseSettings, settingName, type SettingPath } from "../gateway/config.js";
+import { checkRedisUrl } from "../gateway/stores.js";
 import { fail as failWith, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
 import { BACKEND_TOKEN_ENV, BACKEND_TOKEN_RULE } from "../node/backend-token.js";
 import { checkExposure, CONTROL_TOKEN_RULE, TOKEN_ENV } from "./exposure.js";
@@ -35,7 +36,11 @@ const cli: CommandLine = {
                       http://localhost:* (any port); repeatable; replaces the default (loopback, any port)
   --console-sourcemaps  also serve the console's source maps (*.map; default: 404)
   --tls-cert F        PEM certificate (chain) file: serve HTTPS and HTTP/2 over TLS on the port (with --tls-key)
-  --tls-key F         PEM private key file of --tls-cert`,
+  --tls-key F         PEM private key file of --tls-cert
+  --redis URL         cluster mode: keep the replay store, rate-limit budgets and remembered revocations in
+                      this Redis (redis://host:port), shared with every gateway using it; fixed for the run
+  --gateway-key F     the response-signing key file (default: gateway-key.json in the state dir); the
+                      gateways of a cluster must share one`,
 };
 
 interface CliOptions {
@@ -51,6 +56,8 @@ interface CliOptions {
   corsOrigins?: string[];
   consoleSourcemaps: boolean;
   tls?: { cert: Buffer; key: Buffer };
+  redis?: string;
+  gatewayKeyFile?: string;
 }
 
 function fail(message: string): never {
@@ -73,6 +80,8 @@ function parseOptions(argv: string[]): CliOptions {
     "console-sourcemaps": { type: "boolean" },
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
+    redis: { type: "string" },
+    "gateway-key": { type: "string" },
   });
   const str = (name: Exclude<keyof typeof values, "cors-origin" | "insecure-no-token" | "console-sourcemaps">) => values[name];
   const port = parsePort(cli, str("port"));
@@ -101,7 +110,19 @@ function parseOptions(argv: string[]): CliOptions {
   if (str("console-dir") !== undefined && !existsSync(path.join(consoleDir!, "index.html"))) {
     fail(`--console-dir ${consoleDir} has no index.html (run npm run build)`);
   }
+  const redis = str("redis");
+  if (redis !== undefined) {
+    try {
+      checkRedisUrl(redis);
+    } catch (err) {
+      fail(`--redis: ${(err as Error).message}`);
+    }
+  }
+  const gatewayKeyFile = str("gateway-key");
+  if (gatewayKeyFile !== undefined && gatewayKeyFile.trim() === "") fail("--gateway-key must not be empty");
   return {
+    redis,
+    gatewayKeyFile: gatewayKeyFile === undefined ? undefined : path.resolve(gatewayKeyFile),
     host: str("host")!,
     port,
     backend,
@@ -221,6 +242,9 @@ try {
     corsOrigins: options.corsOrigins,
     consoleSourcemaps: options.consoleSourcemaps,
     tls: options.tls,
+    redis: options.redis,
+    gatewayKeyFile: options.gatewayKeyFile,
+    onClusterError: (err) => console.error(`emulator: cluster: ${err instanceof Error ? err.message : String(err)}`),
   });
   await waitHealthy(emulator.url);
 } catch (err) {

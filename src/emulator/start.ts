@@ -40,6 +40,12 @@ export interface EmulatorOptions {
   onPushError?: (err: unknown) => void;
   /** Gateway limits (timeouts, sizes, stream caps); defaults in docs/SECURITY.md. */
   limits?: GatewayOptions["limits"];
+  /** Cluster mode: the shared stores live in this Redis (redis://…); see GatewayOptions.redis. */
+  redis?: string;
+  /** The gateway key file (default: in stateDir); the gateways of a cluster share one. */
+  gatewayKeyFile?: string;
+  /** Redis connection errors and failed cluster-wide applies (retried by themselves); default: ignored. */
+  onClusterError?: (err: unknown) => void;
 }
 
 export interface RunningEmulator {
@@ -96,6 +102,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       tls: options.tls,
       onPushError: options.onPushError,
       limits: options.limits,
+      redis: options.redis,
+      gatewayKeyFile: options.gatewayKeyFile,
+      onClusterError: options.onClusterError,
     });
     return {
       url: gateway.url,

@@ -178,6 +178,17 @@ export class LiveConfig {
     return this.current;
   }
 
+  /**
+   * Replaces the whole config with `settings` (every setting given; routes exactly these): how another
+   * instance's change arrives in cluster mode (cluster-control.ts). Validated like a PATCH.
+   */
+  replace(settings: EmulatorConfig): EmulatorConfig {
+    const previous = this.current;
+    this.current = this.vetted({ ...defaultConfig(), routes: {} }, parseSettings(settings));
+    for (const listener of this.listeners) listener(this.current, previous);
+    return this.current;
+  }
+
   onChange(listener: ConfigListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -8,6 +8,8 @@ import { sha256Node } from "../node/sha256.js";
 import { createBackendRestClient, DEFAULT_BACKEND_TIMEOUT_MS } from "./backend/rest-client.js";
 import { SessionLookup } from "./backend/session-lookup.js";
 import { LiveConfig, type SettingsPatch } from "./config.js";
+import type { EmulatorConfig } from "../shared/protocol.js";
+import { toBase64Url } from "../shared/bytes.js";
 import { clientIpKey, edgeGatewayRoutes } from "./edge-service.js";
 import { createCors } from "./http/cors.js";
 import { createRestSurface } from "./http/rest-surface.js";
@@ -17,16 +19,15 @@ import { TurnBudget } from "./loop-turn.js";
 import { buildPipelines, TURN_BUDGET_MS } from "./pipeline.js";
 import { PushDispatcher } from "./push/dispatcher.js";
 import { DEFAULT_PUSH_LIMITS, PushHub, type PushLimits } from "./push/push-hub.js";
-import { RateLimiter } from "./rate-limiter.js";
-import { DEFAULT_REPLAY_CAPACITY, ReplayStore } from "./replay-store.js";
+import { ClusterControl } from "./cluster-control.js";
 import { createRpcHandler } from "./rpc-adapter.js";
 import { healthRoutes, ServingState } from "./services/health.js";
 import { reflectionRoutes } from "./services/reflection.js";
 import { createShutdownController } from "./shutdown-signal.js";
 import { Ed25519Verifier } from "./signing/ed25519-node.js";
 import { GatewayKey } from "./signing/gateway-key.js";
-import { RATE_LIMIT_BUCKETS } from "./stages/rate-limit.js";
 import { SigningPool } from "./signing/signing-pool.js";
+import { checkRedisUrl, localStores, redisStores } from "./stores.js";
 
 /** Envelope + 64 KiB payload + signature fit well below this; larger messages are refused unread. */
 export const MAX_RPC_MESSAGE_BYTES = 80 * 1024;
@@ -59,6 +60,15 @@ export interface GatewayOptions {
   signingThreads?: number;
   /** Called with push-stream errors (the dispatcher reconnects by itself). */
   onPushError?: (err: unknown) => void;
+  /**
+   * Cluster mode: the replay store, token buckets and remembered revocations live in this Redis
+   * (redis://…), and control-plane changes reach every gateway using it. Fixed for the gateway's life.
+   */
+  redis?: string;
+  /** The response-signing key file (default: gateway-key.json in stateDir); a cluster's gateways share one. */
+  gatewayKeyFile?: string;
+  /** Called with Redis connection errors and failed cluster-wide applies (all retried by themselves). */
+  onClusterError?: (err: unknown) => void;
 }
 
 export interface BackendLimits {
@@ -72,6 +82,8 @@ export interface RunningGateway {
   url: string;
   port: number;
   config: LiveConfig;
+  /** Names this gateway in a cluster (its journal entries, /healthz). */
+  instanceId: string;
   publicKey(): Uint8Array;
   close(drainMs?: number): Promise<void>;
 }
@@ -94,20 +106,28 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // The mock's per-process token never leaves for a URL backend, nor a URL backend's token for the mock.
   const backendToken = () => (config.get().backend === "mock" ? options.mockBackendToken : options.backendToken);
   const signingPool = new SigningPool(options.signingThreads ?? DEFAULT_SIGNING_THREADS);
-  const key = await GatewayKey.load(options.stateDir, signingPool);
+  const key = await GatewayKey.load(options.stateDir, signingPool, options.gatewayKeyFile);
   const backendTimeoutMs = options.limits?.backendTimeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS;
   const backend = createBackendRestClient(backendUrl, { timeoutMs: backendTimeoutMs, token: backendToken });
-  const sessions = new SessionLookup(backend);
   const now = () => Date.now() + config.get().clock_offset_ms;
-  const replay = new ReplayStore(DEFAULT_REPLAY_CAPACITY, now());
-  const limiter = new RateLimiter(RATE_LIMIT_BUCKETS);
+  const onClusterError = options.onClusterError ?? (() => {});
+  const stores = await (options.redis === undefined ? Promise.resolve(localStores(now())) : redisStores(checkRedisUrl(options.redis), now, onClusterError)).catch(
+    async (err: unknown) => {
+      backend.close();
+      await signingPool.close();
+      throw err;
+    },
+  );
+  const { replay, limiter, publicBuckets } = stores;
+  const sessions = new SessionLookup(backend, stores.revocations);
+  const gatewayId = options.gatewayId ?? `gateway-${randomUUID()}`;
   const journal = new Journal();
   const { streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams } = { ...DEFAULT_PUSH_LIMITS, ...options.limits };
   const hub = new PushHub({ streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams });
   const pipelines = buildPipelines({ config, sessions, verifier: new Ed25519Verifier(), replay, limiter, backend, backendTimeoutMs });
 
   const dispatcher = new PushDispatcher(
-    options.gatewayId ?? `gateway-${randomUUID()}`,
+    gatewayId,
     {
       clientEvent: (userId, deviceSessionId, eventType, eventId, payloadBytes) =>
         hub.deliver(userId, deviceSessionId, { eventType, eventId, payloadBytes, payloadHash: sha256Node(payloadBytes) }),
@@ -122,9 +142,37 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   );
   config.onChange((next, previous) => {
     if (next.backend !== previous.backend) {
-      sessions.clear();
+      // Revocations the old backend announced mean nothing for the new one.
+      Promise.resolve(sessions.clear()).catch(onClusterError);
       dispatcher.start(backendUrl(), backendToken());
     }
+  });
+
+  // What the control plane changes, cluster-wide (cluster-control.ts). Each instance applies here what
+  // another one published; the instance that took the request did the same change itself first.
+  const cluster = new ClusterControl(gatewayId, stores.bus, onClusterError);
+  /** Local state (`shared`: the shared stores too, which only the instance taking the reset clears). */
+  const reset = async (shared: boolean) => {
+    journal.clear();
+    sessions.clearCache();
+    const clears: (void | Promise<void>)[] = [];
+    if (shared || !stores.bus) {
+      clears.push(replay.clear(), limiter.clear(), stores.revocations.clear());
+      clears.push(publicBuckets.perIp.clear(), publicBuckets.perEmail.clear(), publicBuckets.perChallenge.clear());
+    }
+    await Promise.all(clears);
+  };
+  cluster.register<EmulatorConfig>({ kind: "config", latest: true, apply: (settings) => void config.replace(settings) });
+  cluster.register<Record<string, never>>({ kind: "reset", latest: false, apply: () => reset(false) });
+  cluster.register<{ response_signing_public_key: string }>({
+    kind: "gateway-key",
+    latest: false,
+    apply: async (announced) => {
+      const loaded = toBase64Url(await key.reload());
+      if (loaded !== announced.response_signing_public_key) {
+        throw new Error("another gateway rotated the key, but this one's key file holds a different key: give them one --gateway-key file");
+      }
+    },
   });
 
   let ready = false;
@@ -159,12 +207,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     rotateGatewayKey: () => key.rotate(),
     now,
     isReady: () => ready,
-    resetLocal: () => {
-      replay.clear();
-      limiter.clear();
-      sessions.clear();
-      journal.clear();
-    },
+    resetLocal: () => reset(true),
+    publicBuckets,
+    cluster,
+    redis: stores.redis,
     accessToken: options.accessToken,
     consoleDir: options.consoleDir,
     consoleSourcemaps: options.consoleSourcemaps,
@@ -181,6 +227,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   ).catch(async (err: unknown) => {
     // Nothing listens (port taken, certificate unusable): let go of what was started for it.
     backend.close();
+    await stores.close();
+    await signingPool.close();
+    throw err;
+  });
+  // Subscribed (and caught up on the cluster's config) before the first call is served.
+  await cluster.start().catch(async (err: unknown) => {
+    await listener.close(0, () => shutdown.abort());
+    backend.close();
+    await stores.close();
     await signingPool.close();
     throw err;
   });
@@ -193,6 +248,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url: `${listener.secure ? "https" : "http"}://${urlHost}:${listener.port}`,
     port: listener.port,
     config,
+    instanceId: gatewayId,
     publicKey: () => key.publicKey(),
     close(drainMs = DEFAULT_DRAIN_MS) {
       closing ??= (async () => {
@@ -206,6 +262,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         await listener.close(drainMs, () => shutdown.abort());
         shutdown.abort();
         backend.close();
+        // Redis last: calls that were draining still had their replay checks.
+        await cluster.close();
+        await stores.close();
         await signingPool.close();
       })();
       return closing;

@@ -4,8 +4,8 @@ import type { JournalStage } from "../shared/protocol.js";
 import type { BackendRestClient } from "./backend/rest-client.js";
 import type { SessionLookup } from "./backend/session-lookup.js";
 import type { LiveConfig } from "./config.js";
-import type { RateLimiter } from "./rate-limiter.js";
-import type { ReplayStore } from "./replay-store.js";
+import type { BucketStore } from "./rate-limiter.js";
+import type { ReplayGuard } from "./replay-store.js";
 import type { Ed25519Verifier } from "./signing/ed25519-node.js";
 import { backendStage } from "./stages/backend.js";
 import { envelopeStage } from "./stages/envelope.js";
@@ -23,8 +23,8 @@ export interface PipelineDeps {
   config: LiveConfig;
   sessions: SessionLookup;
   verifier: Ed25519Verifier;
-  replay: ReplayStore;
-  limiter: RateLimiter;
+  replay: ReplayGuard;
+  limiter: BucketStore;
   backend: BackendRestClient;
   /** The backend calls' deadline: how late a call can reach the replay stage (stages/replay.ts). */
   backendTimeoutMs: number;

@@ -50,7 +50,11 @@ export type GatewayReason =
   | "client_cancelled"
   | "gateway_shutting_down"
   | "slow_consumer"
-  | "too_many_streams";
+  | "too_many_streams"
+  // Cluster mode (--redis): the shared store could not answer, so the call is refused (fail closed).
+  | "replay_store_unavailable"
+  | "rate_limit_store_unavailable"
+  | "session_store_unavailable";
 
 /** Public REST error codes (§3). */
 export type PublicErrorCode =
@@ -66,7 +70,11 @@ export type PublicErrorCode =
   | "method_not_allowed"
   | "unauthorized"
   | "forbidden"
-  | "unsupported_by_backend";
+  | "unsupported_by_backend"
+  // Cluster mode (--redis): the shared anti-abuse budgets could not be read, so the call is refused;
+  // a control-plane change could not reach the cluster (Redis).
+  | "rate_limit_store_unavailable"
+  | "cluster_unavailable";
 
 export interface RestErrorBody {
   error: { code: string; message: string };

@@ -3,6 +3,7 @@
 import type { BackendRestClient } from "../backend/rest-client.js";
 import { ConfigError, type LiveConfig } from "../config.js";
 import type { Journal } from "../journal.js";
+import { StoreUnavailableError } from "../store-unavailable.js";
 import { toBase64Url } from "../../shared/bytes.js";
 import { callBackend, requireJsonReply } from "./backend-relay.js";
 import { secretsMatch } from "../../node/secret-token.js";
@@ -86,8 +87,30 @@ export interface ControlPlaneDeps {
   backend: BackendRestClient;
   journal: Journal;
   rotateGatewayKey(): Promise<Uint8Array>;
-  resetLocal(): void;
+  resetLocal(): void | Promise<void>;
+  /** Tells the other instances of a cluster about a change made here (cluster-control.ts); resolves at once outside cluster mode. */
+  publish(kind: string, payload: unknown): Promise<void>;
+  /** Cluster mode's Redis (password hidden): shown by GET config, refused by PATCH. */
+  redisUrl?: string;
   accessToken?: string;
+}
+
+/**
+ * Tells the cluster about a change this instance has made; if Redis cannot take it, 503: the change
+ * holds here but not on the other instances (the caller can repeat it once Redis is back).
+ */
+async function publishOr503(deps: ControlPlaneDeps, kind: string, payload: unknown): Promise<void> {
+  try {
+    await deps.publish(kind, payload);
+  } catch (err) {
+    throw new HttpError(503, "cluster_unavailable", `applied on this instance only: the cluster (Redis) could not be told (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/** A shared store (cluster mode's Redis) failed under a control-plane request: 503. */
+function storeFailureTo503(err: unknown): never {
+  if (err instanceof StoreUnavailableError) throw new HttpError(503, "cluster_unavailable", err.message);
+  throw err;
 }
 
 type Endpoint = Partial<Record<string, (req: AnyRequest, res: AnyResponse, query: URLSearchParams) => Promise<void> | void>>;
@@ -133,7 +156,8 @@ export function createControlPlane(deps: ControlPlaneDeps) {
     },
     reset: {
       POST: async (req, res) => {
-        deps.resetLocal();
+        await Promise.resolve(deps.resetLocal()).catch(storeFailureTo503);
+        await publishOr503(deps, "reset", {});
         try {
           const reply = await callBackend(deps.backend, "POST", "/emulator/v1/reset", {
             body: Buffer.from("{}"),
@@ -168,20 +192,28 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       },
     },
     config: {
-      GET: (req, res) => sendJson(req, res, 200, deps.config.get()),
+      // `redis`: fixed at startup (--redis), shown here, not a setting (null: in-memory stores).
+      GET: (req, res) => sendJson(req, res, 200, { ...deps.config.get(), redis: deps.redisUrl ?? null }),
       PATCH: async (req, res) => {
         const { value } = await readJsonObject(req, MAX_CONTROL_BODY_BYTES);
+        if (Object.hasOwn(value, "redis")) {
+          throw new HttpError(400, "invalid_request", "redis: fixed for the gateway's life (the --redis flag); restart every instance with the new URL to change it");
+        }
+        let next;
         try {
-          sendJson(req, res, 200, deps.config.patch(value));
+          next = deps.config.patch(value);
         } catch (err) {
           if (err instanceof ConfigError) throw new HttpError(400, "invalid_request", err.message);
           throw err;
         }
+        await publishOr503(deps, "config", next);
+        sendJson(req, res, 200, { ...next, redis: deps.redisUrl ?? null });
       },
     },
     "gateway-key/rotate": {
       POST: async (req, res) => {
         const key = await deps.rotateGatewayKey();
+        await publishOr503(deps, "gateway-key", { response_signing_public_key: toBase64Url(key) });
         sendJson(req, res, 200, { response_signing_public_key: toBase64Url(key) });
       },
     },
