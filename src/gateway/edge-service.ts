@@ -32,6 +32,8 @@ export interface EdgeServiceDeps {
   now(): number;
   /** Aborted when a shutdown's drain time is over: calls still running answer gateway_shutting_down. */
   shutdownSignal?: AbortSignal;
+  /** Cluster mode: this instance's id, written into each journal entry. */
+  instance?: string;
 }
 
 export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter) => void {
@@ -62,6 +64,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
       stages,
       code: "ok",
       ...outcome,
+      ...(deps.instance !== undefined ? { instance: deps.instance } : {}),
     });
   }
 

@@ -187,6 +187,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     signer: key,
     now,
     shutdownSignal: shutdown.signal,
+    instance: stores.bus ? gatewayId : undefined,
   });
   const rpc = createRpcHandler({
     // Health and reflection share the listener and protocols; they are not galaxy calls (unsigned).

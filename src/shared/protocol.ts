@@ -148,6 +148,8 @@ export interface JournalEntry {
   code: string;
   reason?: string;
   result_code?: string;
+  /** Cluster mode only: the gateway instance that took the call (merge instances' journals by at_ms). */
+  instance?: string;
 }
 
 export interface Route {

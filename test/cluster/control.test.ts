@@ -61,6 +61,17 @@ describe("cluster-wide control plane", () => {
     await eventually(async () => (await configOf(cluster.b.url)).rate_limits.per_ip.burst === 400, "B to apply the budget");
   });
 
+  it("names the instance in each journal entry, so instances' journals can be merged", async () => {
+    const pilot = await signIn(cluster.a.url);
+    await outcome(cluster.a.url, profileGet(pilot));
+    await outcome(cluster.b.url, profileGet(pilot));
+    const onA = (await getJson(`${cluster.a.url}/emulator/v1/journal`)).json.entries;
+    const onB = (await getJson(`${cluster.b.url}/emulator/v1/journal`)).json.entries;
+    expect(onA.at(-1).instance).toBe(cluster.a.instanceId);
+    expect(onB.at(-1).instance).toBe(cluster.b.instanceId);
+    expect(cluster.a.instanceId).not.toBe(cluster.b.instanceId);
+  });
+
   it("clears B's journal when A is reset", async () => {
     const pilot = await signIn(cluster.b.url);
     await outcome(cluster.b.url, profileGet(pilot));
