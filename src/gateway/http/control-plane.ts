@@ -5,6 +5,7 @@ import { ConfigError, type LiveConfig } from "../config.js";
 import type { Journal } from "../journal.js";
 import { StoreUnavailableError } from "../store-unavailable.js";
 import { toBase64Url } from "../../shared/bytes.js";
+import type { EmulatorConfig } from "../../shared/protocol.js";
 import { callBackend, requireJsonReply } from "./backend-relay.js";
 import { secretsMatch } from "../../node/secret-token.js";
 import { isLoopbackAddress, isLoopbackHost } from "../../node/loopback.js";
@@ -107,6 +108,11 @@ async function publishOr503(deps: ControlPlaneDeps, kind: string, payload: unkno
   }
 }
 
+/** The config as GET and PATCH answer it: in cluster mode with the (password-less) Redis URL beside it. */
+function withRedis(deps: ControlPlaneDeps, config: EmulatorConfig): EmulatorConfig & { redis?: string } {
+  return deps.redisUrl === undefined ? config : { ...config, redis: deps.redisUrl };
+}
+
 /** A shared store (cluster mode's Redis) failed under a control-plane request: 503. */
 function storeFailureTo503(err: unknown): never {
   if (err instanceof StoreUnavailableError) throw new HttpError(503, "cluster_unavailable", err.message);
@@ -192,8 +198,8 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       },
     },
     config: {
-      // `redis`: fixed at startup (--redis), shown here, not a setting (null: in-memory stores).
-      GET: (req, res) => sendJson(req, res, 200, { ...deps.config.get(), redis: deps.redisUrl ?? null }),
+      // `redis` (cluster mode only): fixed at startup (--redis), shown here, not a setting.
+      GET: (req, res) => sendJson(req, res, 200, withRedis(deps, deps.config.get())),
       PATCH: async (req, res) => {
         const { value } = await readJsonObject(req, MAX_CONTROL_BODY_BYTES);
         if (Object.hasOwn(value, "redis")) {
@@ -207,7 +213,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
           throw err;
         }
         await publishOr503(deps, "config", next);
-        sendJson(req, res, 200, { ...next, redis: deps.redisUrl ?? null });
+        sendJson(req, res, 200, withRedis(deps, next));
       },
     },
     "gateway-key/rotate": {
