@@ -10,7 +10,10 @@
 //   (the whole config, not the patch): applying it elsewhere needs no validation that could differ and
 //   is idempotent. Last writer wins between concurrent changes on two instances.
 // - Every message gets a cluster-wide version; an instance applies a kind's message only if it is newer
-//   than the last it applied of that kind, and never its own.
+//   than the last it applied of that kind. State (`latest`) is applied even when it is the instance's
+//   own: with two changes made at once on A and B, B may receive A's (older) one after making its own,
+//   and only applying every state message in version order leaves all instances on the same last one.
+//   Events are never applied twice on the instance that made them.
 // - Kinds marked `latest` keep their newest message in the cluster's copy: an instance that starts (or
 //   whose subscription reconnects) applies it, so it catches up on what happened while it was away.
 //   Events (reset, rotation) are not kept: a late joiner has nothing to reset, and loads the key file.
@@ -91,7 +94,7 @@ export class ClusterControl {
     if (!mutation) return;
     if (message.version <= (this.appliedVersion.get(message.kind) ?? 0)) return;
     this.appliedVersion.set(message.kind, message.version);
-    if (message.origin === this.instanceId) return;
+    if (message.origin === this.instanceId && !mutation.latest) return;
     await mutation.apply(message.payload as never);
   }
 }
