@@ -221,6 +221,9 @@ function redisRows(r: Report): string[] {
     ["cpu µs per call: redis-server", fmt(x.redis_us_per_call), `one core: Redis saturates at ${fmt(x.redis_ceiling_rps)} calls/s`],
     ["exec.cluster2_rps", fmt(x.cluster2.rps), `npm run cluster -- --workers 2 (p50 ${fmt(x.cluster2.p50_ms, 1)} ms, p99 ${fmt(x.cluster2.p99_ms, 1)} ms)`],
     ["cpu µs per call: cluster2 gateways", fmt(x.cluster2.gateways_us_per_call), `both workers + the primary (mock backend); redis-server ${fmt(x.cluster2.redis_us_per_call)}`],
+    ...(x.scripts
+      ? ([["redis.calls_per_s", fmt(x.scripts.calls_per_s), `redis-benchmark: replay script ${fmt(x.scripts.replay_per_s)}/s, 4-bucket script ${fmt(x.scripts.buckets_per_s)}/s (one Redis core)`]] as Row[])
+      : []),
   ];
   return ["cluster mode (--redis)", ...table(rows), ""];
 }

@@ -47,6 +47,16 @@ describe("cluster-wide control plane", () => {
     await eventually(async () => (await configOf(cluster.a.url)).routes["user.profile.get"] !== undefined, "A to apply the late joiner's PATCH");
   });
 
+  it("converges on one config when A and B are patched at the same time", async () => {
+    await Promise.all([patchConfig(cluster.a.url, { freshness_window_ms: 31_000 }), patchConfig(cluster.b.url, { freshness_window_ms: 32_000 })]);
+    // Whichever came last in Redis's order wins on both (never each keeping the other's).
+    await eventually(async () => {
+      const [onA, onB] = await Promise.all([configOf(cluster.a.url), configOf(cluster.b.url)]);
+      return onA.freshness_window_ms === onB.freshness_window_ms;
+    }, "A and B to agree");
+    expect([31_000, 32_000]).toContain((await configOf(cluster.a.url)).freshness_window_ms);
+  });
+
   it("resets the shared budgets through any instance", async () => {
     // Per client IP (every call here comes from 127.0.0.1): the one budget that outlives the mock's reset.
     await patchConfig(cluster.a.url, { rate_limits: { per_ip: { rate_per_s: 1 / 86_400, burst: 1 } } });

@@ -18,7 +18,8 @@ export const BUCKET_KEY_PREFIX = "galaxy:rl:";
  */
 export const MAX_BUCKET_TTL_MS = 24 * 3600_000;
 
-const TAKE = `
+/** Exported for the bench (bench/redis.ts). */
+export const TAKE = `
 local now, maxTtl = tonumber(ARGV[1]), tonumber(ARGV[2])
 local wait, tokens = 0, {}
 for i, key in ipairs(KEYS) do

@@ -23,7 +23,8 @@ export const REPLAY_KEYS = { reservations: "galaxy:replay:reservations", horizon
 /** Swept per call, as SWEEP_PER_CALL in memory: more than the one a call adds. */
 const SWEEP_PER_CALL = 2;
 
-const RESERVE = `
+/** Exported for the bench (bench/redis.ts measures Redis's capacity for it with redis-benchmark). */
+export const RESERVE = `
 local member, t, now, retain, cap, sweep = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local state = redis.call('HMGET', KEYS[2], 'h', 'max')
 local h, maxT = tonumber(state[1]), tonumber(state[2])
