@@ -110,6 +110,14 @@ describe("cluster mode fails closed", () => {
     expect(publicCall.status).toBe(503);
     expect(publicCall.json.error.code).toBe("rate_limit_store_unavailable");
     expect((await getJson(`${cluster.a.url}/healthz`)).json).toMatchObject({ status: "redis_unavailable" });
+    // A control-plane change cannot reach the other instance: said so (it holds on A only).
+    const patched = await fetch(`${cluster.a.url}/emulator/v1/config`, {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ freshness_window_ms: 60_000 }),
+    });
+    expect(patched.status).toBe(503);
+    expect((await patched.json()).error.code).toBe("cluster_unavailable");
 
     // Back, but empty (no persistence): the gateways reconnect by themselves, and each sets the replay
     // horizon at its clock as it does (Redis forgot every reservation).
