@@ -82,7 +82,7 @@ export interface RunningGateway {
   url: string;
   port: number;
   config: LiveConfig;
-  /** Names this gateway in a cluster (its journal entries, /healthz). */
+  /** Names this gateway: its push-stream subscriber id, and in cluster mode its journal entries. */
   instanceId: string;
   publicKey(): Uint8Array;
   close(drainMs?: number): Promise<void>;
