@@ -122,6 +122,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const sessions = new SessionLookup(backend, stores.revocations);
   const gatewayId = options.gatewayId ?? `gateway-${randomUUID()}`;
   const journal = new Journal();
+  const { journalMirror } = stores;
+  if (journalMirror) journal.mirrorTo((entry) => journalMirror.append(entry));
   const { streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams } = { ...DEFAULT_PUSH_LIMITS, ...options.limits };
   const hub = new PushHub({ streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams });
   const pipelines = buildPipelines({ config, sessions, verifier: new Ed25519Verifier(), replay, limiter, backend, backendTimeoutMs });
@@ -159,6 +161,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (shared || !stores.bus) {
       clears.push(replay.clear(), limiter.clear(), stores.revocations.clear());
       clears.push(publicBuckets.perIp.clear(), publicBuckets.perEmail.clear(), publicBuckets.perChallenge.clear());
+      if (journalMirror) clears.push(journalMirror.clear());
     }
     await Promise.all(clears);
   };
@@ -212,6 +215,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     publicBuckets,
     cluster,
     redis: stores.redis,
+    clusterJournal: journalMirror,
     accessToken: options.accessToken,
     consoleDir: options.consoleDir,
     consoleSourcemaps: options.consoleSourcemaps,
@@ -257,6 +261,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         serving.shutDown(); // health: NOT_SERVING, Watch streams told and ended
         hub.close(); // §5.5: streams end with UNAVAILABLE gateway_shutting_down first
         journal.close(); // journal long-polls answer now instead of holding the drain
+        journalMirror?.close();
         await dispatcher.stop();
         // In-flight calls get drainMs to finish; then they are aborted and answer UNAVAILABLE
         // gateway_shutting_down (within ABORT_GRACE_MS) before the connections are cut.

@@ -11,8 +11,14 @@ export class Journal {
   private nextSeq = 1;
   private waiters = new Set<() => void>();
   private closed = false;
+  private mirror: ((entry: JournalEntry) => void) | undefined;
 
   constructor(private readonly capacity = DEFAULT_JOURNAL_CAPACITY) {}
+
+  /** Cluster mode: every entry is also handed to `mirror` (redis/journal-mirror.ts). */
+  mirrorTo(mirror: (entry: JournalEntry) => void): void {
+    this.mirror = mirror;
+  }
 
   append(entry: Omit<JournalEntry, "seq">): JournalEntry {
     const full = { seq: this.nextSeq++, ...entry };
@@ -23,6 +29,7 @@ export class Journal {
       this.start = 0;
     }
     this.wakeAll();
+    this.mirror?.(full);
     return full;
   }
 

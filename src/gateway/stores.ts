@@ -9,6 +9,7 @@ import { BUCKETS_PER_KIND, RateLimiter, type BucketStore } from "./rate-limiter.
 import { RedisBuckets } from "./redis/buckets.js";
 import { connectRedis, type RedisState } from "./redis/connection.js";
 import { RedisControlBus } from "./redis/control-bus.js";
+import { RedisJournalMirror } from "./redis/journal-mirror.js";
 import { RedisReplayGuard } from "./redis/replay-guard.js";
 import { RedisRevocations } from "./redis/revocations.js";
 import { DEFAULT_REPLAY_CAPACITY, ReplayStore, type ReplayGuard } from "./replay-store.js";
@@ -21,6 +22,7 @@ export interface GatewayStores {
   revocations: RevocationMemory;
   /** Cluster mode only. */
   bus?: ControlBus;
+  journalMirror?: RedisJournalMirror;
   redis?: { displayUrl: string; state(): RedisState };
   close(): Promise<void>;
 }
@@ -59,6 +61,7 @@ export async function redisStores(url: string, now: () => number, onError: (err:
     },
     revocations: new RedisRevocations(client, onError),
     bus: new RedisControlBus(shared),
+    journalMirror: new RedisJournalMirror(client, onError),
     redis: shared,
     close: () => shared.close(),
   };

@@ -82,12 +82,33 @@ describe("cluster-wide control plane", () => {
     expect(cluster.a.instanceId).not.toBe(cluster.b.instanceId);
   });
 
+  it("shows every instance's calls in the cluster journal (scope=cluster), read through either instance", async () => {
+    const pilot = await signIn(cluster.a.url);
+    const onA = profileGet(pilot);
+    const onB = profileGet(pilot);
+    expect(await outcome(cluster.a.url, onA)).toBe("ok");
+    expect(await outcome(cluster.b.url, onB)).toBe("ok");
+    const clusterView = async (url: string) => (await getJson(`${url}/emulator/v1/journal?scope=cluster`)).json.entries as { request_id: string; instance: string; seq: number }[];
+    const mine = (entries: { request_id: string }[]) => entries.filter((e) => e.request_id === onA.envelope!.requestId || e.request_id === onB.envelope!.requestId);
+    await eventually(async () => mine(await clusterView(cluster.b.url)).length === 2, "both calls in the cluster journal");
+    const entries = mine(await clusterView(cluster.b.url));
+    expect(entries.map((e) => [e.request_id, e.instance])).toEqual([
+      [onA.envelope!.requestId, cluster.a.instanceId],
+      [onB.envelope!.requestId, cluster.b.instanceId],
+    ]);
+    // `after` pages through the cluster-wide numbering, as through an instance's own.
+    const later = (await getJson(`${cluster.a.url}/emulator/v1/journal?scope=cluster&after=${entries[0]!.seq}`)).json.entries;
+    expect(later[0].request_id).toBe(onB.envelope!.requestId);
+    expect((await getJson(`${cluster.a.url}/emulator/v1/journal?scope=everywhere`)).status).toBe(400);
+  });
+
   it("clears B's journal when A is reset", async () => {
     const pilot = await signIn(cluster.b.url);
     await outcome(cluster.b.url, profileGet(pilot));
     expect((await getJson(`${cluster.b.url}/emulator/v1/journal`)).json.entries.length).toBeGreaterThan(0);
     expect((await postJson(`${cluster.a.url}/emulator/v1/reset`, {})).status).toBe(200);
     await eventually(async () => (await getJson(`${cluster.b.url}/emulator/v1/journal`)).json.entries.length === 0, "B's journal to be cleared");
+    expect((await getJson(`${cluster.b.url}/emulator/v1/journal?scope=cluster`)).json.entries).toEqual([]);
   });
 
   it("rotates the shared key on every instance", async () => {

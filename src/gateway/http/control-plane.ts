@@ -5,7 +5,7 @@ import { ConfigError, type LiveConfig } from "../config.js";
 import type { Journal } from "../journal.js";
 import { StoreUnavailableError } from "../store-unavailable.js";
 import { toBase64Url } from "../../shared/bytes.js";
-import type { EmulatorConfig } from "../../shared/protocol.js";
+import type { EmulatorConfig, JournalEntry } from "../../shared/protocol.js";
 import { callBackend, requireJsonReply } from "./backend-relay.js";
 import { secretsMatch } from "../../node/secret-token.js";
 import { isLoopbackAddress, isLoopbackHost } from "../../node/loopback.js";
@@ -24,6 +24,8 @@ import {
 export const CONTROL_PREFIX = "/emulator/v1/";
 export const MAX_CONTROL_BODY_BYTES = 64 * 1024;
 export const MAX_JOURNAL_WAIT_MS = 30_000;
+/** Entries per journal answer: the in-memory journal's own page size (Journal.after). */
+const JOURNAL_PAGE = 1_000;
 
 export interface AccessRequest {
   remoteAddress: string | undefined;
@@ -93,6 +95,8 @@ export interface ControlPlaneDeps {
   publish(kind: string, payload: unknown): Promise<void>;
   /** Cluster mode's Redis (password hidden): shown by GET config, refused by PATCH. */
   redisUrl?: string;
+  /** Cluster mode: every instance's journal entries (`GET journal?scope=cluster`). */
+  clusterJournal?: { read(after: number, limit: number, waitMs: number, signal: AbortSignal): Promise<JournalEntry[]> };
   accessToken?: string;
 }
 
@@ -185,12 +189,20 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       GET: async (req, res, query) => {
         const after = intParam(query, "after", Number.MAX_SAFE_INTEGER, 0);
         const waitMs = intParam(query, "wait_ms", MAX_JOURNAL_WAIT_MS, 0);
+        const scope = query.get("scope") ?? "instance";
+        if (scope !== "instance" && scope !== "cluster") throw new HttpError(400, "invalid_request", 'scope must be "instance" or "cluster"');
+        const cluster = scope === "cluster" ? deps.clusterJournal : undefined;
+        if (scope === "cluster" && !cluster) throw new HttpError(400, "invalid_request", "scope=cluster needs cluster mode (--redis)");
         const aborter = new AbortController();
         const onClose = () => aborter.abort();
         const out = responseStream(res);
         out.once("close", onClose);
         try {
-          const entries = await deps.journal.waitAfter(after, waitMs, aborter.signal);
+          const entries = cluster
+            ? await cluster.read(after, JOURNAL_PAGE, waitMs, aborter.signal).catch((err: unknown) => {
+                throw new HttpError(503, "cluster_unavailable", `the cluster's journal (Redis) cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+              })
+            : await deps.journal.waitAfter(after, waitMs, aborter.signal);
           if (!aborter.signal.aborted) sendJson(req, res, 200, { entries });
         } finally {
           out.off("close", onClose);

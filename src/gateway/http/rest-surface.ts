@@ -30,7 +30,7 @@ import type { LiveConfig } from "../config.js";
 import type { Journal } from "../journal.js";
 import { toBase64Url } from "../../shared/bytes.js";
 import { SUPPORTED_PROTOCOL_VERSIONS, type GatewayInfo } from "../../shared/protocol.js";
-import { createControlPlane } from "./control-plane.js";
+import { createControlPlane, type ControlPlaneDeps } from "./control-plane.js";
 import { answerFailure, sendError, sendJson, sendMethodNotAllowed, type AnyRequest, type AnyResponse } from "./http-json.js";
 import { createPublicAuth, PUBLIC_AUTH_PATHS, type PublicBuckets } from "./public-auth.js";
 import type { ClusterControl } from "../cluster-control.js";
@@ -53,6 +53,8 @@ export interface RestSurfaceDeps {
   publicBuckets?: PublicBuckets;
   /** Cluster-wide control mutations (a no-op bus outside cluster mode). */
   cluster?: ClusterControl;
+  /** Cluster mode: every instance's journal entries. */
+  clusterJournal?: ControlPlaneDeps["clusterJournal"];
   /** Cluster mode's Redis, for /healthz and GET /emulator/v1/config. */
   redis?: { displayUrl: string; state(): RedisState };
   accessToken?: string;
@@ -107,6 +109,7 @@ export function createRestSurface(deps: RestSurfaceDeps): RestHandler {
     },
     publish: (kind, payload) => deps.cluster?.publish(kind, payload) ?? Promise.resolve(),
     redisUrl: deps.redis?.displayUrl,
+    clusterJournal: deps.clusterJournal,
     accessToken: deps.accessToken,
   });
   const staticConsole = createStaticConsole(deps.consoleDir, { sourcemaps: deps.consoleSourcemaps });
