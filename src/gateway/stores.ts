@@ -61,7 +61,7 @@ export async function redisStores(url: string, now: () => number, onError: (err:
     },
     revocations: new RedisRevocations(client, onError),
     bus: new RedisControlBus(shared),
-    journalMirror: new RedisJournalMirror(client, onError),
+    journalMirror: new RedisJournalMirror(client),
     redis: shared,
     close: () => shared.close(),
   };

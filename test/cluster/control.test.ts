@@ -88,8 +88,9 @@ describe("cluster-wide control plane", () => {
     const onB = profileGet(pilot);
     expect(await outcome(cluster.a.url, onA)).toBe("ok");
     expect(await outcome(cluster.b.url, onB)).toBe("ok");
-    const clusterView = async (url: string) => (await getJson(`${url}/emulator/v1/journal?scope=cluster`)).json.entries as { request_id: string; instance: string; seq: number }[];
-    const mine = (entries: { request_id: string }[]) => entries.filter((e) => e.request_id === onA.envelope!.requestId || e.request_id === onB.envelope!.requestId);
+    type Entry = { request_id: string; instance: string; seq: number };
+    const clusterView = async (url: string) => (await getJson(`${url}/emulator/v1/journal?scope=cluster`)).json.entries as Entry[];
+    const mine = (entries: Entry[]) => entries.filter((e) => e.request_id === onA.envelope!.requestId || e.request_id === onB.envelope!.requestId);
     await eventually(async () => mine(await clusterView(cluster.b.url)).length === 2, "both calls in the cluster journal");
     const entries = mine(await clusterView(cluster.b.url));
     expect(entries.map((e) => [e.request_id, e.instance])).toEqual([

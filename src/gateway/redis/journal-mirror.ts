@@ -37,10 +37,7 @@ export class RedisJournalMirror {
   private closed = false;
   private readonly redis: Redis & MirrorCommands;
 
-  constructor(
-    redis: Redis,
-    private readonly onError: (err: unknown) => void = () => {},
-  ) {
+  constructor(redis: Redis) {
     redis.defineCommand("galaxyJournalAppend", { numberOfKeys: 2, lua: APPEND });
     this.redis = redis as Redis & MirrorCommands;
   }
@@ -72,7 +69,7 @@ export class RedisJournalMirror {
   /** Empties the cluster view (reset); the counter goes on, so readers' `after` stays valid. */
   async clear(): Promise<void> {
     this.pending = [];
-    await this.redis.del(JOURNAL_KEYS.stream).catch(this.onError);
+    await this.redis.del(JOURNAL_KEYS.stream).catch(ignoreOutage);
   }
 
   private flush(): void {
@@ -81,6 +78,13 @@ export class RedisJournalMirror {
     if (batch.length === 0) return;
     this.redis
       .galaxyJournalAppend(JOURNAL_KEYS.stream, JOURNAL_KEYS.seq, ...batch, String(DEFAULT_JOURNAL_CAPACITY), String(JOURNAL_TTL_MS))
-      .catch(this.onError);
+      .catch(ignoreOutage);
   }
 }
+
+/**
+ * A batch Redis could not take is left out of the cluster view (the instance's journal has it). Not
+ * reported: the connection reports the outage once, whereas this would fail on every turn of a busy
+ * gateway until Redis is back.
+ */
+function ignoreOutage(): void {}
