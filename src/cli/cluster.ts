@@ -22,10 +22,13 @@ import { generateBackendToken } from "../node/backend-token.js";
 import { fail, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
 import { freeLoopbackPort, startPrivateRedis, type PrivateRedis } from "./redis-server.js";
 
+/** More would only contend for this machine's cores; 64 is far past any machine's worth here. */
+const MAX_WORKERS = 64;
+
 const cli: CommandLine = {
   name: "cluster",
   usage: `usage: npm run cluster -- --workers N [options]
-  --workers N         gateway processes, 1..${64} (default 2)
+  --workers N         gateway processes, 1..${MAX_WORKERS} (default 2)
   --redis URL         the Redis they share (default: a private redis-server on a free loopback port)
   --port P            the port they share, 0 = any free port (default 8787)
   --ports             one port each instead: P, P+1, … (with --port 0: a free port each)
@@ -34,8 +37,6 @@ const cli: CommandLine = {
 Loopback only, no control-plane token: for other set-ups run \`npm run emulator -- --redis URL\` per instance.`,
 };
 
-/** More would only contend for this machine's cores; 64 is far past any machine's worth here. */
-const MAX_WORKERS = 64;
 const WORKER_ENV = "GALAXY_CLUSTER_WORKER";
 const HOST = "127.0.0.1";
 
