@@ -10,6 +10,8 @@ export interface ExecPhase {
   concurrency: number;
   warmupMs: number;
   durationMs: number;
+  /** HTTP/2 connections the calls are spread over (default 1; see ExecArgs.connections). */
+  connections?: number;
 }
 
 export const EXEC_MESSAGE_TYPE = "user.profile.get";

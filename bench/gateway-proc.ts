@@ -1,7 +1,8 @@
 // The system under test in its own process. Default layout: the mock backend and the gateway together,
 // composed exactly as `npm run emulator` does (src/emulator/start.ts), on loopback. Split layout
 // (`start({ mockBackendUrl, mockBackendToken })`): the gateway alone, composed as startEmulator composes it, with the
-// backend setting "mock" resolving to a mock backend running in another process (mock-proc.ts).
+// backend setting "mock" resolving to a mock backend running in another process (mock-proc.ts). With
+// `start({ redis })`: the default layout in cluster mode (bench/redis.ts).
 // Run with --cpu-prof to profile.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -15,7 +16,7 @@ const stateDir = mkdtempSync(path.join(os.tmpdir(), "gge-bench-"));
 
 serveCommands(
   {
-    async start(args?: { mockBackendUrl?: string; mockBackendToken?: string }) {
+    async start(args?: { mockBackendUrl?: string; mockBackendToken?: string; redis?: string }) {
       running = args?.mockBackendUrl
         ? await startGateway({
             port: 0,
@@ -25,7 +26,7 @@ serveCommands(
             config: { backend: "mock" },
             onPushError: () => {},
           })
-        : await startEmulator({ port: 0, stateDir, onPushError: () => {} });
+        : await startEmulator({ port: 0, stateDir, onPushError: () => {}, redis: args?.redis });
       return { url: running.url, pid: process.pid };
     },
     ...processProbes(),

@@ -36,6 +36,11 @@ export interface ExecArgs {
   gatewayPublicKey?: string;
   /** Bare echo: cycle a small pool of requests instead of signing a fresh one per call. */
   reuseRequests?: boolean;
+  /**
+   * HTTP/2 connections to spread the calls over, round-robin (default 1). A cluster sharing one port
+   * (node:cluster) hands out connections, not calls: one connection would load one worker only.
+   */
+  connections?: number;
 }
 
 export interface ExecResult {
@@ -116,8 +121,16 @@ async function runLoad(
   return outcome;
 }
 
+/** Calls spread round-robin over `n` clients, each with its own HTTP/2 connection. */
+function spreadClient(url: string, n: number): EdgeClient {
+  if (n <= 1) return edgeClient(url);
+  const clients = Array.from({ length: n }, () => edgeClient(url));
+  let k = 0;
+  return { ...clients[0]!, executeCommand: (request, options) => clients[k++ % n]!.executeCommand(request, options) } as EdgeClient;
+}
+
 async function exec(args: ExecArgs): Promise<ExecResult> {
-  const client = edgeClient(args.url);
+  const client = spreadClient(args.url, args.connections ?? 1);
   const signers = args.devices.map((d) => new DeviceSigner(d, runTag));
   let turn = 0;
   const sign = () => signers[turn++ % signers.length]!.executeCommand(args.messageType);

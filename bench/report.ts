@@ -1,6 +1,7 @@
 // The bench's output: the figures, their ratios and the targets as PASS/MISS, as a readable table
 // and as one JSON object.
 import type { CpuReport } from "./cpu.js";
+import type { RedisFigures } from "./redis.js";
 import { round } from "./stats.js";
 
 export interface Quiet {
@@ -56,6 +57,8 @@ export interface Figures {
     cpu: { bare: CpuReport; full: CpuReport };
   };
   replay: { entries: number; bytes_per_entry: number };
+  /** `--redis` only: cluster mode (bench/redis.ts). */
+  redis?: RedisFigures;
   rss_mb: number;
   load_client_rss_mb: number;
   /** Per phase: how long the bench waited for the machine to calm down, and the other load it saw. */
@@ -200,11 +203,29 @@ export function formatTable(r: Report): string {
     `  exec.full  ${cpuLine(r.exec.cpu.full)}`,
     `  push.bare  ${cpuLine(r.push.cpu.bare)}`,
     `  push       ${cpuLine(r.push.cpu.full)}`,
+    ...(r.redis ? [`  exec.redis ${cpuLine(r.redis.cpu.redis)}`, `  cluster2   ${cpuLine(r.redis.cpu.cluster2)}`] : []),
     `  other work just before each phase: ${quiet}`,
     "",
+    ...(r.redis ? redisRows(r) : []),
     "targets",
     ...r.targets.map((t) => `  ${t.pass ? "PASS" : "MISS"}  ${t.name}: ${fmt(t.value, 2)} ${t.op} ${fmt(t.bound, 2)}`),
   ].join("\n");
+}
+
+/** Cluster mode's figures (`--redis`), next to the in-memory ones of the same run. */
+function redisRows(r: Report): string[] {
+  const x = r.redis!;
+  const rows: Row[] = [
+    ["exec.redis_rps", fmt(x.rps), `exec.full with the stores in Redis (p50 ${fmt(x.p50_ms, 1)} ms, p99 ${fmt(x.p99_ms, 1)} ms); in memory: ${fmt(r.exec.full_rps)}`],
+    ["cpu µs per call: gateway, redis", fmt(x.gateway_us_per_call), `in memory: ${fmt(r.exec.gateway_us_per_call)} (gateway + mock process)`],
+    ["cpu µs per call: redis-server", fmt(x.redis_us_per_call), `one core: Redis saturates at ${fmt(x.redis_ceiling_rps)} calls/s`],
+    ["exec.cluster2_rps", fmt(x.cluster2.rps), `npm run cluster -- --workers 2 (p50 ${fmt(x.cluster2.p50_ms, 1)} ms, p99 ${fmt(x.cluster2.p99_ms, 1)} ms)`],
+    ["cpu µs per call: cluster2 gateways", fmt(x.cluster2.gateways_us_per_call), `both workers + the primary (mock backend); redis-server ${fmt(x.cluster2.redis_us_per_call)}`],
+    ...(x.scripts
+      ? ([["redis.calls_per_s", fmt(x.scripts.calls_per_s), `redis-benchmark: replay script ${fmt(x.scripts.replay_per_s)}/s, 4-bucket script ${fmt(x.scripts.buckets_per_s)}/s (one Redis core)`]] as Row[])
+      : []),
+  ];
+  return ["cluster mode (--redis)", ...table(rows), ""];
 }
 
 /** The JSON line: non-integers rounded to 3 decimals. */

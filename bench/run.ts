@@ -1,4 +1,5 @@
-// `npm run bench [-- --json] [-- --quick] [-- --profile]`: every figure measured in this one run.
+// `npm run bench [-- --json] [-- --quick] [-- --profile] [-- --redis]`: every figure measured in this one
+// run; --redis adds cluster mode's (bench/redis.ts).
 // Processes: this orchestrator (crypto, control-plane setup, output); the load client (load-client.ts);
 // the bare baseline server (echo-server.ts); the gateway + mock backend (gateway-proc.ts); the replay
 // heap probe (replay-child.ts). All are killed at the end, on failure, on a signal or on timeout.
@@ -10,6 +11,7 @@ import { gatewayPublicKey, primePushStream, raiseBudgets, signInDevices } from "
 import { measureBare, measureFull, type ExecPhase } from "./exec.js";
 import { killAllChildren, startChild, type Child } from "./proc.js";
 import { measurePush, type PushPhase } from "./push.js";
+import { measureRedisMode, type RedisFigures } from "./redis.js";
 import { measureReplay } from "./replay.js";
 import { buildReport, formatTable, toJson, type Figures, type Quiet } from "./report.js";
 
@@ -19,7 +21,9 @@ const quick = argv.has("--quick");
 const profile = argv.has("--profile");
 /** The mock backend in its own child (mock-proc.ts) instead of inside the gateway process. */
 const mockApart = argv.has("--mock-apart");
-const WATCHDOG_MS = 290_000;
+/** Cluster mode's figures too (a private redis-server, then `npm run cluster -- --workers 2`). */
+const withRedis = argv.has("--redis");
+const WATCHDOG_MS = withRedis ? 420_000 : 290_000;
 
 const EXEC: ExecPhase = quick ? { concurrency: 64, warmupMs: 1_500, durationMs: 3_000 } : { concurrency: 64, warmupMs: 4_000, durationMs: 15_000 };
 /** Before any push event was injected (see bench/README.md, finding 2): shorter. */
@@ -110,9 +114,13 @@ async function main(): Promise<void> {
 
     const gatewayStats = await gateway.call<{ rss: number }>("stats");
     const clientStats = await client.call<{ rss: number }>("stats");
-    await client.stop();
     await gateway.stop(10_000);
     await mock?.stop();
+    let redis: RedisFigures | undefined;
+    if (withRedis) {
+      redis = await measureRedisMode({ client, startGateway: (name) => child(name, "./gateway-proc.ts"), phase: EXEC, devices: EXEC_DEVICES, settle, log });
+    }
+    await client.stop();
 
     log("replay: ReplayStore heap at 1,000,000 reservations (--expose-gc child)");
     const replay = await measureReplay();
@@ -165,6 +173,7 @@ async function main(): Promise<void> {
         cpu: { bare: barePush.cpu, full: push.cpu },
       },
       replay: { entries: replay.entries, bytes_per_entry: replay.bytes_per_entry },
+      ...(redis ? { redis } : {}),
       rss_mb: gatewayStats.rss / 2 ** 20,
       load_client_rss_mb: clientStats.rss / 2 ** 20,
       quiet,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run emulator -- [--host H] [--port P] [--backend mock|URL [--backend-token-file F]] [--freshness-ms N]
-// [--state-dir D] [--token-file F] [--console-dir D] [--cors-origin O]... [--import F] [--export-on-exit F] …`:
-// the headless emulator (and `… exec [flags] -- CMD`: exec.ts). Prints
+// [--state-dir D] [--token-file F] [--console-dir D] [--cors-origin O]... [--import F] [--export-on-exit F]
+// [--redis URL] [--gateway-key F] …`: the headless emulator (and `… exec [flags] -- CMD`: exec.ts). Prints
 // the ready line once /healthz answers 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM/SIGHUP
 // or when its parent process dies. The shebang makes the built file runnable as the package's bin.
 import { existsSync, readFileSync } from "node:fs";
@@ -15,6 +15,7 @@ import { writeFileAtomic } from "../node/atomic-file.js";
 import { MAX_STATE_DOCUMENT_BYTES } from "../shared/protocol.js";
 import { ConfigError, parseSettings, settingName, type SettingPath } from "../gateway/config.js";
 import { FaultError, parseFaults, type FaultSpec } from "../gateway/faults/fault-spec.js";
+import { checkRedisUrl } from "../gateway/stores.js";
 import { fail as failWith, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
 import { BACKEND_TOKEN_ENV, BACKEND_TOKEN_RULE } from "../node/backend-token.js";
 import { checkExposure, CONTROL_TOKEN_RULE, TOKEN_ENV } from "./exposure.js";
@@ -44,6 +45,10 @@ const cli: CommandLine = {
   --export-on-exit F  write the state document to F (atomically, mode 0600) when stopping
   --faults F          inject the faults in JSON file F (one fault or an array) from the start; not persisted
   --stubs DIR         load the stub mappings of every *.json in DIR into the mock backend at start
+  --redis URL         cluster mode: keep the replay store, rate-limit budgets and remembered revocations in
+                      this Redis (redis://host:port), shared with every gateway using it; fixed for the run
+  --gateway-key F     the response-signing key file (default: gateway-key.json in the state dir); the
+                      gateways of a cluster must share one
 subcommands:
   exec [options] -- CMD [ARGS...]  run CMD against a fresh emulator (on a free port unless --port), then stop it
   conform --target URL …           check a gateway against PROTOCOL.md (conform --help)`,
@@ -67,6 +72,8 @@ interface CliOptions {
   exportOnExit?: string;
   faults?: FaultSpec[];
   stubsDir?: string;
+  redis?: string;
+  gatewayKeyFile?: string;
 }
 
 function fail(message: string): never {
@@ -93,6 +100,8 @@ function parseOptions(argv: string[]): CliOptions {
     "export-on-exit": { type: "string" },
     faults: { type: "string" },
     stubs: { type: "string" },
+    redis: { type: "string" },
+    "gateway-key": { type: "string" },
   });
   const str = (name: Exclude<keyof typeof values, "cors-origin" | "insecure-no-token" | "console-sourcemaps">) => values[name];
   const port = parsePort(cli, str("port"));
@@ -123,7 +132,19 @@ function parseOptions(argv: string[]): CliOptions {
   if (str("console-dir") !== undefined && !existsSync(path.join(consoleDir!, "index.html"))) {
     fail(`--console-dir ${consoleDir} has no index.html (run npm run build)`);
   }
+  const redis = str("redis");
+  if (redis !== undefined) {
+    try {
+      checkRedisUrl(redis);
+    } catch (err) {
+      fail(`--redis: ${(err as Error).message}`);
+    }
+  }
+  const gatewayKeyFile = str("gateway-key");
+  if (gatewayKeyFile !== undefined && gatewayKeyFile.trim() === "") fail("--gateway-key must not be empty");
   return {
+    redis,
+    gatewayKeyFile: gatewayKeyFile === undefined ? undefined : path.resolve(gatewayKeyFile),
     host: str("host")!,
     port,
     backend,
@@ -286,6 +307,9 @@ try {
     importState: options.importState,
     faults: options.faults,
     stubsDir: options.stubsDir,
+    redis: options.redis,
+    gatewayKeyFile: options.gatewayKeyFile,
+    onClusterError: (err) => console.error(`emulator: cluster: ${err instanceof Error ? err.message : String(err)}`),
   });
   await waitHealthy(emulator.url);
 } catch (err) {

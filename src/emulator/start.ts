@@ -50,6 +50,12 @@ export interface EmulatorOptions {
    * an array per file). Needs the mock backend; a bad file fails the start, naming it and the JSON path.
    */
   stubsDir?: string;
+  /** Cluster mode: the shared stores live in this Redis (redis://…); see GatewayOptions.redis. */
+  redis?: string;
+  /** The gateway key file (default: in stateDir); the gateways of a cluster share one. */
+  gatewayKeyFile?: string;
+  /** Redis connection errors and failed cluster-wide applies (retried by themselves); default: ignored. */
+  onClusterError?: (err: unknown) => void;
 }
 
 export interface RunningEmulator {
@@ -113,6 +119,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       limits: options.limits,
       importState: options.importState,
       faults: options.faults,
+      redis: options.redis,
+      gatewayKeyFile: options.gatewayKeyFile,
+      onClusterError: options.onClusterError,
     });
     return {
       url: gateway.url,

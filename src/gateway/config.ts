@@ -186,11 +186,16 @@ export class LiveConfig {
     return this.vetted({ ...defaultConfig(), routes: {} }, parseSettings(body, label), label);
   }
 
-  /** Sets a config `candidate()` returned (a state import): listeners hear of it as of a PATCH. */
-  replace(next: EmulatorConfig): void {
+  /**
+   * Replaces the whole config with `settings` (every setting given; routes exactly these), checked as
+   * `candidate()` checks it: a state import (after its candidate() passed) and, in cluster mode, another
+   * instance's change (cluster-control.ts). Listeners hear of it as of a PATCH.
+   */
+  replace(settings: EmulatorConfig): EmulatorConfig {
     const previous = this.current;
-    this.current = next;
+    this.current = this.candidate(settings);
     for (const listener of this.listeners) listener(this.current, previous);
+    return this.current;
   }
 
   onChange(listener: ConfigListener): () => void {

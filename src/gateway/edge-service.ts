@@ -33,6 +33,8 @@ export interface EdgeServiceDeps {
   now(): number;
   /** Aborted when a shutdown's drain time is over: calls still running answer gateway_shutting_down. */
   shutdownSignal?: AbortSignal;
+  /** Cluster mode: this instance's id, written into each journal entry. */
+  instance?: string;
 }
 
 export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter) => void {
@@ -65,6 +67,7 @@ export function edgeGatewayRoutes(deps: EdgeServiceDeps): (router: ConnectRouter
       ...(call.rpc === "ExecuteCommand" ? { request_body: journalBody(call.payloadBytes) } : {}),
       ...(call.injected ? { injected: call.injected } : {}),
       ...outcome,
+      ...(deps.instance !== undefined ? { instance: deps.instance } : {}),
     });
   }
 

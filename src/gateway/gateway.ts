@@ -9,9 +9,11 @@ import { createBackendRestClient, DEFAULT_BACKEND_TIMEOUT_MS } from "./backend/r
 import { SessionLookup } from "./backend/session-lookup.js";
 import { StubTypes } from "./backend/stub-types.js";
 import { LiveConfig, type SettingsPatch } from "./config.js";
+import type { EmulatorConfig } from "../shared/protocol.js";
+import { toBase64Url } from "../shared/bytes.js";
 import { clientIpKey, edgeGatewayRoutes } from "./edge-service.js";
 import { createCors } from "./http/cors.js";
-import { FaultSet } from "./faults/fault-set.js";
+import { FaultSet, type FaultView } from "./faults/fault-set.js";
 import { createRestSurface } from "./http/rest-surface.js";
 import { emulatorStatus } from "./emulator-status.js";
 import { Journal } from "./journal.js";
@@ -21,17 +23,16 @@ import { TurnBudget } from "./loop-turn.js";
 import { buildPipelines, TURN_BUDGET_MS } from "./pipeline.js";
 import { PushDispatcher } from "./push/dispatcher.js";
 import { DEFAULT_PUSH_LIMITS, PushHub, type PushLimits } from "./push/push-hub.js";
-import { RateLimiter } from "./rate-limiter.js";
-import { DEFAULT_REPLAY_CAPACITY, ReplayStore } from "./replay-store.js";
+import { ClusterControl } from "./cluster-control.js";
 import { createRpcHandler } from "./rpc-adapter.js";
 import { healthRoutes, ServingState } from "./services/health.js";
 import { reflectionRoutes } from "./services/reflection.js";
 import { createShutdownController } from "./shutdown-signal.js";
 import { Ed25519Verifier } from "./signing/ed25519-node.js";
 import { GatewayKey } from "./signing/gateway-key.js";
-import { RATE_LIMIT_BUCKETS } from "./stages/rate-limit.js";
 import { createStateTransfer, type StateTransfer } from "./state-transfer.js";
 import { SigningPool } from "./signing/signing-pool.js";
+import { checkRedisUrl, localStores, redisStores } from "./stores.js";
 
 /** Envelope + 64 KiB payload + signature fit well below this; larger messages are refused unread. */
 export const MAX_RPC_MESSAGE_BYTES = 80 * 1024;
@@ -68,6 +69,15 @@ export interface GatewayOptions {
   importState?: unknown;
   /** Faults injected from the start (`--faults FILE`): one or an array; a bad one throws FaultError (faults/fault-spec.ts). */
   faults?: unknown;
+  /**
+   * Cluster mode: the replay store, token buckets and remembered revocations live in this Redis
+   * (redis://…), and control-plane changes reach every gateway using it. Fixed for the gateway's life.
+   */
+  redis?: string;
+  /** The response-signing key file (default: gateway-key.json in stateDir); a cluster's gateways share one. */
+  gatewayKeyFile?: string;
+  /** Called with Redis connection errors and failed cluster-wide applies (all retried by themselves). */
+  onClusterError?: (err: unknown) => void;
 }
 
 export interface BackendLimits {
@@ -81,6 +91,8 @@ export interface RunningGateway {
   url: string;
   port: number;
   config: LiveConfig;
+  /** Names this gateway: its push-stream subscriber id, and in cluster mode its journal entries. */
+  instanceId: string;
   publicKey(): Uint8Array;
   /** GET/PUT /emulator/v1/state in-process (the CLI's --export-on-exit). */
   state: StateTransfer;
@@ -108,27 +120,37 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const faults = new FaultSet();
   if (options.faults !== undefined) faults.add(options.faults);
   const signingPool = new SigningPool(options.signingThreads ?? DEFAULT_SIGNING_THREADS);
-  const key = await GatewayKey.load(options.stateDir, signingPool);
+  const key = await GatewayKey.load(options.stateDir, signingPool, options.gatewayKeyFile);
   const backendTimeoutMs = options.limits?.backendTimeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS;
   const backend = createBackendRestClient(backendUrl, {
     timeoutMs: backendTimeoutMs,
     token: backendToken,
     faults: (path, subject) => faults.backendFault(path, subject),
   });
-  const sessions = new SessionLookup(backend);
   const stubTypes = new StubTypes(backend);
   const now = () => Date.now() + config.get().clock_offset_ms;
-  const replay = new ReplayStore(DEFAULT_REPLAY_CAPACITY, now());
-  const limiter = new RateLimiter(RATE_LIMIT_BUCKETS);
+  const onClusterError = options.onClusterError ?? (() => {});
+  const stores = await (options.redis === undefined ? Promise.resolve(localStores(now())) : redisStores(checkRedisUrl(options.redis), now, onClusterError)).catch(
+    async (err: unknown) => {
+      backend.close();
+      await signingPool.close();
+      throw err;
+    },
+  );
+  const { replay, limiter, publicBuckets } = stores;
+  const sessions = new SessionLookup(backend, stores.revocations);
+  const gatewayId = options.gatewayId ?? `gateway-${randomUUID()}`;
   const journal = new Journal();
   const journalFile = new JournalFile(options.stateDir, journal);
   await journalFile.open();
+  const { journalMirror } = stores;
+  if (journalMirror) journal.mirrorTo((entry) => journalMirror.append(entry));
   const { streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams } = { ...DEFAULT_PUSH_LIMITS, ...options.limits };
   const hub = new PushHub({ streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams });
   const pipelines = buildPipelines({ config, sessions, verifier: new Ed25519Verifier(), replay, limiter, backend, stubTypes, backendTimeoutMs, faults });
 
   const dispatcher = new PushDispatcher(
-    options.gatewayId ?? `gateway-${randomUUID()}`,
+    gatewayId,
     {
       clientEvent: (userId, deviceSessionId, eventType, eventId, payloadBytes) =>
         hub.deliver(userId, deviceSessionId, { eventType, eventId, payloadBytes, payloadHash: sha256Node(payloadBytes) }),
@@ -148,10 +170,46 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   faults.onChange(() => dispatcher.linkChanged());
   config.onChange((next, previous) => {
     if (next.backend !== previous.backend) {
-      sessions.clear();
+      // Revocations the old backend announced mean nothing for the new one.
+      Promise.resolve(sessions.clear()).catch(onClusterError);
       void stubTypes.refresh();
       dispatcher.start(backendUrl(), backendToken());
     }
+  });
+
+  // What the control plane changes, cluster-wide (cluster-control.ts). Each instance applies here what
+  // another one published; the instance that took the request did the same change itself first.
+  const cluster = new ClusterControl(gatewayId, stores.bus, onClusterError);
+  /** Local state (`shared`: the shared stores too, which only the instance taking the reset clears). */
+  const reset = async (shared: boolean) => {
+    journal.clear();
+    faults.clear();
+    void stubTypes.refresh();
+    await clearStores(shared);
+  };
+  /** What a new state makes untrue: cached sessions, replay ids, budgets, remembered revocations. */
+  const clearStores = async (shared: boolean) => {
+    sessions.clearCache();
+    const clears: (void | Promise<void>)[] = [];
+    if (shared || !stores.bus) {
+      clears.push(replay.clear(), limiter.clear(), stores.revocations.clear());
+      clears.push(publicBuckets.perIp.clear(), publicBuckets.perEmail.clear(), publicBuckets.perChallenge.clear());
+      if (journalMirror) clears.push(journalMirror.clear());
+    }
+    await Promise.all(clears);
+  };
+  cluster.register<EmulatorConfig>({ kind: "config", latest: true, apply: (settings) => void config.replace(settings) });
+  cluster.register<FaultView[]>({ kind: "faults", latest: true, apply: (held) => faults.replaceAll(held) });
+  cluster.register<Record<string, never>>({ kind: "reset", latest: false, apply: () => reset(false) });
+  cluster.register<{ response_signing_public_key: string }>({
+    kind: "gateway-key",
+    latest: false,
+    apply: async (announced) => {
+      const loaded = toBase64Url(await key.reload());
+      if (loaded !== announced.response_signing_public_key) {
+        throw new Error("another gateway rotated the key, but this one's key file holds a different key: give them one --gateway-key file");
+      }
+    },
   });
 
   let ready = false;
@@ -166,6 +224,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     signer: key,
     now,
     shutdownSignal: shutdown.signal,
+    instance: stores.bus ? gatewayId : undefined,
   });
   const rpc = createRpcHandler({
     // Health and reflection share the listener and protocols; they are not galaxy calls (unsigned).
@@ -182,11 +241,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     backend,
     config,
     key,
-    resetLocal: () => {
-      replay.clear();
-      limiter.clear();
-      sessions.clear();
-    },
+    // A state import acts on the instance that takes it (docs/ARCHITECTURE.md, cluster mode).
+    resetLocal: () => clearStores(true),
   });
   const rest = createRestSurface({
     config,
@@ -198,13 +254,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     state,
     now,
     isReady: () => ready,
-    resetLocal: () => {
-      replay.clear();
-      limiter.clear();
-      sessions.clear();
-      journal.clear();
-      faults.clear();
-    },
+    resetLocal: () => reset(true),
     status: () =>
       emulatorStatus({
         config,
@@ -216,6 +266,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         openEventStreams: () => hub.openStreams,
       }),
     refreshStubTypes: () => stubTypes.refresh(),
+    publicBuckets,
+    cluster,
+    redis: stores.redis,
+    clusterJournal: journalMirror,
     accessToken: options.accessToken,
     consoleDir: options.consoleDir,
     consoleSourcemaps: options.consoleSourcemaps,
@@ -226,6 +280,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await state.import(options.importState);
     } catch (err) {
       backend.close();
+      await stores.close();
+      await journalFile.close();
       await signingPool.close();
       throw err;
     }
@@ -242,6 +298,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   ).catch(async (err: unknown) => {
     // Nothing listens (port taken, certificate unusable): let go of what was started for it.
     backend.close();
+    await stores.close();
+    await journalFile.close();
+    await signingPool.close();
+    throw err;
+  });
+  // Subscribed (and caught up on the cluster's config) before the first call is served.
+  await cluster.start().catch(async (err: unknown) => {
+    await listener.close(0, () => shutdown.abort());
+    backend.close();
+    await stores.close();
     await journalFile.close();
     await signingPool.close();
     throw err;
@@ -257,6 +323,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url: `${listener.secure ? "https" : "http"}://${urlHost}:${listener.port}`,
     port: listener.port,
     config,
+    instanceId: gatewayId,
     publicKey: () => key.publicKey(),
     state,
     close(drainMs = DEFAULT_DRAIN_MS) {
@@ -266,13 +333,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         hub.close(); // §5.5: streams end with UNAVAILABLE gateway_shutting_down first
         journal.close(); // journal long-polls answer now instead of holding the drain
         faults.close(); // injected delays end now
+        journalMirror?.close();
         await dispatcher.stop();
         // In-flight calls get drainMs to finish; then they are aborted and answer UNAVAILABLE
         // gateway_shutting_down (within ABORT_GRACE_MS) before the connections are cut.
         await listener.close(drainMs, () => shutdown.abort());
         shutdown.abort();
         backend.close();
+        // Redis last: calls that were draining still had their replay checks.
         await journalFile.close(); // the last changes, written before close() resolves
+        await cluster.close();
+        await stores.close();
         await signingPool.close();
       })();
       return closing;

@@ -38,16 +38,23 @@ export class Journal {
   /** Entries before this index have had their bodies dropped for the budget (or had none counted). */
   private stripped = 0;
   private readonly changeListeners = new Set<() => void>();
+  private mirror: ((entry: JournalEntry) => void) | undefined;
 
   constructor(
     private readonly capacity = DEFAULT_JOURNAL_CAPACITY,
     private readonly bodyBudget = JOURNAL_BODY_BUDGET_BYTES,
   ) {}
 
+  /** Cluster mode: every entry is also handed to `mirror` (redis/journal-mirror.ts). */
+  mirrorTo(mirror: (entry: JournalEntry) => void): void {
+    this.mirror = mirror;
+  }
+
   append(entry: Omit<JournalEntry, "seq">): JournalEntry {
     const full = { seq: this.nextSeq++, ...entry };
     this.push(full);
     this.changed();
+    this.mirror?.(full);
     return full;
   }
 

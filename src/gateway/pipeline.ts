@@ -7,8 +7,8 @@ import type { StubTypes } from "./backend/stub-types.js";
 import type { LiveConfig } from "./config.js";
 import type { FaultSet } from "./faults/fault-set.js";
 import { faultStage } from "./faults/fault-stage.js";
-import type { RateLimiter } from "./rate-limiter.js";
-import type { ReplayStore } from "./replay-store.js";
+import type { BucketStore } from "./rate-limiter.js";
+import type { ReplayGuard } from "./replay-store.js";
 import type { Ed25519Verifier } from "./signing/ed25519-node.js";
 import { backendStage } from "./stages/backend.js";
 import { envelopeStage } from "./stages/envelope.js";
@@ -26,8 +26,8 @@ export interface PipelineDeps {
   config: LiveConfig;
   sessions: SessionLookup;
   verifier: Ed25519Verifier;
-  replay: ReplayStore;
-  limiter: RateLimiter;
+  replay: ReplayGuard;
+  limiter: BucketStore;
   backend: BackendRestClient;
   /** The message types the backend has stubs for (routed when the table has no route for them). */
   stubTypes?: StubTypes;

@@ -31,7 +31,18 @@ export interface BucketRequest {
  */
 export const BUCKETS_PER_KIND = 50_000;
 
-export class RateLimiter {
+/**
+ * What the rate_limit stage and the public auth layer need of a set of buckets: the in-memory
+ * RateLimiter below (the default), or Redis buckets shared by a cluster (redis/buckets.ts), which
+ * answer asynchronously and reject with StoreUnavailableError when Redis cannot be reached.
+ */
+export interface BucketStore {
+  /** As RateLimiter.take: 0 when allowed (a token taken from every bucket), else ms until allowed. */
+  take(nowMs: number, requests: readonly BucketRequest[]): number | Promise<number>;
+  clear(): void | Promise<void>;
+}
+
+export class RateLimiter implements BucketStore {
   private readonly buckets: LRUCache<string, Bucket>;
 
   /** `maxBuckets`: BUCKETS_PER_KIND × the kinds of key that share this limiter. */

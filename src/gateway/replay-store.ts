@@ -30,7 +30,20 @@ export type Reservation =
   /** The timestamp is at or below the horizon: the store may have forgotten this very request. */
   | "beyond_horizon";
 
-export class ReplayStore {
+/**
+ * What the replay stage needs of a store: the in-memory ReplayStore below (the default), or the
+ * Redis one of cluster mode (redis/replay-guard.ts), which answers asynchronously and rejects with
+ * StoreUnavailableError when Redis cannot be reached (the stage then fails closed).
+ */
+export interface ReplayGuard {
+  reserve(deviceSessionId: string, requestId: string, timestampMs: number, nowMs: number, retainMs: number): Reservation | Promise<Reservation>;
+  /** The horizon as last seen (for the rejection's message). */
+  readonly horizonMs: number;
+  /** Forgets every reservation, raising the horizon over all of them (see ReplayStore.clear). */
+  clear(): void | Promise<void>;
+}
+
+export class ReplayStore implements ReplayGuard {
   private readonly held = new Set<string>();
   /** Min-heap of the held keys by timestamp: keys[i] was reserved with times[i]. */
   private readonly keys: string[] = [];

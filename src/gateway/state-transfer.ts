@@ -49,7 +49,7 @@ export interface StateTransferDeps {
   config: LiveConfig;
   key: GatewayKey;
   /** Forgets what the new state makes untrue: replay ids, rate-limit buckets, cached sessions. */
-  resetLocal(): void;
+  resetLocal(): void | Promise<void>;
 }
 
 const seed = z.string().refine((text) => decodesTo32Bytes(text), { error: "must be base64url (no padding) of 32 bytes" });
@@ -133,7 +133,7 @@ export function createStateTransfer(deps: StateTransferDeps): StateTransfer {
       throw new HttpError(500, "internal_error", `the gateway key could not be written (${messageOf(err)}); nothing changed`);
     }
     deps.config.replace(config);
-    deps.resetLocal();
+    await deps.resetLocal();
   }
 
   return {

@@ -59,7 +59,11 @@ export type GatewayReason =
   | "slow_consumer"
   | "too_many_streams"
   /** An injected fault (emulator-only): the default reason of an execute fault's error, and of a cut stream. */
-  | "injected_fault";
+  | "injected_fault"
+  // Cluster mode (--redis): the shared store could not answer, so the call is refused (fail closed).
+  | "replay_store_unavailable"
+  | "rate_limit_store_unavailable"
+  | "session_store_unavailable";
 
 /** Public REST error codes (§3). */
 export type PublicErrorCode =
@@ -75,7 +79,11 @@ export type PublicErrorCode =
   | "method_not_allowed"
   | "unauthorized"
   | "forbidden"
-  | "unsupported_by_backend";
+  | "unsupported_by_backend"
+  // Cluster mode (--redis): the shared anti-abuse budgets could not be read, so the call is refused;
+  // a control-plane change could not reach the cluster (Redis).
+  | "rate_limit_store_unavailable"
+  | "cluster_unavailable";
 
 export interface RestErrorBody {
   error: { code: string; message: string };
@@ -171,6 +179,8 @@ export interface JournalEntry {
   injected?: string;
   /** The call was of a stubbed message type (mock backend stubs, README "Your own game"). */
   stub?: JournalStub;
+  /** Cluster mode only: the gateway instance that took the call (merge instances' journals by at_ms). */
+  instance?: string;
 }
 
 /** A body as the journal keeps it: its first bytes as UTF-8 text (invalid sequences → U+FFFD). */

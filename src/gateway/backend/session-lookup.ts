@@ -1,11 +1,13 @@
 // Session lookups (§4 session stage) against the backend's internal API, with a cache that is only
 // used while the backend's push stream is connected: invalidations arrive on that stream and evict
 // at once; while it is down every call asks the backend. Revocations the gateway learned from the
-// push stream are also remembered, so a revoked session fails even if a backend still says active.
+// push stream are also remembered (revocations.ts), so a revoked session fails even if a backend still
+// says active.
 import { LRUCache } from "lru-cache";
 import { fromBase64Url } from "../../shared/bytes.js";
 import type { BackendSession } from "../../shared/protocol.js";
 import { BackendUnavailableError, type BackendRequestInit, type BackendRestClient } from "./rest-client.js";
+import { LocalRevocations, type RevocationMemory } from "./revocations.js";
 
 export interface FoundSession {
   session: BackendSession;
@@ -17,14 +19,14 @@ export const SESSION_CACHE_TTL_MS = 60_000;
 
 export class SessionLookup {
   private readonly cache = new LRUCache<string, FoundSession>({ max: SESSION_CACHE_MAX, ttl: SESSION_CACHE_TTL_MS });
-  private readonly revokedSessions = new LRUCache<string, true>({ max: SESSION_CACHE_MAX });
-  /** user_id → time of an "all sessions" invalidation: sessions created before it are revoked. */
-  private readonly revokedUsersAt = new LRUCache<string, number>({ max: SESSION_CACHE_MAX });
   private cacheEnabled = false;
   /** Bumped by every invalidation so a lookup in flight does not cache a pre-invalidation answer. */
   private generation = 0;
 
-  constructor(private readonly backend: BackendRestClient) {}
+  constructor(
+    private readonly backend: BackendRestClient,
+    private readonly revocations: RevocationMemory = new LocalRevocations(),
+  ) {}
 
   /** undefined when the backend does not know the session; `init` bounds the lookup (the caller's deadline). */
   async get(deviceSessionId: string, init: Pick<BackendRequestInit, "signal" | "deadlineMs" | "forCall"> = {}): Promise<FoundSession | undefined> {
@@ -35,7 +37,11 @@ export class SessionLookup {
     if (reply.status === 404) return undefined;
     if (reply.status !== 200) throw new BackendUnavailableError(`session lookup answered ${reply.status}`);
     const found = parseSession(reply.body);
-    if (this.isLocallyRevoked(found.session)) found.session = { ...found.session, status: "revoked" };
+    if (found.session.status === "active") {
+      // Synchronous in memory; a shared memory answers asynchronously (and may reject: store unavailable).
+      const known = this.revocations.isRevoked(found.session);
+      if (typeof known === "boolean" ? known : await known) found.session = { ...found.session, status: "revoked" };
+    }
     if (this.cacheEnabled && generation === this.generation && found.session.status === "active") {
       this.cache.set(deviceSessionId, found);
     }
@@ -46,11 +52,11 @@ export class SessionLookup {
   invalidate(userId: string, deviceSessionId: string, atMs: number): void {
     this.generation++;
     if (deviceSessionId) {
-      this.revokedSessions.set(deviceSessionId, true);
+      this.revocations.rememberSession(deviceSessionId);
       this.cache.delete(deviceSessionId);
       return;
     }
-    this.revokedUsersAt.set(userId, atMs);
+    this.revocations.rememberUser(userId, atMs);
     for (const [id, found] of this.cache.entries()) if (found.session.user_id === userId) this.cache.delete(id);
   }
 
@@ -66,17 +72,16 @@ export class SessionLookup {
     if (!enabled) this.cache.clear();
   }
 
-  clear(): void {
+  /** Forgets the cached sessions (control-plane reset; the revocation memory is cleared by its owner). */
+  clearCache(): void {
     this.generation++;
     this.cache.clear();
-    this.revokedSessions.clear();
-    this.revokedUsersAt.clear();
   }
 
-  private isLocallyRevoked(session: BackendSession): boolean {
-    if (this.revokedSessions.has(session.device_session_id)) return true;
-    const at = this.revokedUsersAt.get(session.user_id);
-    return at !== undefined && session.created_at_ms <= at;
+  /** Forgets the cache and the remembered revocations. */
+  clear(): void | Promise<void> {
+    this.clearCache();
+    return this.revocations.clear();
   }
 }
 

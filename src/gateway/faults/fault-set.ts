@@ -84,6 +84,27 @@ export class FaultSet {
     return count;
   }
 
+  /**
+   * Makes the set exactly `views` (cluster mode: the faults another instance holds, cluster-control.ts).
+   * A fault held already, unchanged (same id, spec and seed), keeps its draws and hits; the others
+   * start over. Each instance draws and counts on its own, so `times` counts per instance.
+   */
+  replaceAll(views: readonly FaultView[]): void {
+    const next = new Map<string, HeldFault>();
+    for (const { hits: _hits, ...rest } of views) {
+      const held = this.faults.get(rest.id);
+      if (held && canonical({ ...view(held), hits: 0 }) === canonical({ ...rest, hits: 0 })) {
+        next.set(rest.id, held);
+        continue;
+      }
+      const spec = parseFaults(rest)[0]!;
+      next.set(rest.id, { id: rest.id, spec, seed: rest.seed, random: new SeededRandom(rest.seed), hits: 0 });
+    }
+    this.faults.clear();
+    for (const [id, fault] of next) this.faults.set(id, fault);
+    this.changed();
+  }
+
   /** Called after every change (add, remove, a fault used up): the push dispatcher follows outages. */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -170,6 +191,13 @@ export class FaultSet {
   private changed(): void {
     for (const listener of this.listeners) listener();
   }
+}
+
+/** JSON with object keys sorted: the same fault compares equal whatever order its keys travelled in. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }
 
 function view(f: HeldFault): FaultView {

@@ -5,8 +5,9 @@ import { ConfigError, settingName, type LiveConfig } from "../config.js";
 import { FaultError } from "../faults/fault-spec.js";
 import type { FaultSet } from "../faults/fault-set.js";
 import type { Journal } from "../journal.js";
+import { StoreUnavailableError } from "../store-unavailable.js";
 import { toBase64Url } from "../../shared/bytes.js";
-import { MAX_STATE_DOCUMENT_BYTES, type EmulatorStatus } from "../../shared/protocol.js";
+import { MAX_STATE_DOCUMENT_BYTES, type EmulatorConfig, type EmulatorStatus, type JournalEntry } from "../../shared/protocol.js";
 import type { StateTransfer } from "../state-transfer.js";
 import { callBackend, requireJsonReply } from "./backend-relay.js";
 import { validateSeededSession } from "./public-auth.js";
@@ -30,6 +31,8 @@ import {
 export const CONTROL_PREFIX = "/emulator/v1/";
 export const MAX_CONTROL_BODY_BYTES = 64 * 1024;
 export const MAX_JOURNAL_WAIT_MS = 30_000;
+/** Entries per journal answer: the in-memory journal's own page size (Journal.after). */
+const JOURNAL_PAGE = 1_000;
 
 export interface AccessRequest {
   remoteAddress: string | undefined;
@@ -97,12 +100,41 @@ export interface ControlPlaneDeps {
   rotateGatewayKey(): Promise<Uint8Array>;
   /** GET/PUT state (state-transfer.ts); absent: no such endpoint. */
   state?: StateTransfer;
-  resetLocal(): void;
+  resetLocal(): void | Promise<void>;
   /** GET /emulator/v1/status: the gateway's measurements (emulator-status.ts); absent: no such endpoint. */
   status?(): Promise<EmulatorStatus>;
   /** Re-learns the backend's stubbed message types (after a stubs change or a reset). */
   refreshStubTypes?(): Promise<void>;
+  /** Tells the other instances of a cluster about a change made here (cluster-control.ts); resolves at once outside cluster mode. */
+  publish(kind: string, payload: unknown): Promise<void>;
+  /** Cluster mode's Redis (password hidden): shown by GET config, refused by PATCH. */
+  redisUrl?: string;
+  /** Cluster mode: every instance's journal entries (`GET journal?scope=cluster`). */
+  clusterJournal?: { read(after: number, limit: number, waitMs: number, signal: AbortSignal): Promise<JournalEntry[]> };
   accessToken?: string;
+}
+
+/**
+ * Tells the cluster about a change this instance has made; if Redis cannot take it, 503: the change
+ * holds here but not on the other instances (the caller can repeat it once Redis is back).
+ */
+async function publishOr503(deps: ControlPlaneDeps, kind: string, payload: unknown): Promise<void> {
+  try {
+    await deps.publish(kind, payload);
+  } catch (err) {
+    throw new HttpError(503, "cluster_unavailable", `applied on this instance only: the cluster (Redis) could not be told (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/** The config as GET and PATCH answer it: in cluster mode with the (password-less) Redis URL beside it. */
+function withRedis(deps: ControlPlaneDeps, config: EmulatorConfig): EmulatorConfig & { redis?: string } {
+  return deps.redisUrl === undefined ? config : { ...config, redis: deps.redisUrl };
+}
+
+/** A shared store (cluster mode's Redis) failed under a control-plane request: 503. */
+function storeFailureTo503(err: unknown): never {
+  if (err instanceof StoreUnavailableError) throw new HttpError(503, "cluster_unavailable", err.message);
+  throw err;
 }
 
 type Endpoint = Partial<Record<string, (req: AnyRequest, res: AnyResponse, query: URLSearchParams) => Promise<void> | void>>;
@@ -210,7 +242,9 @@ export function createControlPlane(deps: ControlPlaneDeps) {
     },
     reset: {
       POST: async (req, res) => {
-        deps.resetLocal();
+        await Promise.resolve(deps.resetLocal()).catch(storeFailureTo503);
+        await publishOr503(deps, "reset", {});
+        await publishOr503(deps, "faults", []); // a late-joining instance must not take back the faults a reset removed
         try {
           const reply = await callBackend(deps.backend, "POST", "/emulator/v1/reset", {
             body: Buffer.from("{}"),
@@ -233,12 +267,20 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       GET: async (req, res, query) => {
         const after = intParam(query, "after", Number.MAX_SAFE_INTEGER, 0);
         const waitMs = intParam(query, "wait_ms", MAX_JOURNAL_WAIT_MS, 0);
+        const scope = query.get("scope") ?? "instance";
+        if (scope !== "instance" && scope !== "cluster") throw new HttpError(400, "invalid_request", 'scope must be "instance" or "cluster"');
+        const cluster = scope === "cluster" ? deps.clusterJournal : undefined;
+        if (scope === "cluster" && !cluster) throw new HttpError(400, "invalid_request", "scope=cluster needs cluster mode (--redis)");
         const aborter = new AbortController();
         const onClose = () => aborter.abort();
         const out = responseStream(res);
         out.once("close", onClose);
         try {
-          const entries = await deps.journal.waitAfter(after, waitMs, aborter.signal);
+          const entries = cluster
+            ? await cluster.read(after, JOURNAL_PAGE, waitMs, aborter.signal).catch((err: unknown) => {
+                throw new HttpError(503, "cluster_unavailable", `the cluster's journal (Redis) cannot be read: ${err instanceof Error ? err.message : String(err)}`);
+              })
+            : await deps.journal.waitAfter(after, waitMs, aborter.signal);
           if (!aborter.signal.aborted) sendJson(req, res, 200, { entries });
         } finally {
           out.off("close", onClose);
@@ -253,17 +295,24 @@ export function createControlPlane(deps: ControlPlaneDeps) {
     },
     ...(deps.status ? { status: { GET: async (req: AnyRequest, res: AnyResponse) => sendJson(req, res, 200, await deps.status!()) } } : {}),
     config: {
-      GET: (req, res) => sendJson(req, res, 200, deps.config.get()),
+      // `redis` (cluster mode only): fixed at startup (--redis), shown here, not a setting.
+      GET: (req, res) => sendJson(req, res, 200, withRedis(deps, deps.config.get())),
       PATCH: async (req, res) => {
         const { value } = await readJsonObject(req, MAX_CONTROL_BODY_BYTES);
+        if (Object.hasOwn(value, "redis")) {
+          throw new HttpError(400, "invalid_request", "redis: fixed for the gateway's life (the --redis flag); restart every instance with the new URL to change it");
+        }
+        let next;
         try {
-          sendJson(req, res, 200, deps.config.patch(value));
+          next = deps.config.patch(value);
         } catch (err) {
           if (!(err instanceof ConfigError)) throw err;
           // `issues` name each refused setting as GET spells it, so a form can mark the field.
           const issues = err.issues.map((i) => ({ setting: settingName(i.path), message: i.message }));
-          sendJson(req, res, 400, { error: { code: "invalid_request", message: err.message, issues } });
+          return sendJson(req, res, 400, { error: { code: "invalid_request", message: err.message, issues } });
         }
+        await publishOr503(deps, "config", next);
+        sendJson(req, res, 200, withRedis(deps, next));
       },
     },
     sessions: {
@@ -291,19 +340,24 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         requireJsonContentType(req);
         const value = parseJson(await readBoundedBody(req, MAX_CONTROL_BODY_BYTES));
         const ids = addFaults(value);
+        await publishOr503(deps, "faults", deps.faults.list());
         sendJson(req, res, 200, Array.isArray(value) ? { ids } : { id: ids[0] });
       },
-      DELETE: (req, res) => sendJson(req, res, 200, { removed: deps.faults.clear() }),
+      DELETE: async (req, res) => {
+        const removed = deps.faults.clear();
+        await publishOr503(deps, "faults", []);
+        sendJson(req, res, 200, { removed });
+      },
     },
     "gateway-key/rotate": {
       POST: async (req, res) => {
         const key = await deps.rotateGatewayKey();
+        await publishOr503(deps, "gateway-key", { response_signing_public_key: toBase64Url(key) });
         sendJson(req, res, 200, { response_signing_public_key: toBase64Url(key) });
       },
     },
   };
 
-  /** Endpoints of one item (`faults/{id}`), by the name before the id; the id is one path segment. */
   /** Endpoints with one path parameter (the decoded last segment), by prefix. */
   const itemRoutes: Record<string, (id: string) => Endpoint> = {
     "stubs/": (id) => stubEndpoint(encodeURIComponent(id)),
@@ -313,8 +367,9 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         if (!fault) throw new HttpError(404, "not_found", `no fault "${id}"`);
         sendJson(req, res, 200, fault);
       },
-      DELETE: (req, res) => {
+      DELETE: async (req, res) => {
         if (!deps.faults.remove(id)) throw new HttpError(404, "not_found", `no fault "${id}"`);
+        await publishOr503(deps, "faults", deps.faults.list());
         sendJson(req, res, 200, {});
       },
     }),

@@ -16,7 +16,8 @@ import {
   type AnyRequest,
   type AnyResponse,
 } from "./http-json.js";
-import { BUCKETS_PER_KIND, RateLimiter, retryAfterSeconds } from "../rate-limiter.js";
+import { BUCKETS_PER_KIND, RateLimiter, retryAfterSeconds, type BucketStore } from "../rate-limiter.js";
+import { StoreUnavailableError } from "../store-unavailable.js";
 
 export const SEND_EMAIL_CODE_PATH = "/api/v1/public/auth/send-email-code";
 export const CONFIRM_EMAIL_CODE_PATH = "/api/v1/public/auth/confirm-email-code";
@@ -109,23 +110,46 @@ export interface PublicAuthDeps {
   budgets(): PublicBudgets;
   /** Most buckets kept per kind (LRU); bounds memory whatever keys callers invent. */
   maxKeys?: number;
+  /** Shared buckets (cluster mode, redis/buckets.ts); default: in memory, `maxKeys` per kind. */
+  buckets?: PublicBuckets;
+}
+
+/** One set of buckets per kind of key, so an e-mail address can never spend an IP's budget. */
+export interface PublicBuckets {
+  perIp: BucketStore;
+  perEmail: BucketStore;
+  perChallenge: BucketStore;
 }
 
 export interface PublicAuth {
   /** Answers a request whose path is one of PUBLIC_AUTH_PATHS; failures reject for `answerFailure`. */
   handle(req: AnyRequest, res: AnyResponse, path: string): Promise<void>;
   /** Forgets every bucket (control-plane reset). */
-  clear(): void;
+  clear(): Promise<void>;
 }
 
 export function createPublicAuth(deps: PublicAuthDeps): PublicAuth {
   const maxKeys = deps.maxKeys ?? BUCKETS_PER_KIND;
-  const perIp = new RateLimiter(maxKeys);
-  const perEmail = new RateLimiter(maxKeys);
-  const perChallenge = new RateLimiter(maxKeys);
+  const { perIp, perEmail, perChallenge } = deps.buckets ?? {
+    perIp: new RateLimiter(maxKeys),
+    perEmail: new RateLimiter(maxKeys),
+    perChallenge: new RateLimiter(maxKeys),
+  };
 
-  function limit(buckets: RateLimiter, key: string, budget: RateLimitBudget, what: string): void {
+  /** Throws 429 when the bucket is empty; with shared buckets, 503 when they cannot be read (fail closed). */
+  function limit(buckets: BucketStore, key: string, budget: RateLimitBudget, what: string): void | Promise<void> {
     const retryAfterMs = buckets.take(deps.now(), [{ key, budget }]);
+    if (typeof retryAfterMs === "number") return refuseIfEmpty(retryAfterMs, what);
+    return retryAfterMs.then(
+      (ms) => refuseIfEmpty(ms, what),
+      (err: unknown) => {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        throw new HttpError(503, "rate_limit_store_unavailable", `${err.message}; retry shortly`, { "retry-after": "1" });
+      },
+    );
+  }
+
+  function refuseIfEmpty(retryAfterMs: number, what: string): void {
     if (retryAfterMs > 0) {
       const seconds = retryAfterSeconds(retryAfterMs);
       throw new HttpError(429, "rate_limited", `too many requests ${what}; retry in ${seconds} s`, {
@@ -136,16 +160,16 @@ export function createPublicAuth(deps: PublicAuthDeps): PublicAuth {
 
   async function handle(req: AnyRequest, res: AnyResponse, path: string): Promise<void> {
     if (req.method !== "POST") return sendMethodNotAllowed(req, res, ["POST"]);
-    limit(perIp, clientAddress(req), deps.budgets().per_ip, "from this address");
+    await limit(perIp, clientAddress(req), deps.budgets().per_ip, "from this address");
     const { value } = await readJsonObject(req, MAX_PUBLIC_BODY_BYTES);
     let forward: unknown;
     if (path === SEND_EMAIL_CODE_PATH) {
       const body = validate(sendBody, value);
-      limit(perEmail, normalizeEmail(body.email), deps.budgets().per_email, "for this e-mail address");
+      await limit(perEmail, normalizeEmail(body.email), deps.budgets().per_email, "for this e-mail address");
       forward = body;
     } else {
       const body = validate(confirmBody, value);
-      limit(perChallenge, body.challenge_id, deps.budgets().per_challenge, "for this challenge");
+      await limit(perChallenge, body.challenge_id, deps.budgets().per_challenge, "for this challenge");
       forward = body;
     }
     // Re-serialised from the validated value: the backend sees exactly what was checked (no duplicate
@@ -161,10 +185,8 @@ export function createPublicAuth(deps: PublicAuthDeps): PublicAuth {
 
   return {
     handle,
-    clear() {
-      perIp.clear();
-      perEmail.clear();
-      perChallenge.clear();
+    async clear() {
+      await Promise.all([perIp.clear(), perEmail.clear(), perChallenge.clear()]);
     },
   };
 }

@@ -34,7 +34,9 @@ import { toBase64Url } from "../../shared/bytes.js";
 import { SUPPORTED_PROTOCOL_VERSIONS, type GatewayInfo } from "../../shared/protocol.js";
 import { createControlPlane, type ControlPlaneDeps } from "./control-plane.js";
 import { answerFailure, sendError, sendJson, sendMethodNotAllowed, type AnyRequest, type AnyResponse } from "./http-json.js";
-import { createPublicAuth, PUBLIC_AUTH_PATHS } from "./public-auth.js";
+import { createPublicAuth, PUBLIC_AUTH_PATHS, type PublicBuckets } from "./public-auth.js";
+import type { ClusterControl } from "../cluster-control.js";
+import type { RedisState } from "../redis/connection.js";
 import { createStaticConsole } from "./static-console.js";
 
 export { checkControlAccess, type AccessRequest, type AccessVerdict } from "./control-plane.js";
@@ -50,10 +52,19 @@ export interface RestSurfaceDeps {
   state?: StateTransfer;
   now(): number;
   isReady(): boolean;
-  resetLocal(): void;
   status?: ControlPlaneDeps["status"];
   /** Re-learns the backend's stubbed message types (backend/stub-types.ts). */
   refreshStubTypes?(): Promise<void>;
+  /** Clears this gateway's state (and, in cluster mode, the shared stores); the control plane then tells the cluster. */
+  resetLocal(): void | Promise<void>;
+  /** The public anti-abuse buckets (in memory, or shared in cluster mode). */
+  publicBuckets?: PublicBuckets;
+  /** Cluster-wide control mutations (a no-op bus outside cluster mode). */
+  cluster?: ClusterControl;
+  /** Cluster mode: every instance's journal entries. */
+  clusterJournal?: ControlPlaneDeps["clusterJournal"];
+  /** Cluster mode's Redis, for /healthz and GET /emulator/v1/config. */
+  redis?: { displayUrl: string; state(): RedisState };
   accessToken?: string;
   consoleDir?: string;
   /** Serve the console's `*.map` files (off: 404). */
@@ -88,7 +99,12 @@ export function pathOf(target: string | undefined): string {
 }
 
 export function createRestSurface(deps: RestSurfaceDeps): RestHandler {
-  const publicAuth = createPublicAuth({ backend: deps.backend, now: () => deps.now(), budgets: () => deps.config.get().public_rate_limits });
+  const publicAuth = createPublicAuth({
+    backend: deps.backend,
+    now: () => deps.now(),
+    budgets: () => deps.config.get().public_rate_limits,
+    buckets: deps.publicBuckets,
+  });
   const controlPlane = createControlPlane({
     config: deps.config,
     backend: deps.backend,
@@ -99,13 +115,18 @@ export function createRestSurface(deps: RestSurfaceDeps): RestHandler {
       export: deps.state.export,
       async import(document: unknown) {
         await deps.state!.import(document);
-        publicAuth.clear(); // the new state's e-mails and challenges start with fresh budgets
+        // The new state's e-mails and challenges start with fresh budgets (the gateway's own buckets were cleared by it).
+        if (!deps.publicBuckets) await publicAuth.clear();
       },
     },
-    resetLocal: () => {
-      deps.resetLocal();
-      publicAuth.clear();
+    resetLocal: async () => {
+      await deps.resetLocal();
+      // Buckets given by the gateway are cleared by its reset; the layer's own ones here.
+      if (!deps.publicBuckets) await publicAuth.clear();
     },
+    publish: (kind, payload) => deps.cluster?.publish(kind, payload) ?? Promise.resolve(),
+    redisUrl: deps.redis?.displayUrl,
+    clusterJournal: deps.clusterJournal,
     ...(deps.status ? { status: deps.status } : {}),
     refreshStubTypes: deps.refreshStubTypes,
     accessToken: deps.accessToken,
@@ -115,7 +136,11 @@ export function createRestSurface(deps: RestSurfaceDeps): RestHandler {
   function route(req: AnyRequest, res: AnyResponse, path: string, query: URLSearchParams): Promise<void> | void {
     if (path === HEALTHZ_PATH) {
       if (req.method !== "GET" && req.method !== "HEAD") return sendMethodNotAllowed(req, res, ["GET", "HEAD"]);
-      return deps.isReady() ? sendJson(req, res, 200, { status: "ok" }) : sendJson(req, res, 503, { status: "starting" });
+      if (!deps.isReady()) return sendJson(req, res, 503, { status: "starting" });
+      // Cluster mode: without Redis no signed call can pass (fail closed), so the instance is not healthy.
+      const redis = deps.redis?.state();
+      if (redis === undefined) return sendJson(req, res, 200, { status: "ok" });
+      return sendJson(req, res, redis === "ready" ? 200 : 503, { status: redis === "ready" ? "ok" : "redis_unavailable", redis });
     }
     if (path === GATEWAY_INFO_PATH) {
       if (req.method !== "GET" && req.method !== "HEAD") return sendMethodNotAllowed(req, res, ["GET", "HEAD"]);

@@ -2,6 +2,7 @@
 // restarts (§2), and rotatable on demand. Rotation writes the new key before it is used.
 import { randomBytes, type KeyObject } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
+import path from "node:path";
 import { fromBase64Url, toBase64Url } from "../../shared/bytes.js";
 import { removeStaleTempFiles, stateFilePath, writeFileAtomic } from "../../node/atomic-file.js";
 import { privateKeyFromSeed, rawPublicKey, signWith } from "./ed25519-node.js";
@@ -27,24 +28,27 @@ export class GatewayKey {
    * Loads the key from `stateDir`, creating (and persisting) one on first use. `pool` signs for
    * signLater (push fan-outs); without one, signLater signs on the calling thread.
    */
-  static async load(stateDir: string, pool = new SigningPool(0)): Promise<GatewayKey> {
-    await mkdir(stateDir, { recursive: true, mode: 0o700 });
-    const file = stateFilePath(stateDir, KEY_FILE);
+  static async load(stateDir: string, pool = new SigningPool(0), keyFile?: string): Promise<GatewayKey> {
+    // `keyFile` (--gateway-key): the instances of a cluster share one key without sharing a state dir.
+    const file = keyFile ?? stateFilePath(stateDir, KEY_FILE);
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     await removeStaleTempFiles(file);
-    let seed: Uint8Array;
-    try {
-      const parsed = JSON.parse(await readFile(file, "utf8")) as KeyFile;
-      seed = fromBase64Url(parsed.seed);
-      if (seed.length !== 32) throw new Error("seed is not 32 bytes");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
-        throw new Error(`gateway key file ${file} is unreadable (${(err as Error).message}); move it away to create a new key`);
-      }
+    let seed = await readSeed(file);
+    if (!seed) {
       seed = randomBytes(32);
       await persist(file, seed);
     }
     const privateKey = privateKeyFromSeed(seed);
     return new GatewayKey(file, seed, privateKey, rawPublicKey(privateKey), pool);
+  }
+
+  /** Loads the key file again: another instance of the cluster rotated the key they share. */
+  async reload(): Promise<Uint8Array> {
+    const seed = await readSeed(this.file);
+    if (!seed) throw new Error(`gateway key file ${this.file} is gone`);
+    this.privateKey = privateKeyFromSeed(seed);
+    this.publicKeyBytes = rawPublicKey(this.privateKey);
+    return this.publicKeyBytes;
   }
 
   publicKey(): Uint8Array {
@@ -77,6 +81,19 @@ export class GatewayKey {
     this.privateKey = privateKeyFromSeed(seed);
     this.publicKeyBytes = rawPublicKey(this.privateKey);
     return this.publicKeyBytes;
+  }
+}
+
+/** The seed in `file`; undefined when there is no file; throws when it cannot be used. */
+async function readSeed(file: string): Promise<Uint8Array | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(file, "utf8")) as KeyFile;
+    const seed = fromBase64Url(parsed.seed);
+    if (seed.length !== 32) throw new Error("seed is not 32 bytes");
+    return seed;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new Error(`gateway key file ${file} is unreadable (${(err as Error).message}); move it away to create a new key`);
   }
 }
 

@@ -2,13 +2,15 @@
 // The message_type bucket is per user so that one player's spam cannot throttle everyone's chat.
 import { Code } from "@connectrpc/connect";
 import type { LiveConfig } from "../config.js";
-import { BUCKETS_PER_KIND, type RateLimiter } from "../rate-limiter.js";
+import { BUCKETS_PER_KIND, type BucketStore } from "../rate-limiter.js";
+import { storeFailure } from "../store-unavailable.js";
 import { GatewayRejection, requireEnvelope, requireSession, type GatewayCall, type Stage } from "./stage.js";
 
 /** The four kinds of key below share one limiter, which keeps BUCKETS_PER_KIND of each. */
 export const RATE_LIMIT_BUCKETS = 4 * BUCKETS_PER_KIND;
 
-export function rateLimitStage(limiter: RateLimiter, config: LiveConfig): Stage {
+export function rateLimitStage(limiter: BucketStore, config: LiveConfig): Stage {
+  const failed = storeFailure("rate_limit");
   return {
     name: "rate_limit",
     run(call: GatewayCall) {
@@ -21,9 +23,16 @@ export function rateLimitStage(limiter: RateLimiter, config: LiveConfig): Stage 
         { key: `u:${session.user_id}`, budget: budgets.per_user },
         { key: `mt:${session.user_id}:${env.messageType}`, budget: budgets.per_message_type },
       ]);
-      if (retryAfterMs > 0) {
-        throw new GatewayRejection(Code.ResourceExhausted, "rate_limited", "rate_limit", "rate limit exceeded", retryAfterMs);
-      }
+      // The in-memory limiter answers at once: no promise on the default path. Shared buckets that
+      // cannot answer refuse the call (fail closed).
+      if (typeof retryAfterMs === "number") return judge(retryAfterMs);
+      return retryAfterMs.then(judge, failed);
     },
   };
+}
+
+function judge(retryAfterMs: number): void {
+  if (retryAfterMs > 0) {
+    throw new GatewayRejection(Code.ResourceExhausted, "rate_limited", "rate_limit", "rate limit exceeded", retryAfterMs);
+  }
 }

@@ -2,6 +2,7 @@
 import { Code } from "@connectrpc/connect";
 import { BackendUnavailableError, CallerDeadlineError } from "../backend/rest-client.js";
 import type { SessionLookup } from "../backend/session-lookup.js";
+import { StoreUnavailableError } from "../store-unavailable.js";
 import { abortRejection, deadlineRejection, GatewayRejection, markInjected, requireEnvelope, type GatewayCall, type Stage } from "./stage.js";
 
 export function sessionStage(sessions: SessionLookup): Stage {
@@ -20,6 +21,8 @@ export function sessionStage(sessions: SessionLookup): Stage {
         if (err instanceof CallerDeadlineError) throw deadlineRejection("session");
         // The aborted signal cut the lookup: that surfaces as a BackendUnavailableError, but it is not one.
         if (call.signal.aborted) throw abortRejection(call, "session");
+        // The shared revocation memory could not be asked: refuse rather than risk a revoked session.
+        if (err instanceof StoreUnavailableError) throw err.toRejection("session");
         if (err instanceof BackendUnavailableError) {
           throw new GatewayRejection(Code.Unavailable, "backend_unavailable", "session", err.message);
         }
