@@ -144,7 +144,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const journalFile = new JournalFile(options.stateDir, journal);
   await journalFile.open();
   const { journalMirror } = stores;
-  if (journalMirror) journal.mirrorTo((entry) => journalMirror.append(entry));
+  // Bodies stay on the instance (GET journal there): up to 32 KiB an entry, 5,000 entries would hold
+  // 160 MB of Redis; the cluster view says what happened where, in order.
+  if (journalMirror) journal.mirrorTo(({ request_body: _request, response_body: _response, ...entry }) => journalMirror.append(entry));
   const { streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams } = { ...DEFAULT_PUSH_LIMITS, ...options.limits };
   const hub = new PushHub({ streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams });
   const pipelines = buildPipelines({ config, sessions, verifier: new Ed25519Verifier(), replay, limiter, backend, stubTypes, backendTimeoutMs, faults });
