@@ -10,12 +10,12 @@ import { describe, expect, it } from "vitest";
 import { BACKEND_TOKEN_HEADER } from "../../src/node/backend-token.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
-const tsx = path.join(root, "node_modules/.bin/tsx");
 const cli = path.join(root, "src/cli/backend.ts");
 
 function start(args: string[], env: Record<string, string> = {}) {
   const { GALAXY_BACKEND_TOKEN: _ignored, ...inherited } = process.env;
-  const child = spawn(tsx, [cli, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...inherited, ...env } });
+  // node itself (with tsx's loader), not the tsx binary: that one is a second process relaying signals.
+  const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...inherited, ...env } });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;

@@ -157,7 +157,7 @@ describe("the emulator's mock backend answers its gateway only", () => {
 
 describe("the mock's token stays with the mock", () => {
   it("switched to a URL backend, the gateway sends that backend its own token (or none), never the mock's", async () => {
-    const seen: (string | undefined)[] = [];
+    const seen: { path: string; token: string | undefined }[] = [];
     const pushStreams = new Set<string | undefined>();
     let bothStreamsSeen: () => void;
     const bothStreams = new Promise<void>((resolve) => (bothStreamsSeen = resolve));
@@ -167,7 +167,7 @@ describe("the mock's token stays with the mock", () => {
         pushStreams.add(token);
         if (pushStreams.size === 2) bothStreamsSeen();
       } else {
-        seen.push(token);
+        seen.push({ path: req.url ?? "", token });
       }
       req.resume();
       res.writeHead(503, { "content-type": "application/json" });
@@ -180,7 +180,10 @@ describe("the mock's token stays with the mock", () => {
         await patchConfig(emulator.url, { backend: other.url });
         await postJson(`${emulator.url}/api/v1/public/auth/send-email-code`, { email: "switch@example.com" });
       }
-      expect(seen).toEqual(["url-backend-token-0123456789", undefined]);
+      const signIns = seen.filter((s) => s.path === "/api/v1/public/auth/send-email-code");
+      expect(signIns.map((s) => s.token)).toEqual(["url-backend-token-0123456789", undefined]);
+      // Whatever else the gateways asked the new backend (e.g. its stubbed types) carried the same.
+      expect(new Set(seen.map((s) => s.token))).toEqual(new Set(["url-backend-token-0123456789", undefined]));
       // The push streams (retried with backoff: the fake answers 503) carry the same.
       await bothStreams;
       expect(pushStreams).toEqual(new Set(["url-backend-token-0123456789", undefined]));

@@ -8,6 +8,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Redis } from "ioredis";
+import { freeLoopbackPort } from "../../src/cli/redis-server.js";
 
 export const REDIS_SERVER = "/usr/bin/redis-server";
 
@@ -22,16 +23,6 @@ export interface TestRedis {
   restart(): Promise<void>;
   /** Kills it and removes its temp dir. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 function launch(port: number, dir: string): Promise<ChildProcess> {
@@ -50,7 +41,7 @@ function launch(port: number, dir: string): Promise<ChildProcess> {
 
 export async function startRedis(): Promise<TestRedis> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "gge-redis-"));
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   let child = await launch(port, dir);
   const url = `redis://127.0.0.1:${port}`;
   const inspect = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
