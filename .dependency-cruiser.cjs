@@ -78,6 +78,15 @@ module.exports = {
       to: { pathNot: patterns(["vite", "@vitejs/*"]), dependencyTypesNot: ["core"] },
     },
     {
+      // The issue's "the console uses the same SDK": its signing, verifying and RPC client are the client
+      // SDK's (src/sdk/signed-call.ts), so what the console shows is what a client built on the SDK does.
+      name: "renderer-signs-through-sdk",
+      severity: "error",
+      comment: "src/renderer signs and verifies through the client SDK (src/sdk), not around it on src/shared/sdk.ts (docs/ARCHITECTURE.md)",
+      from: { path: "^src/renderer/" },
+      to: { path: "^src/shared/sdk\\.ts$" },
+    },
+    {
       name: "src-folder-not-in-table",
       severity: "error",
       comment: "Every file under src/ lives in a folder of the runtime table; a new folder needs its row and rule.",

@@ -1,7 +1,8 @@
 // `galaxy-gateway-emulator conform --target URL …` (also `npm run emulator -- conform …`): checks a
 // gateway, emulator or real, against PROTOCOL.md from outside (src/conform), prints the table and
-// exits 0 when every check passed (skips allowed), 1 on any failure, 2 on a usage error. Dispatched
-// from emulator.ts, which is the package's one bin.
+// exits 0 when every check passed (skips allowed, but warned about: a real gateway without
+// --device-key skips most checks; --fail-on-skip makes that exit 1 for CI), 1 on any failure, 2 on a
+// usage error. Dispatched from emulator.ts, which is the package's one bin.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { DEVICE_KEY_FORMATS, DeviceKeyError, parseDeviceKey } from "../conform/device-key.js";
@@ -26,7 +27,9 @@ const cli: CommandLine = {
   --message-type T      a routed message type that reads and changes nothing (default ${DEFAULT_MESSAGE_TYPE})
   --check-timeout-ms N  per-check timeout (default ${DEFAULT_CHECK_TIMEOUT_MS})
   --time-limit-ms N     time limit of the whole run; checks not run by then fail (default ${DEFAULT_TIME_LIMIT_MS})
-Exit status: 0 every check passed (or was skipped), 1 a check failed, 2 usage error.`,
+  --fail-on-skip        exit 1 when a check was skipped (could not run here), not only when one failed
+Exit status: 0 every check passed (or was skipped, with a warning), 1 a check failed (or, with
+--fail-on-skip, was skipped), 2 usage error.`,
 };
 
 function fail(message: string): never {
@@ -62,7 +65,7 @@ function parseProtocols(text: string | undefined): Protocol[] {
   return PROTOCOLS.filter((p) => names.includes(p));
 }
 
-function parseOptions(argv: string[]): ConformOptions & { junit?: string } {
+function parseOptions(argv: string[]): ConformOptions & { junit?: string; failOnSkip: boolean } {
   const values = parseFlags(cli, argv, {
     target: { type: "string" },
     protocols: { type: "string" },
@@ -74,6 +77,7 @@ function parseOptions(argv: string[]): ConformOptions & { junit?: string } {
     "message-type": { type: "string" },
     "check-timeout-ms": { type: "string" },
     "time-limit-ms": { type: "string" },
+    "fail-on-skip": { type: "boolean" },
   });
   const target = parseTarget(values.target);
   const protocols = parseProtocols(values.protocols);
@@ -106,6 +110,7 @@ function parseOptions(argv: string[]): ConformOptions & { junit?: string } {
     checkTimeoutMs: parseMs("--check-timeout-ms", values["check-timeout-ms"], DEFAULT_CHECK_TIMEOUT_MS),
     timeLimitMs: parseMs("--time-limit-ms", values["time-limit-ms"], DEFAULT_TIME_LIMIT_MS),
     junit: values.junit === undefined ? undefined : path.resolve(values.junit),
+    failOnSkip: values["fail-on-skip"] === true,
   };
 }
 
@@ -142,5 +147,14 @@ export async function conform(argv: string[]): Promise<number> {
       return 1;
     }
   }
-  return counts(report).fail > 0 ? 1 : 0;
+  const n = counts(report);
+  if (n.fail > 0) return 1;
+  if (n.skip === 0) return 0;
+  const skipped = `${n.skip} of ${report.results.length} checks were skipped, so not checked (the skip lines say why)`;
+  if (options.failOnSkip) {
+    console.error(`conform: ${skipped}, and --fail-on-skip was given: exit 1`);
+    return 1;
+  }
+  console.error(`conform: warning: ${skipped}; --fail-on-skip makes skips fail the run`);
+  return 0;
 }

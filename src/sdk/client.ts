@@ -1,24 +1,21 @@
 // createGatewayClient: a game client's whole side of PROTOCOL.md for any gateway (the emulator or a
 // real one), in browsers and Node alike — public sign-in (§3), signed ExecuteCommand verified against
 // the pinned gateway key (§2, §4), SubscribeEvents as verified events (§5). Built on connect-web's
-// transports (fetch), so it needs no Node built-in; signing and verifying are src/shared/sdk.ts's.
-import { createClient, type Client, type Transport } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+// transports (fetch), so it needs no Node built-in; each signed call and verification is
+// signed-call.ts's (the SDK's lower level, which the web console uses too).
 import { fromUtf8, toBase64Url } from "../shared/bytes.js";
 import { generateSeed, publicKeyFromSeed } from "../shared/ed25519.js";
-import { EdgeGateway } from "../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import type { BackoffPolicy } from "../shared/backoff.js";
 import type { GatewayInfo } from "../shared/protocol.js";
-import { executeCommandRequest, verifyResponse } from "../shared/sdk.js";
 import { exportDeviceJson, parseDeviceExport, parseGatewayKey, type Device, type DeviceExport } from "./device.js";
 import { GatewayCallError, VerificationError } from "./errors.js";
 import { subscribeEvents, type ReceivedEvent, type SubscribeOptions } from "./events.js";
 import { createPublicRest, type Fetch } from "./rest.js";
 import type { BusinessErrorBody, DefaultMessageType, DefaultRoutes } from "./routes.js";
+import { commandRequest, createEdgeGatewayRpc, signRequest, verifyResponse, type EdgeGatewayRpc, type Protocol } from "./signed-call.js";
 
-export type Protocol = "connect" | "grpcweb";
+export { PROTOCOLS, type Protocol } from "./signed-call.js";
 const STALE_REQUEST = "stale_request";
-export const PROTOCOLS: readonly Protocol[] = ["connect", "grpcweb"];
 
 export interface GatewayClientOptions {
   /** The gateway's origin, e.g. "http://127.0.0.1:8787" (no path). */
@@ -99,14 +96,11 @@ export interface GatewayClient {
 export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
   const baseUrl = parseBaseUrl(options.baseUrl);
   const protocol = options.protocol ?? "connect";
-  if (!PROTOCOLS.includes(protocol)) throw new TypeError(`protocol must be one of ${PROTOCOLS.join(", ")}`);
   // A bare reference to the global fetch would be called with the wrong `this` in browsers ("Illegal invocation").
   const fetchImpl: Fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const timeoutMs = options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new TypeError("timeoutMs must be a positive integer (milliseconds)");
-  const transportOptions = { baseUrl, fetch: fetchImpl };
-  const transport: Transport = protocol === "connect" ? createConnectTransport(transportOptions) : createGrpcWebTransport(transportOptions);
-  const rpc: Client<typeof EdgeGateway> = createClient(EdgeGateway, transport);
+  const rpc: EdgeGatewayRpc = createEdgeGatewayRpc({ baseUrl, protocol, fetch: fetchImpl });
   const rest = createPublicRest(baseUrl, fetchImpl, timeoutMs);
 
   let device: Device | undefined;
@@ -158,7 +152,8 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   async function execute(type: string, payload?: unknown): Promise<ExecuteResult> {
     const current = requireDevice();
     const key = await gatewayPublicKey();
-    let request = executeCommandRequest(current, { messageType: type, payload, timestampMs: now() });
+    const signNow = () => commandRequest(signRequest(current, { messageType: type, payload, timestampMs: now() }));
+    let request = signNow();
     let response;
     try {
       response = await rpc.executeCommand(request, { timeoutMs });
@@ -167,7 +162,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       // Freshness runs before replay and routing: a stale call reached nothing, so it is sent again,
       // once, with the gateway clock the rejection just told.
       if (error.reason !== STALE_REQUEST || error.serverTimeMs === undefined) throw error;
-      request = executeCommandRequest(current, { messageType: type, payload, timestampMs: now() });
+      request = signNow();
       try {
         response = await rpc.executeCommand(request, { timeoutMs });
       } catch (again) {

@@ -9,9 +9,9 @@ import { backoffDelay, type BackoffPolicy } from "../shared/backoff.js";
 import { fromUtf8 } from "../shared/bytes.js";
 import type { EdgeGateway, GatewayEvent } from "../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { SERVER_TIME_EVENT_TYPE } from "../shared/protocol.js";
-import { subscribeEventsRequest, verifyEvent } from "../shared/sdk.js";
 import type { Device } from "./device.js";
 import { GatewayCallError, isTransientFailure, VerificationError } from "./errors.js";
+import { subscribeEventsRequest, verifyStreamEvent } from "./signed-call.js";
 
 /** 0.5 s, 1 s, 2 s … 10 s: a restarted gateway sees its clients back within 10 s without a stampede. */
 export const DEFAULT_STREAM_BACKOFF: BackoffPolicy = { baseMs: 500, capMs: 10_000 };
@@ -114,11 +114,9 @@ export async function* subscribeEvents(deps: StreamDeps, options: SubscribeOptio
 }
 
 function checked(event: GatewayEvent, key: Uint8Array, deviceSessionId: string, requestId: string): ReceivedEvent {
-  const verification = verifyEvent(event, key);
+  const verification = verifyStreamEvent(event, key, { deviceSessionId, requestId });
   if (!verification.ok) throw new VerificationError(verification.problem, "event");
   const env = event.envelope!;
-  if (env.deviceSessionId !== deviceSessionId) throw new VerificationError("device_session_id is not this session", "event");
-  if (env.requestId !== requestId) throw new VerificationError("request_id does not echo the subscription", "event");
   let payload: unknown;
   try {
     payload = event.payloadBytes.length === 0 ? undefined : JSON.parse(fromUtf8(event.payloadBytes));

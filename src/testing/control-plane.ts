@@ -66,30 +66,58 @@ export function createControlPlane(baseUrl: string, accessToken?: string): Contr
   };
 }
 
+/** An item as the control plane lists it: its id plus the endpoint's own fields (README "Your own game"). */
+export type CollectionItem = { id: string } & Record<string, unknown>;
+
 /**
- * A collection endpoint of issue 12 (`/emulator/v1/stubs`, `/emulator/v1/faults`): POST adds (one or an
- * array; answers the ids), GET lists, GET|DELETE `/{id}` reads or removes one, DELETE clears them all.
- * The bodies are the endpoints' own (see the README); the kit passes them through unchanged.
+ * A collection endpoint of issue 12 (`/emulator/v1/stubs`, `/emulator/v1/faults`) as a test uses it.
+ * The endpoints differ in their answers (stubs POST `{ids}`, faults POST `{id}` for one item; GET
+ * `{stubs}` / `{faults}`; DELETE `{deleted}` / `{removed}`), so each handle reads its own keys and every
+ * handle answers the same shapes: the ids added, the items, the number cleared. The items sent are
+ * passed through unchanged: the endpoint validates them (a bad one → ControlPlaneError 400 naming the
+ * JSON path).
  */
-export interface CollectionHandle<T = unknown> {
-  add(items: T | T[]): Promise<unknown>;
-  list(): Promise<unknown>;
-  get(id: string): Promise<unknown>;
+export interface CollectionHandle<In = Record<string, unknown>, Item extends CollectionItem = CollectionItem> {
+  /** Adds one item or an array (all or nothing); resolves with the ids, in order. */
+  add(items: In | In[]): Promise<string[]>;
+  list(): Promise<Item[]>;
+  /** One item; ControlPlaneError 404 `not_found` when there is none. */
+  get(id: string): Promise<Item>;
+  /** Removes one item; ControlPlaneError 404 when there is none. */
   remove(id: string): Promise<void>;
-  clear(): Promise<void>;
+  /** Removes every item; resolves with how many there were. */
+  clear(): Promise<number>;
 }
 
-export function collection<T>(control: ControlPlane, path: string): CollectionHandle<T> {
+/** Where an endpoint's answers keep what the handle returns. */
+export interface CollectionKeys {
+  path: string;
+  /** The key of GET's array: "stubs", "faults". */
+  listKey: string;
+  /** The key of DELETE's count: "deleted", "removed". */
+  clearedKey: string;
+}
+
+export function collection<In, Item extends CollectionItem>(control: ControlPlane, keys: CollectionKeys): CollectionHandle<In, Item> {
+  const { path } = keys;
   const one = (id: string) => `${path}/${encodeURIComponent(id)}`;
   return {
-    add: (items) => control.request("POST", path, items),
-    list: () => control.request("GET", path),
-    get: (id) => control.request("GET", one(id)),
+    async add(items) {
+      const answer = await control.request<{ id?: string; ids?: string[] }>("POST", path, items);
+      return answer.ids ?? [answerField<string>(answer, "id", `POST ${path}`)];
+    },
+    list: async () => answerField<Item[]>(await control.request("GET", path), keys.listKey, `GET ${path}`),
+    get: (id) => control.request<Item>("GET", one(id)),
     remove: async (id) => {
       await control.request("DELETE", one(id));
     },
-    clear: async () => {
-      await control.request("DELETE", path);
-    },
+    clear: async () => answerField<number>(await control.request("DELETE", path), keys.clearedKey, `DELETE ${path}`),
   };
+}
+
+/** A key the endpoint's answer must have: missing means the target is not the emulator the kit knows. */
+function answerField<T>(answer: unknown, key: string, call: string): T {
+  const value = (answer as Record<string, unknown> | undefined)?.[key];
+  if (value === undefined) throw new Error(`${call}: the answer has no "${key}"`);
+  return value as T;
 }

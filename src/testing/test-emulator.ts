@@ -66,10 +66,10 @@ export interface TestEmulator {
     get(): Promise<EmulatorConfig>;
     patch(patch: Record<string, unknown>): Promise<EmulatorConfig>;
   };
-  /** `/emulator/v1/stubs` (issue 12's stub mappings): add, list, get, remove, clear. */
+  /** `/emulator/v1/stubs` (stub mappings, README "Your own game"): add, list, get, remove, clear. */
   stubs: CollectionHandle;
-  /** `/emulator/v1/faults` (issue 12's fault injection): add, list, remove, clear (faults have no GET by id). */
-  faults: Omit<CollectionHandle, "get">;
+  /** `/emulator/v1/faults` (fault injection, README "Faults"): add, list, get, remove, clear. */
+  faults: CollectionHandle;
   /** Clears sessions, challenges, mailbox, replay store, buckets and journal (`POST /emulator/v1/reset`). */
   reset(): Promise<void>;
   /** Stops the emulator and removes its state directory. */
@@ -169,8 +169,8 @@ export async function startTestEmulator(options: TestEmulatorOptions = {}): Prom
       get: () => control.config(),
       patch: (patch) => control.patchConfig(patch),
     },
-    stubs: collection(control, "/emulator/v1/stubs"),
-    faults: (({ add, list, remove, clear }) => ({ add, list, remove, clear }))(collection(control, "/emulator/v1/faults")),
+    stubs: collection(control, { path: "/emulator/v1/stubs", listKey: "stubs", clearedKey: "deleted" }),
+    faults: collection(control, { path: "/emulator/v1/faults", listKey: "faults", clearedKey: "removed" }),
     reset: () => control.reset(),
     close,
   };

@@ -59,6 +59,36 @@ describe("conform against the emulator", () => {
     expect(run.stdout).toMatch(/^check +REST +gRPC-Web$/m);
     expect(run.stdout).toMatch(/\n15 passed, 0 failed, 0 skipped in /);
   });
+
+  it("--fail-on-skip exits 0 when every check ran", async () => {
+    const run = await runConformBin(["--target", emulator.url, "--protocols", "connect", "--fail-on-skip"]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/\n15 passed, 0 failed, 0 skipped in [0-9.]+ s\n$/);
+  });
+});
+
+describe("conform against a real gateway without a device session (most checks cannot run)", () => {
+  let fake: FakeGateway;
+  beforeAll(async () => {
+    fake = await startFakeGateway(fakeDevice(), {});
+  });
+  afterAll(() => fake.close());
+  const SUMMARY = /\n10 passed, 0 failed, 31 skipped in [0-9.]+ s\n$/;
+
+  it("exits 0 by default, but the summary and a warning say how much was not checked", async () => {
+    const run = await runConformBin(["--target", fake.url]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(SUMMARY);
+    expect(run.stderr).toBe("conform: warning: 31 of 41 checks were skipped, so not checked (the skip lines say why); --fail-on-skip makes skips fail the run\n");
+  });
+
+  it("--fail-on-skip exits 1 and says why", async () => {
+    const run = await runConformBin(["--target", fake.url, "--fail-on-skip"]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(SUMMARY);
+    expect(run.stderr).toBe("conform: 31 of 41 checks were skipped, so not checked (the skip lines say why), and --fail-on-skip was given: exit 1\n");
+  });
 });
 
 describe("conform against a gateway that skips the signature check", () => {

@@ -1,6 +1,7 @@
 // The package as its users get it: `npm pack` (of the built dist/: `npm test` builds first), the tarball
 // installed into a clean temporary project with npm, then used there — the ./sdk and ./testing subpath
-// exports from plain Node, their types from `tsc`, the bin, and examples/client-tests' own test suite.
+// exports from plain Node, their types from `tsc`, the bin, and examples/client-tests' own test suites
+// (the testing kit's, and the contract tests it runs under `exec`).
 // npm installs the tarball's dependencies from its cache (--prefer-offline), going to the registry only
 // for what the cache lacks (the first run on a machine).
 import { execFile, spawn } from "node:child_process";
@@ -112,15 +113,41 @@ describe("the npm package", () => {
     expect(await exit).toBe(0);
   }, T);
 
-  it("runs examples/client-tests' own test suite against it", async () => {
-    const example = path.join(work, "client-tests");
-    await cp(path.join(ROOT, "examples/client-tests"), example, { recursive: true, filter: (src) => !src.includes("node_modules") });
-    await npmInstallTarball(example);
-    const outcome = await run("npm", ["test"], { cwd: example, timeout: 120_000 }).then(
-      (r) => r.stdout,
-      (e: { stdout: string; stderr: string }) => `FAILED\n${e.stdout}\n${e.stderr}`,
-    );
-    expect(outcome).toMatch(/^# pass 4$/m);
-    expect(outcome).toMatch(/^# fail 0$/m);
-  }, T);
+  describe("examples/client-tests, installed from the tarball", () => {
+    let example: string;
+    beforeAll(async () => {
+      example = path.join(work, "client-tests");
+      await cp(path.join(ROOT, "examples/client-tests"), example, { recursive: true, filter: (src) => !src.includes("node_modules") });
+      await npmInstallTarball(example);
+    }, T);
+
+    it("runs its own test suite on the testing kit (npm test)", async () => {
+      const outcome = await run("npm", ["test"], { cwd: example, timeout: 120_000 }).then(
+        (r) => r.stdout,
+        (e: { stdout: string; stderr: string }) => `FAILED\n${e.stdout}\n${e.stderr}`,
+      );
+      expect(outcome).toMatch(/^# pass 4$/m);
+      expect(outcome).toMatch(/^# fail 0$/m);
+    }, T);
+
+    it("runs its contract tests under `exec` (npm run test:exec): exit 0, the tests' output on stdout, the emulator's on stderr", async () => {
+      const outcome = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        // exec keeps the emulator's state in $XDG_STATE_HOME (the user's, by default): here, the temp dir's.
+        const env = { ...process.env, XDG_STATE_HOME: path.join(work, "xdg-state") };
+        const child = spawn("npm", ["run", "--silent", "test:exec"], { cwd: example, env, stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+        child.once("error", reject);
+        child.once("close", (code) => resolve({ code, stdout, stderr }));
+      });
+      expect(outcome.stdout).toMatch(/^ +ok 2 - signs in and dispatches a fleet, verified against the pinned key$/m);
+      expect(outcome.stdout).toMatch(/^# pass 2$/m);
+      expect(outcome.stdout).toMatch(/^# fail 0$/m);
+      expect(outcome.stdout).not.toContain("[emulator]");
+      expect(outcome.stderr).toMatch(/^\[emulator\] Gateway emulator ready at http:\/\/127\.0\.0\.1:\d+$/m);
+      expect(outcome.code).toBe(0);
+    }, T);
+  });
 });

@@ -1,4 +1,4 @@
-import type { Verification } from "../../shared/sdk.js";
+import type { Verification } from "../../sdk/signed-call.js";
 
 /** ✓ / ✗ of a response or event checked against the pinned gateway key. */
 export function VerifyBadge({ verification, testId }: { verification: Verification; testId?: string }) {

@@ -1,9 +1,9 @@
 // ExecuteCommand from a device: signs (or sends a tampered request as is), verifies the response against
-// the device's pinned gateway key, and keeps the bookkeeping every sender shares: per device session,
+// the device's pinned gateway key (both through the SDK's lower level, src/sdk/signed-call.ts), and keeps the bookkeeping every sender shares: per device session,
 // the last request the gateway accepted (the tamper lab's replay case), and sessions it reports revoked.
 import type { StoredDevice } from "../../shared/bridge.js";
 import type { ExecuteCommandRequest, ExecuteCommandResponse } from "../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
-import { signRequest, verifyResponse, type SignedRequest, type Verification } from "../../shared/sdk.js";
+import { signRequest, verifyResponse, type SignedRequest, type Verification } from "../../sdk/signed-call.js";
 import { identityOf, pinnedKeyOf, toWire, type GatewayClient } from "./gateway-client.js";
 import { toRejection, type Rejection } from "./rejection.js";
 

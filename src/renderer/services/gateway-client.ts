@@ -1,17 +1,15 @@
-// The EdgeGateway client, exactly as a browser game client talks to it: Connect over fetch
-// (HTTP/1.1), same origin; and the device's keys as src/shared's signing and verifying take them.
-import { createClient, type Client } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-web";
-import { create, toJsonString } from "@bufbuild/protobuf";
+// The EdgeGateway client, exactly as a browser game client talks to it: the SDK's RPC client (Connect
+// over fetch, HTTP/1.1, same origin); and the device's keys as the SDK's signing and verifying take them.
+import { toJsonString } from "@bufbuild/protobuf";
 import { fromBase64Url, fromHex } from "../../shared/bytes.js";
 import type { StoredDevice } from "../../shared/bridge.js";
-import { EdgeGateway, ExecuteCommandRequestSchema, type ExecuteCommandRequest } from "../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
-import type { DeviceIdentity, SignedRequest } from "../../shared/sdk.js";
+import { ExecuteCommandRequestSchema } from "../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
+import { commandRequest, createEdgeGatewayRpc, type DeviceIdentity, type EdgeGatewayRpc, type SignedRequest } from "../../sdk/signed-call.js";
 
-export type GatewayClient = Client<typeof EdgeGateway>;
+export type GatewayClient = EdgeGatewayRpc;
 
 export function createGatewayClient(origin: string): GatewayClient {
-  return createClient(EdgeGateway, createConnectTransport({ baseUrl: origin }));
+  return createEdgeGatewayRpc({ baseUrl: origin, protocol: "connect" });
 }
 
 export function identityOf(device: StoredDevice): DeviceIdentity {
@@ -22,13 +20,8 @@ export function pinnedKeyOf(device: StoredDevice): Uint8Array {
   return fromBase64Url(device.gatewayKey);
 }
 
-export function toWire(signed: SignedRequest): ExecuteCommandRequest {
-  return create(ExecuteCommandRequestSchema, {
-    envelope: signed.envelope,
-    payloadBytes: signed.payloadBytes,
-    signature: signed.signature,
-  });
-}
+/** A (possibly tampered) signed request as ExecuteCommand sends it. */
+export const toWire = commandRequest;
 
 /** The signed request as protobuf JSON: what `buf curl`, grpcurl and Connect's JSON form send. */
 export function requestJson(signed: SignedRequest): string {

@@ -7,7 +7,7 @@ import { backoffDelay, type BackoffPolicy } from "../../shared/backoff.js";
 import type { StoredDevice } from "../../shared/bridge.js";
 import type { EdgeGateway, EventEnvelope, GatewayEvent } from "../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { SERVER_TIME_EVENT_TYPE } from "../../shared/protocol.js";
-import { subscribeEventsRequest, verifyEvent, type Verification } from "../../shared/sdk.js";
+import { subscribeEventsRequest, verifyStreamEvent, type Verification } from "../../sdk/signed-call.js";
 import { Store, type ExternalStore } from "../lib/store.js";
 import { identityOf, pinnedKeyOf, prettyPayload } from "./gateway-client.js";
 import { isTransient, toRejection, type Rejection } from "./rejection.js";
@@ -183,9 +183,8 @@ export class StreamManager implements ExternalStore<ReadonlyMap<string, StreamSt
     run.seenOrder.push(key);
     if (run.seenOrder.length > SEEN_IDS) run.seen.delete(run.seenOrder.shift()!);
 
-    let verification = verifyEvent(event, pinned);
-    if (verification.ok && env?.deviceSessionId !== id) verification = { ok: false, problem: "device_session_id is not this session" };
-    if (verification.ok && env?.requestId !== requestId) verification = { ok: false, problem: "request_id does not echo the subscription" };
+    // The SDK's own check, as a verdict to show: the client SDK ends its stream on a bad event, the console lists it.
+    const verification = verifyStreamEvent(event, pinned, { deviceSessionId: id, requestId });
     const received: ReceivedEvent = {
       key: `${key}#${Date.now()}`,
       eventId,

@@ -4,7 +4,7 @@ import { toHex, utf8 } from "../../../shared/bytes.js";
 import type { StoredDevice } from "../../../shared/bridge.js";
 import { ExecuteCommandRequestSchema } from "../../../shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { DEFAULT_FRESHNESS_WINDOW_MS } from "../../../shared/protocol.js";
-import { signRequest } from "../../../shared/sdk.js";
+import { signRequest } from "../../../sdk/signed-call.js";
 import type { CallOutcome, CommandService } from "../../services/commands.js";
 import { identityOf, toWire } from "../../services/gateway-client.js";
 
