@@ -5,6 +5,8 @@
 //   Its output (stdout and stderr) is copied to our stderr, each line prefixed `[emulator] `, so CMD's
 //   stdout stays CMD's own. It runs in its own process group: a Ctrl-C meant for CMD does not stop the
 //   emulator under CMD's feet; it stops when CMD has ended (and by itself if this process dies).
+// - The emulator's state directory is a fresh temporary one, removed at the end, unless --state-dir is
+//   given: each run starts from nothing (--import / --export-on-exit carry state across runs).
 // - CMD inherits stdio and the environment, plus GALAXY_GATEWAY_URL, GALAXY_GATEWAY_PUBLIC_KEY (base64url,
 //   the gateway's response-signing key) and GALAXY_EMULATOR_TOKEN (when the emulator has a token).
 // - SIGINT/SIGTERM/SIGHUP to this process are passed on to CMD (as `npm run` does: under a terminal,
@@ -17,7 +19,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import http from "node:http";
 import https from "node:https";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { onParentExit } from "./command-line.js";
@@ -26,7 +30,8 @@ import { tokenFromSources } from "./token-source.js";
 
 export const EXEC_USAGE = `usage: galaxy-gateway-emulator exec [emulator options] -- CMD [ARGS...]
        npm run emulator -- exec [emulator options] -- CMD [ARGS...]
-Starts the emulator (on a free port unless --port is given), runs CMD with GALAXY_GATEWAY_URL,
+Starts the emulator (on a free port unless --port is given; with a fresh temporary state directory
+unless --state-dir is given), runs CMD with GALAXY_GATEWAY_URL,
 GALAXY_GATEWAY_PUBLIC_KEY and (with a token) ${TOKEN_ENV} set, stops the emulator when CMD ends and
 exits with CMD's exit code (128+n if CMD died of signal n). The emulator's output goes to stderr,
 prefixed "[emulator] ". Exit 127: CMD not found; 126: CMD not executable; 2: bad usage;
@@ -53,7 +58,18 @@ export async function runExec(argv: string[]): Promise<number> {
   const [command, ...commandArgs] = argv.slice(split + 1) as [string, ...string[]];
   const flags = knownFlags(emulatorArgs);
   if (flags.port === undefined) emulatorArgs.push("--port", "0");
+  // A CI step starts from nothing (as Firebase's emulators:exec does): a fresh state directory, removed
+  // at the end, unless --state-dir names one to keep. --import / --export-on-exit carry state across runs.
+  const scratch = flags.stateDir === undefined ? mkdtempSync(path.join(os.tmpdir(), "galaxy-exec-")) : undefined;
+  if (scratch) emulatorArgs.push("--state-dir", scratch);
+  try {
+    return await runWithEmulator(emulatorArgs, flags, command, commandArgs);
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
+}
 
+async function runWithEmulator(emulatorArgs: string[], flags: KnownFlags, command: string, commandArgs: string[]): Promise<number> {
   // Signals are passed on from the start: one arriving while the emulator starts stops everything.
   let cmd: ChildProcess | undefined;
   let stopRequested: NodeJS.Signals | undefined;
@@ -106,14 +122,20 @@ export async function runExec(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** The flags exec itself needs from the emulator's: --port (given or not) and the control token. */
-function knownFlags(args: string[]): { port?: string; token?: string } {
+/** The flags exec itself needs from the emulator's: --port and --state-dir (given or not), the control token. */
+interface KnownFlags {
+  port?: string;
+  stateDir?: string;
+  token?: string;
+}
+
+function knownFlags(args: string[]): KnownFlags {
   // Lenient: the emulator child checks every flag strictly and refuses bad ones (exit 2).
   const { values } = parseArgs({
     args,
     strict: false,
     allowPositionals: true,
-    options: { port: { type: "string" }, token: { type: "string" }, "token-file": { type: "string" } },
+    options: { port: { type: "string" }, "state-dir": { type: "string" }, token: { type: "string" }, "token-file": { type: "string" } },
   });
   const str = (v: unknown) => (typeof v === "string" ? v : undefined);
   let token: string | undefined;
@@ -128,7 +150,7 @@ function knownFlags(args: string[]): { port?: string; token?: string } {
   } catch {
     token = undefined; // the emulator refuses the same token with its message
   }
-  return { port: str(values.port), token };
+  return { port: str(values.port), stateDir: str(values["state-dir"]), token };
 }
 
 interface EmulatorChild {

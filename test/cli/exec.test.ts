@@ -5,7 +5,7 @@
 // passes SIGTERM/SIGINT on to CMD, stops the emulator cleanly once CMD ends (its --export-on-exit file
 // written, its port closed, no process left); a CMD that does not exist → 127.
 import net from "node:net";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { killProcessesNaming, processesNaming, ROOT, spawnChild, type Child } from "../hardening/children.js";
@@ -17,6 +17,7 @@ const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as
 const BIN = path.join(ROOT, pkg.bin["galaxy-gateway-emulator"]!);
 const GATEWAY_CLIENT = path.join(ROOT, "test/cli/fixtures/gateway-client.mjs");
 const WAIT_FOR_SIGNAL = path.join(ROOT, "test/cli/fixtures/wait-for-signal.mjs");
+const SEED_AND_COUNT = path.join(ROOT, "test/cli/fixtures/seed-and-count.mjs");
 
 const stateDirs: string[] = [];
 afterEach(() => {
@@ -56,6 +57,27 @@ function stderrLines(child: Child): string[] {
 }
 
 describe("exec", () => {
+  it(
+    "without --state-dir, each run starts from nothing (a fresh temporary state directory) and leaves no directory behind",
+    async () => {
+      const tmp = newStateDir(); // the TMPDIR exec sees, so its temporary directories can be counted
+      const run = async () => {
+        const child = spawnChild(process.execPath, [BIN, "exec", "--", process.execPath, SEED_AND_COUNT], { label: "exec", env: { TMPDIR: tmp } });
+        expect(await child.exited, child.stderr()).toEqual([0, null]);
+        await child.gone;
+        expect(child.lines).toHaveLength(1);
+        return JSON.parse(child.lines[0]!) as { users: number; public_key: string };
+      };
+      const first = await run();
+      const second = await run();
+      expect(first.users).toBe(1);
+      expect(second.users).toBe(1); // not the first run's user as well
+      expect(second.public_key).not.toBe(first.public_key); // a new gateway key: nothing was kept
+      expect(readdirSync(tmp).filter((name) => name.startsWith("galaxy-exec-"))).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
   it(
     "gives CMD the gateway's URL, key and token, which it can use; stdout is CMD's alone; the emulator's output is on stderr, prefixed; exit 0",
     async () => {
