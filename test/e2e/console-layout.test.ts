@@ -41,6 +41,12 @@ beforeAll(async () => {
   await page.locator(`${byTestId("journal-entry")}[data-code="ok"]`).first().click();
   await openTab(page, "settings");
   await page.locator(byTestId("gateway-key-hex")).waitFor();
+  // Stubs & faults: a mapping with a scenario, and a preset's fault held.
+  expect((await fx.control("POST", "/emulator/v1/stubs", { id: "layout-stub", message_type: "game.layout.check", scenario: { name: "layout" } })).status).toBe(200);
+  expect((await fx.control("POST", "/emulator/v1/faults", { id: "preset-slow-backend", target: "backend", latency_ms: 500 })).status).toBe(200);
+  await openTab(page, "world");
+  await page.locator(`${byTestId("stub-row")}[data-stub-id="layout-stub"]`).waitFor();
+  await page.locator(`${byTestId("fault-row")}[data-fault-id="preset-slow-backend"]`).waitFor();
 }, 180_000);
 
 afterAll(async () => {
@@ -154,12 +160,12 @@ describe("console layout and accessibility (e2e, Chromium)", () => {
     expect(await state()).toEqual(at("commands"));
     await page.keyboard.press("End");
     expect(await state()).toEqual(at("settings"));
-    await page.keyboard.press("ArrowRight"); // wraps
-    expect(await state()).toEqual(at("signin"));
+    await page.keyboard.press("ArrowRight"); // wraps to the first tab
+    expect(await state()).toEqual(at(TABS[0]));
     await page.keyboard.press("ArrowLeft"); // wraps back
     expect(await state()).toEqual(at("settings"));
     await page.keyboard.press("Home");
-    expect(await state()).toEqual(at("signin"));
+    expect(await state()).toEqual(at(TABS[0]));
     // Tab leaves the tab list (one stop), to the first control after it.
     await page.keyboard.press("Tab");
     expect(await page.evaluate(() => document.activeElement?.getAttribute("role"))).not.toBe("tab");
