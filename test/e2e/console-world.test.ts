@@ -209,7 +209,7 @@ describe("Stubs & faults tab (e2e, Chromium)", () => {
     await second.page.context().close();
   }, T);
 
-  it("the template mapping and its scenario: matched, moved to Bought, reset to Started; screenshots at 800 and 1,280 px", async () => {
+  it("the template mapping and its scenario: matched, moved to Bought, reset to Started; screenshots at 800 and 1,280 px; a fault deleted from the list", async () => {
     await openTab(page, "world");
     await page.click(byTestId("stub-new"));
     await page.click(byTestId("stub-save"));
@@ -235,6 +235,10 @@ describe("Stubs & faults tab (e2e, Chromium)", () => {
       const { scrollWidth, clientWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth }));
       expect(scrollWidth).toBeLessThanOrEqual(clientWidth);
     }
+    // A fault deleted from the list is gone from the gateway, and its preset's switch is off.
+    await page.locator(`${byTestId("fault-row")}[data-fault-id="preset-slow-backend"]`).locator(byTestId("fault-delete")).click();
+    await page.locator(`${byTestId("preset-switch-preset-slow-backend")}[aria-checked="false"]`).waitFor();
+    expect(await heldFaults()).toEqual([]);
     expect(ctx.pageErrors).toEqual([]);
     expect(ctx.cspViolations).toEqual([]);
   }, T);

@@ -13,8 +13,8 @@ import { StubList } from "./StubList.js";
 import { STUB_TEMPLATE } from "./stub-template.js";
 
 /**
- * How often the open tab reads stubs, scenarios and faults again: three small GETs, so a switch
- * another console flipped or a count a call raised shows within 2 s without a reload.
+ * How often the open tab reads stubs, scenarios, faults and the routes again: four small loopback
+ * GETs, so a switch another console flipped or a count a call raised shows within 2 s, no reload.
  */
 const REFRESH_MS = 2_000;
 
