@@ -8,6 +8,7 @@ import { Overview } from "./features/overview/Overview.js";
 import { Settings } from "./features/settings/Settings.js";
 import { SignIn } from "./features/signin/SignIn.js";
 import { TamperLab } from "./features/tamper/TamperLab.js";
+import { World } from "./features/world/World.js";
 import type { Tab } from "./state/app-store.js";
 import { useApp } from "./state/context.js";
 
@@ -31,6 +32,7 @@ export function App() {
         {pane("history", <History />)}
         {pane("events", <Events />)}
         {pane("inspector", <Inspector visible={app.tab === "inspector"} />)}
+        {pane("world", <World visible={app.tab === "world"} />)}
         {pane("tamper", <TamperLab />)}
         {pane("settings", <Settings visible={app.tab === "settings"} />)}
       </main>

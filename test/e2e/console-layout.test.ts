@@ -41,6 +41,12 @@ beforeAll(async () => {
   await page.locator(`${byTestId("journal-entry")}[data-code="ok"]`).first().click();
   await openTab(page, "settings");
   await page.locator(byTestId("gateway-key-hex")).waitFor();
+  // Stubs & faults: a mapping with a scenario, and a preset's fault held.
+  expect((await fx.control("POST", "/emulator/v1/stubs", { id: "layout-stub", message_type: "game.layout.check", scenario: { name: "layout" } })).status).toBe(200);
+  expect((await fx.control("POST", "/emulator/v1/faults", { id: "preset-slow-backend", target: "backend", latency_ms: 500 })).status).toBe(200);
+  await openTab(page, "world");
+  await page.locator(`${byTestId("stub-row")}[data-stub-id="layout-stub"]`).waitFor();
+  await page.locator(`${byTestId("fault-row")}[data-fault-id="preset-slow-backend"]`).waitFor();
 }, 180_000);
 
 afterAll(async () => {

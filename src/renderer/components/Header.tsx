@@ -10,6 +10,7 @@ const LABELS: Record<Tab, string> = {
   history: "History",
   events: "Events",
   inspector: "Inspector",
+  world: "Stubs & faults",
   tamper: "Tamper lab",
   settings: "Settings",
 };

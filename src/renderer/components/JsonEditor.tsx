@@ -23,10 +23,12 @@ export function JsonEditor(props: {
   rows?: number;
   label?: string;
   allowEmpty?: boolean;
+  /** Refuse anything but a JSON object (a command payload); false accepts any JSON value. Default true. */
+  objectOnly?: boolean;
   /** Ctrl/⌘+Enter. */
   onSubmit?(): void;
 }) {
-  const check = checkJson(props.value, { allowEmpty: props.allowEmpty ?? true });
+  const check = checkJson(props.value, { allowEmpty: props.allowEmpty ?? true, objectOnly: props.objectOnly ?? true });
   const id = useId();
   return (
     <div className="json-editor">

@@ -17,9 +17,45 @@ export interface ControlPlane {
   patchConfig(patch: Record<string, unknown>): Promise<EmulatorConfig>;
   reset(): Promise<unknown>;
   rotateGatewayKey(): Promise<{ response_signing_public_key: string }>;
-  /** Whether the configured backend answers at all (`reachable`), and if not, why. */
+  /** The mock backend's stub mappings (README "Your own game"), each with how many calls it matched. */
+  listStubs(): Promise<StubView[]>;
+  /** Adds one mapping or an array (all or none); an existing id is replaced. A bad one: HttpError 400 whose message starts with the JSON path. */
+  saveStubs(mappings: unknown): Promise<{ ids: string[] }>;
+  deleteStub(id: string): Promise<unknown>;
+  listScenarios(): Promise<ScenarioState[]>;
+  /** Puts every scenario back in `Started`. */
+  resetScenarios(): Promise<unknown>;
+  listFaults(): Promise<FaultView[]>;
+  /** Adds one fault; an existing id is replaced (its hits start over). A bad one: HttpError 400 naming the JSON path. */
+  addFault(fault: Record<string, unknown>): Promise<{ id: string }>;
+  deleteFault(id: string): Promise<unknown>;
 }
 
+/** A stub mapping as `GET /emulator/v1/stubs` lists it: the mapping with its defaults, plus its count. */
+export interface StubView {
+  id: string;
+  message_type: string;
+  priority: number;
+  matched_count: number;
+  scenario?: { name: string; required_state?: string; new_state?: string };
+  [field: string]: unknown;
+}
+
+export interface ScenarioState {
+  name: string;
+  state: string;
+}
+
+/** A fault as `GET /emulator/v1/faults` lists it: as given, plus its id, the seed its draws use and its hits. */
+export interface FaultView {
+  id: string;
+  target: "execute" | "backend" | "subscribe";
+  seed: number;
+  hits: number;
+  [field: string]: unknown;
+}
+
+/** Whether the configured backend answers at all (`reachable`), and if not, why. */
 export interface BackendHealth {
   backend: string;
   reachable: boolean;
@@ -71,5 +107,13 @@ export function createControlPlane(http: JsonHttp): ControlPlane {
     patchConfig: (patch) => http.requestJson("PATCH", "/emulator/v1/config", patch, auth),
     reset: () => http.requestJson("POST", "/emulator/v1/reset", {}, auth),
     rotateGatewayKey: () => http.requestJson("POST", "/emulator/v1/gateway-key/rotate", {}, auth),
+    listStubs: async () => (await http.requestJson<{ stubs?: StubView[] }>("GET", "/emulator/v1/stubs", undefined, auth)).stubs ?? [],
+    saveStubs: (mappings) => http.requestJson("POST", "/emulator/v1/stubs", mappings, auth),
+    deleteStub: (id) => http.requestJson("DELETE", `/emulator/v1/stubs/${encodeURIComponent(id)}`, undefined, auth),
+    listScenarios: async () => (await http.requestJson<{ scenarios?: ScenarioState[] }>("GET", "/emulator/v1/scenarios", undefined, auth)).scenarios ?? [],
+    resetScenarios: () => http.requestJson("POST", "/emulator/v1/scenarios/reset", {}, auth),
+    listFaults: async () => (await http.requestJson<{ faults?: FaultView[] }>("GET", "/emulator/v1/faults", undefined, auth)).faults ?? [],
+    addFault: (fault) => http.requestJson("POST", "/emulator/v1/faults", fault, auth),
+    deleteFault: (id) => http.requestJson("DELETE", `/emulator/v1/faults/${encodeURIComponent(id)}`, undefined, auth),
   };
 }

@@ -5,7 +5,7 @@
 import type { DesktopBridge, StoredDevice } from "../../shared/bridge.js";
 import { Store, type ExternalStore } from "../lib/store.js";
 
-export const TABS = ["overview", "signin", "commands", "history", "events", "inspector", "tamper", "settings"] as const;
+export const TABS = ["overview", "signin", "commands", "history", "events", "inspector", "world", "tamper", "settings"] as const;
 export type Tab = (typeof TABS)[number];
 
 export interface AppSnapshot {

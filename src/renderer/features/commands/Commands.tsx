@@ -31,6 +31,8 @@ export function Commands({ visible }: { visible: boolean }) {
   const { control, commands } = useServices();
   const device = app.active;
   const [routes, setRoutes] = useState<RoutingTable>({});
+  /** Message types of the mock's stub mappings that no route names (the gateway routes them to the mock). */
+  const [stubbed, setStubbed] = useState<string[]>([]);
   const [routesError, setRoutesError] = useState<string>();
   const [messageType, setMessageType] = useState("");
   const [payload, setPayload] = useState("{}");
@@ -48,8 +50,10 @@ export function Commands({ visible }: { visible: boolean }) {
 
   const loadRoutes = useCallback(async () => {
     try {
-      const config = await control.getConfig();
+      // Stubs exist on the mock backend only: with another backend the list is simply empty.
+      const [config, stubs] = await Promise.all([control.getConfig(), control.listStubs().catch(() => [])]);
       setRoutes(config.routes);
+      setStubbed([...new Set(stubs.map((s) => s.message_type))].filter((t) => !config.routes[t]).sort());
       setRoutesError(undefined);
       if (!typeRef.current) {
         const first = Object.keys(config.routes)[0] ?? "";
@@ -90,7 +94,7 @@ export function Commands({ visible }: { visible: boolean }) {
         <div className="composer">
           <div className="form">
             <label className="field-label" htmlFor="command-type">Route</label>
-            <select id="command-type" data-testid="command-type" value={routes[messageType] ? messageType : ""} onChange={(e) => choose(e.target.value)}>
+            <select id="command-type" data-testid="command-type" value={routes[messageType] || stubbed.includes(messageType) ? messageType : ""} onChange={(e) => choose(e.target.value)}>
               <option value="" disabled>
                 — pick a message type —
               </option>
@@ -99,6 +103,15 @@ export function Commands({ visible }: { visible: boolean }) {
                   {type} — {r.method} /api/v1/user/{r.path}
                 </option>
               ))}
+              {stubbed.length > 0 && (
+                <optgroup label="stubbed (Stubs & faults tab)">
+                  {stubbed.map((type) => (
+                    <option key={type} value={type}>
+                      {type} — stub mappings
+                    </option>
+                  ))}
+                </optgroup>
+              )}
             </select>
             <label className="field-label" htmlFor="command-message-type">message_type</label>
             <input
@@ -114,6 +127,8 @@ export function Commands({ visible }: { visible: boolean }) {
                   routed to <span className="mono">{route.method} /api/v1/user/{route.path}</span>
                   {route.method === "GET" && " (payload sent as the query string)"}
                 </>
+              ) : stubbed.includes(messageType) ? (
+                "no route, but stubbed: the mock backend's stub mappings answer it"
               ) : messageType ? (
                 "no route: the gateway will answer unknown_message_type"
               ) : null}

@@ -8,6 +8,7 @@ import { useJournal, useServices } from "../../state/context.js";
 import { CallBodies } from "./CallBodies.js";
 import { JournalTools } from "./JournalTools.js";
 import { SequenceDiagram } from "./SequenceDiagram.js";
+import { WorldTags, worldRows } from "./WorldNotes.js";
 
 function StageStrip({ entry }: { entry: JournalEntry }) {
   return (
@@ -17,6 +18,11 @@ function StageStrip({ entry }: { entry: JournalEntry }) {
       ))}
     </span>
   );
+}
+
+/** The stub that answered a call, or the nearest one: what the filter finds a call by. */
+function stubIdOf(e: JournalEntry): string {
+  return e.stub ? (e.stub.matched ? e.stub.id : e.stub.nearest_id) : "";
 }
 
 export function Inspector({ visible }: { visible: boolean }) {
@@ -34,7 +40,7 @@ export function Inspector({ visible }: { visible: boolean }) {
     const f = filter.trim().toLowerCase();
     const list = f
       ? feed.entries.filter((e) =>
-          [e.message_type, e.device_session_id, e.request_id, e.code, e.reason ?? "", e.result_code ?? "", e.rpc].some((v) => v.toLowerCase().includes(f)),
+          [e.message_type, e.device_session_id, e.request_id, e.code, e.reason ?? "", e.result_code ?? "", e.rpc, e.injected ?? "", stubIdOf(e)].some((v) => v.toLowerCase().includes(f)),
         )
       : feed.entries;
     return list.slice(-300).reverse();
@@ -100,6 +106,7 @@ export function Inspector({ visible }: { visible: boolean }) {
                   <span className="mono msg">{e.rpc === "SubscribeEvents" ? "⇶ subscribe" : e.message_type}</span>
                   <StageStrip entry={e} />
                   <span className={`code-pill ${e.code === "ok" ? "ok" : "bad"}`}>{e.code === "ok" ? (e.result_code ?? "ok") : (e.reason ?? e.code)}</span>
+                  <WorldTags entry={e} />
                 </button>
               </li>
             ))}
@@ -122,6 +129,7 @@ export function Inspector({ visible }: { visible: boolean }) {
                 ["message_type", current.message_type || "—"],
                 ["code", `${current.code}${current.reason ? ` · ${current.reason}` : ""}`],
                 ...(current.result_code !== undefined ? [["result_code", current.result_code] as [string, string]] : []),
+                ...worldRows(current),
                 ["stages", `${current.stages.length} · total ${current.stages.reduce((t, s) => t + s.ms, 0).toFixed(2)} ms`],
               ]}
             />
