@@ -83,7 +83,10 @@ export type PublicErrorCode =
   // Cluster mode (--redis): the shared anti-abuse budgets could not be read, so the call is refused;
   // a control-plane change could not reach the cluster (Redis).
   | "rate_limit_store_unavailable"
-  | "cluster_unavailable";
+  | "cluster_unavailable"
+  // Record and play back (README): the control plane's recording endpoints in the wrong mode.
+  | "not_recording"
+  | "not_playing_back";
 
 export interface RestErrorBody {
   error: { code: string; message: string };
