@@ -50,8 +50,17 @@ export async function buildPlayback(dir: string): Promise<PlaybackSeed> {
         if (record.status !== 200) break;
         if (typeof body["email"] === "string" && typeof answer["challenge_id"] === "string") emailOfChallenge.set(answer["challenge_id"], body["email"]);
         if (typeof body["challenge_id"] === "string" && typeof answer["user_id"] === "string") {
+          const userId = answer["user_id"];
           const email = emailOfChallenge.get(body["challenge_id"]);
-          if (email) emailOfUser.set(answer["user_id"], email.trim().toLowerCase());
+          if (email) emailOfUser.set(userId, email.trim().toLowerCase());
+          const createdAtMs = recording.header.started_at_ms + record.at_ms;
+          if (!users.has(userId)) users.set(userId, createdAtMs);
+          // The device session this sign-in made (its key is in the request): known even if no lookup of it was recorded.
+          const deviceSessionId = answer["device_session_id"];
+          const key = body["client_public_key"];
+          if (typeof deviceSessionId === "string" && deviceSessionId !== "" && typeof key === "string" && key !== "") {
+            sessions.set(deviceSessionId, { device_session_id: deviceSessionId, user_id: userId, client_public_key: key, status: "active", created_at_ms: createdAtMs });
+          }
         }
         break;
       }

@@ -7,6 +7,7 @@
 import { mkdir, open, stat, type FileHandle } from "node:fs/promises";
 import type { PushEvent } from "../../shared/gen/galaxy/backend/v1/backend_push_pb.js";
 import { fromUtf8 } from "../../shared/bytes.js";
+import type { RecordingState } from "../../shared/protocol.js";
 import { stateFilePath, writeFileAtomic } from "../../node/atomic-file.js";
 import {
   RECORDING_FILE,
@@ -39,28 +40,9 @@ export interface RecordOptions {
   maxBytes?: number;
 }
 
-export interface RecordingCounts {
-  commands: number;
-  session_lookups: number;
-  auth_calls: number;
-  pushes: number;
-}
-
 /** GET /emulator/v1/recording while recording (or after the recording stopped). */
-export interface RecordingStatus {
-  mode: "recording";
-  recording: boolean;
-  dir: string;
-  started_at_ms: number;
-  stopped_at_ms?: number;
-  /** Why it stopped: "stopped" (POST …/recording/stop or shutdown), a limit, or a write failure. */
-  stop_reason?: string;
-  secrets_redacted: boolean;
-  counts: RecordingCounts;
-  bytes: number;
-  /** Exchanges written and fsynced: what a kill -9 now would leave (the rest is in the batch being written). */
-  written: number;
-}
+export type RecordingStatus = Extract<RecordingState, { mode: "recording" }>;
+type RecordingCounts = RecordingStatus["counts"];
 
 const USER_PREFIX = "/api/v1/user/";
 const SESSION_PREFIX = "/api/v1/internal/sessions/";
