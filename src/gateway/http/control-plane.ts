@@ -244,9 +244,11 @@ export function createControlPlane(deps: ControlPlaneDeps) {
     recording: {
       GET: async (req, res) => {
         if (deps.recording) return sendJson(req, res, 200, deps.recording.status());
+        // Only the mock plays back: a real backend is not even asked.
+        const off = { mode: "off", recording: false };
+        if (deps.config.get().backend !== "mock") return sendJson(req, res, 200, off);
         const reply = await callBackend(deps.backend, "GET", "/emulator/v1/playback");
-        // Any backend but a playing-back mock: neither recording nor playing back.
-        if (reply.status === 404) return sendJson(req, res, 200, { mode: "off", recording: false });
+        if (reply.status === 404) return sendJson(req, res, 200, off);
         sendJsonBytes(req, res, reply.status, requireJsonReply(reply));
       },
     },
