@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run emulator -- [--host H] [--port P] [--backend mock|URL [--backend-token-file F]] [--freshness-ms N]
 // [--state-dir D] [--token-file F] [--console-dir D] [--cors-origin O]... [--import F] [--export-on-exit F]
-// [--redis URL] [--gateway-key F] …`: the headless emulator (and `… exec [flags] -- CMD`: exec.ts). Prints
+// [--redis URL] [--gateway-key F] [--record DIR | --playback DIR] …`: the headless emulator (and `… exec [flags] -- CMD`: exec.ts). Prints
 // the ready line once /healthz answers 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM/SIGHUP
 // or when its parent process dies. The shebang makes the built file runnable as the package's bin.
 import { existsSync, readFileSync } from "node:fs";
