@@ -5,7 +5,7 @@ import { MAX_STATE_DOCUMENT_BYTES } from "../shared/protocol.js";
 import { EMAIL_PATTERN, requireClientPublicKey } from "./auth-routes.js";
 import { asObject, invalidRequest, optionalString, requireString, type JsonObject } from "./http-json.js";
 import { STATE_VERSION, type PersistedState } from "./persistence.js";
-import type { PushLog } from "./push-log.js";
+import type { PushLog, SessionInvalidationInit } from "./push-log.js";
 import { checkSnapshot, SnapshotError } from "./snapshot-check.js";
 import type { Route } from "./router.js";
 import type { MockStore } from "./store.js";
@@ -115,11 +115,15 @@ function injectClientEvent(push: PushLog, fields: JsonObject) {
   });
 }
 
-/** Pushes the invalidation and, like a real backend would, revokes the session(s) it names. */
 function injectInvalidation(store: MockStore, push: PushLog, fields: JsonObject) {
   const userId = requireString(fields, "user_id", { max: 128 });
   const deviceSessionId = optionalString(fields, "device_session_id", { min: 0, max: 128 }) || undefined;
   const reason = requireString(fields, "reason", { max: 128 });
-  store.revokeSessions(userId, deviceSessionId);
-  return push.appendSessionInvalidation({ userId, deviceSessionId, reason });
+  return revokeAndAnnounce(store, push, { userId, deviceSessionId, reason });
+}
+
+/** Pushes the invalidation and, like a real backend would, revokes the session(s) it names (also a replayed recording's). */
+export function revokeAndAnnounce(store: MockStore, push: PushLog, init: SessionInvalidationInit) {
+  store.revokeSessions(init.userId, init.deviceSessionId);
+  return push.appendSessionInvalidation(init);
 }

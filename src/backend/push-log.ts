@@ -26,7 +26,9 @@ export interface ClientEventInit {
   /** Empty or omitted: every session of the user. */
   deviceSessionId?: string;
   eventType: string;
-  payload: unknown;
+  payload?: unknown;
+  /** The payload's bytes as they are (a replayed recording's non-JSON payload); else `payload` as JSON. */
+  payloadBytes?: Uint8Array;
 }
 
 export interface SessionInvalidationInit {
@@ -99,7 +101,7 @@ export class PushLog {
       userId: init.userId,
       deviceSessionId: init.deviceSessionId ?? "",
       eventType: init.eventType,
-      payloadBytes: utf8(JSON.stringify(init.payload ?? {})),
+      payloadBytes: init.payloadBytes ?? utf8(JSON.stringify(init.payload ?? {})),
     });
     return this.append({ case: "clientEvent", value: clientEvent });
   }

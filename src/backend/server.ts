@@ -20,6 +20,8 @@ import { stubInterceptor } from "./stubs/stub-responder.js";
 import { resetStubs, stubRoutes } from "./stubs/stub-routes.js";
 import { StubLimitError, StubStore } from "./stubs/stub-store.js";
 import { userRoutes } from "./user-routes.js";
+import { buildPlayback } from "./playback/build.js";
+import { playbackRoutes, PushReplay } from "./playback/playback-routes.js";
 
 export interface MockBackendOptions {
   /**
@@ -43,6 +45,13 @@ export interface MockBackendOptions {
    * persisted ones (same id: replaced). A bad file or too many stubs: start fails, nothing applied.
    */
   stubsDir?: string;
+  /**
+   * Play back the recording in this folder (playback/build.ts, README "Record and play back"): its
+   * users, sessions and commands (as stub mappings, under those of `stubsDir`) are loaded at start,
+   * its pushes replayed on demand. Memory only (no `stateDir`): every start is the recording again.
+   * A bad recording stops the start naming the file, the line and the JSON path.
+   */
+  playbackDir?: string;
 }
 
 export interface MockBackend {
@@ -60,7 +69,11 @@ export async function startMockBackend(options: MockBackendOptions): Promise<Moc
   const tokenProblem = backendTokenProblem(options.token);
   if (tokenProblem) throw new Error(`mock backend: ${tokenProblem}`);
   const guard = createAccessGuard({ token: options.token, listenHost: host });
+  if (options.playbackDir !== undefined && options.stateDir !== undefined) {
+    throw new Error("mock backend: a playback keeps no state (it is the recording again on every start): no stateDir with playbackDir");
+  }
   // Files are read and validated before anything else, so a bad one stops the start with nothing done.
+  const playback = options.playbackDir !== undefined ? await buildPlayback(options.playbackDir) : undefined;
   const fileStubs = options.stubsDir !== undefined ? await loadStubFiles(options.stubsDir) : [];
   const store = new MockStore(now);
   const stubs = new StubStore();
@@ -86,6 +99,15 @@ export async function startMockBackend(options: MockBackendOptions): Promise<Moc
       if (opened.loaded.stubs) stubs.restore(opened.loaded.stubs);
     }
   }
+  if (playback) {
+    store.restore(playback.store);
+    try {
+      stubs.add(playback.stubs);
+    } catch (err) {
+      if (err instanceof StubLimitError) throw new Error(`--playback ${playback.file}: its commands make more stub mappings than the mock holds (${err.message}); record a shorter session`);
+      throw err;
+    }
+  }
   if (fileStubs.length > 0) {
     try {
       stubs.add(fileStubs);
@@ -96,6 +118,7 @@ export async function startMockBackend(options: MockBackendOptions): Promise<Moc
     await stateFile?.flush();
   }
   const pushScheduler = new PushScheduler(pushLog);
+  const replay = playback ? new PushReplay(playback.pushes, store, pushLog) : undefined;
   const shutdown = new AbortController();
 
   let openStreams = 0;
@@ -114,8 +137,12 @@ export async function startMockBackend(options: MockBackendOptions): Promise<Moc
     [
       ...authRoutes(store),
       ...userRoutes(store, pushLog),
-      ...emulatorRoutes(store, pushLog, snapshots, () => resetStubs(stubs, pushScheduler)),
+      ...emulatorRoutes(store, pushLog, snapshots, () => {
+        resetStubs(stubs, pushScheduler);
+        replay?.stop();
+      }),
       ...stubRoutes(stubs),
+      ...(playback && replay ? playbackRoutes(playback, replay) : []),
     ],
     { persist, intercept: stubInterceptor({ stubs, store, pushes: pushScheduler, shutdown: shutdown.signal }) },
   );
@@ -152,6 +179,7 @@ export async function startMockBackend(options: MockBackendOptions): Promise<Moc
       if (openStreams === 0) resolve();
     });
     shutdown.abort();
+    replay?.stop();
     pushScheduler.clear(); // pushes still waiting for their delay are dropped (they are not persisted)
     // Streams end cleanly with UNAVAILABLE; a client that does not read gets cut after the grace period.
     let timer: NodeJS.Timeout | undefined;

@@ -1,4 +1,4 @@
-// `npm run backend -- [--host H] [--port P] [--state-dir D] [--token-file F] [--stubs DIR]`: the mock backend alone,
+// `npm run backend -- [--host H] [--port P] [--state-dir D] [--token-file F] [--stubs DIR] [--playback DIR]`: the mock backend alone,
 // for pointing a gateway at it. With --state-dir its state survives restarts (and kill -9). Ctrl-C /
 // SIGTERM/SIGHUP, or its parent process dying, closes it and exits 0. It answers only callers that send its backend token
 // (X-Galaxy-Backend-Token): from --token-file, else GALAXY_BACKEND_TOKEN, else one it generates and
@@ -18,7 +18,8 @@ const cli: CommandLine = {
   --state-dir D       keep the state (and the generated backend token) in D across restarts
   --token-file F      the backend token callers must send (default: $GALAXY_BACKEND_TOKEN, else one is
                       generated into D/backend-token, or a temp folder without --state-dir)
-  --stubs DIR         load the stub mappings of every *.json in DIR at start`,
+  --stubs DIR         load the stub mappings of every *.json in DIR at start
+  --playback DIR      play back the recording in DIR (recorded with the emulator's --record); not with --state-dir`,
 };
 
 const flags = parseFlags(cli, process.argv.slice(2), {
@@ -27,6 +28,7 @@ const flags = parseFlags(cli, process.argv.slice(2), {
   "state-dir": { type: "string" },
   "token-file": { type: "string" },
   stubs: { type: "string" },
+  playback: { type: "string" },
 });
 const host = flags.host!;
 const port = parsePort(cli, flags.port);
@@ -34,6 +36,8 @@ if (!host) fail(cli, "--host must not be empty");
 const stateDir = flags["state-dir"];
 if (stateDir !== undefined && stateDir.trim() === "") fail(cli, "--state-dir must not be empty");
 const resolvedStateDir = stateDir === undefined ? undefined : path.resolve(stateDir);
+const playbackDir = flags.playback === undefined ? undefined : path.resolve(flags.playback);
+if (playbackDir !== undefined && stateDir !== undefined) fail(cli, "--playback keeps no state (every start is the recording again): not with --state-dir");
 
 const stopper = stopOnSignals(cli);
 let given: string | undefined;
@@ -60,6 +64,7 @@ const backend = await startMockBackend({
   token,
   ...(resolvedStateDir !== undefined ? { stateDir: resolvedStateDir } : {}),
   ...(stubsDir !== undefined ? { stubsDir } : {}),
+  ...(playbackDir !== undefined ? { playbackDir } : {}),
 }).catch(
   async (err: unknown) => {
     console.error(`backend: cannot start on ${host}:${port}: ${err instanceof Error ? err.message : String(err)}`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run emulator -- [--host H] [--port P] [--backend mock|URL [--backend-token-file F]] [--freshness-ms N]
 // [--state-dir D] [--token-file F] [--console-dir D] [--cors-origin O]... [--import F] [--export-on-exit F]
-// [--redis URL] [--gateway-key F] …`: the headless emulator (and `… exec [flags] -- CMD`: exec.ts). Prints
+// [--redis URL] [--gateway-key F] [--record DIR | --playback DIR] …`: the headless emulator (and `… exec [flags] -- CMD`: exec.ts). Prints
 // the ready line once /healthz answers 200, and shuts down cleanly (§5.5 order) on SIGINT/SIGTERM/SIGHUP
 // or when its parent process dies. The shebang makes the built file runnable as the package's bin.
 import { existsSync, readFileSync } from "node:fs";
@@ -16,6 +16,7 @@ import { MAX_STATE_DOCUMENT_BYTES } from "../shared/protocol.js";
 import { ConfigError, parseSettings, settingName, type SettingPath } from "../gateway/config.js";
 import { FaultError, parseFaults, type FaultSpec } from "../gateway/faults/fault-spec.js";
 import { checkRedisUrl } from "../gateway/stores.js";
+import { compileRedactPatterns, RedactPatternError } from "../gateway/recording/redact.js";
 import { fail as failWith, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
 import { BACKEND_TOKEN_ENV, BACKEND_TOKEN_RULE } from "../node/backend-token.js";
 import { checkExposure, CONTROL_TOKEN_RULE, TOKEN_ENV } from "./exposure.js";
@@ -45,6 +46,10 @@ const cli: CommandLine = {
   --export-on-exit F  write the state document to F (atomically, mode 0600) when stopping
   --faults F          inject the faults in JSON file F (one fault or an array) from the start; not persisted
   --stubs DIR         load the stub mappings of every *.json in DIR into the mock backend at start
+  --record DIR        with --backend URL: record every exchange with the backend into DIR (a new folder)
+  --record-secrets    keep secrets in the recording (default: login codes, tokens, passwords redacted)
+  --record-redact F   a field name (* wildcards) to redact; repeatable; replaces the default list
+  --playback DIR      play back the recording in DIR: the mock backend answers as the recorded one did
   --redis URL         cluster mode: keep the replay store, rate-limit budgets and remembered revocations in
                       this Redis (redis://host:port), shared with every gateway using it; fixed for the run
   --gateway-key F     the response-signing key file (default: gateway-key.json in the state dir); the
@@ -74,6 +79,8 @@ interface CliOptions {
   stubsDir?: string;
   redis?: string;
   gatewayKeyFile?: string;
+  record?: { dir: string; secrets: boolean; redact?: string[] };
+  playbackDir?: string;
 }
 
 function fail(message: string): never {
@@ -102,8 +109,12 @@ function parseOptions(argv: string[]): CliOptions {
     stubs: { type: "string" },
     redis: { type: "string" },
     "gateway-key": { type: "string" },
+    record: { type: "string" },
+    "record-secrets": { type: "boolean" },
+    "record-redact": { type: "string", multiple: true },
+    playback: { type: "string" },
   });
-  const str = (name: Exclude<keyof typeof values, "cors-origin" | "insecure-no-token" | "console-sourcemaps">) => values[name];
+  const str = (name: Exclude<keyof typeof values, "cors-origin" | "insecure-no-token" | "console-sourcemaps" | "record-secrets" | "record-redact">) => values[name];
   const port = parsePort(cli, str("port"));
   const { backend, freshnessMs, corsOrigins } = settings({ backend: str("backend")!, freshness: str("freshness-ms"), corsOrigins: values["cors-origin"] });
   const backendTokenFile = str("backend-token-file");
@@ -122,6 +133,21 @@ function parseOptions(argv: string[]): CliOptions {
       : token({ what: "the backend token", rule: BACKEND_TOKEN_RULE, file: { flag: "--backend-token-file", path: backendTokenFile }, env: BACKEND_TOKEN_ENV }).token;
   const stubsDir = str("stubs");
   if (stubsDir !== undefined && backend !== "mock") fail("--stubs loads stubs into the mock backend (not with --backend URL)");
+  const recordDir = str("record");
+  const playbackDir = str("playback");
+  if (recordDir !== undefined && backend === "mock") fail("--record records a real backend: give its URL with --backend URL");
+  if ((values["record-secrets"] || values["record-redact"]) && recordDir === undefined) fail("--record-secrets and --record-redact go with --record DIR");
+  if (playbackDir !== undefined && backend !== "mock") fail("--playback plays back into the mock backend (not with --backend URL)");
+  if (playbackDir !== undefined && recordDir !== undefined) fail("--record and --playback exclude each other");
+  const redact = values["record-redact"];
+  if (redact) {
+    try {
+      compileRedactPatterns(redact);
+    } catch (err) {
+      if (err instanceof RedactPatternError) fail(`--record-redact: ${err.message}`);
+      throw err;
+    }
+  }
   const tlsCert = str("tls-cert");
   const tlsKey = str("tls-key");
   if ((tlsCert === undefined) !== (tlsKey === undefined)) fail("--tls-cert and --tls-key go together");
@@ -160,6 +186,8 @@ function parseOptions(argv: string[]): CliOptions {
     exportOnExit: str("export-on-exit") !== undefined ? path.resolve(str("export-on-exit")!) : undefined,
     faults: str("faults") !== undefined ? readFaults(str("faults")!) : undefined,
     stubsDir: stubsDir !== undefined ? path.resolve(stubsDir) : undefined,
+    record: recordDir !== undefined ? { dir: path.resolve(recordDir), secrets: values["record-secrets"] === true, ...(redact ? { redact } : {}) } : undefined,
+    playbackDir: playbackDir !== undefined ? path.resolve(playbackDir) : undefined,
   };
 }
 
@@ -309,6 +337,8 @@ try {
     stubsDir: options.stubsDir,
     redis: options.redis,
     gatewayKeyFile: options.gatewayKeyFile,
+    record: options.record,
+    playbackDir: options.playbackDir,
     onClusterError: (err) => console.error(`emulator: cluster: ${err instanceof Error ? err.message : String(err)}`),
   });
   await waitHealthy(emulator.url);

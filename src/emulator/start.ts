@@ -56,6 +56,13 @@ export interface EmulatorOptions {
   gatewayKeyFile?: string;
   /** Redis connection errors and failed cluster-wide applies (retried by themselves); default: ignored. */
   onClusterError?: (err: unknown) => void;
+  /** `--record DIR` (with a backend URL): every exchange with the backend is recorded into `record.dir`. */
+  record?: GatewayOptions["record"];
+  /**
+   * `--playback DIR`: the mock backend plays back the recording in DIR (its commands as stub mappings,
+   * its sessions, its pushes on demand). Memory only: the mock's state is not persisted meanwhile.
+   */
+  playbackDir?: string;
 }
 
 export interface RunningEmulator {
@@ -99,9 +106,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   if (options.stubsDir !== undefined && backend !== "mock") {
     throw new Error("stubsDir (--stubs) loads stubs into the mock backend; with a backend URL, POST them to it instead");
   }
-  const mockStateDir = options.persistMockBackend === false ? undefined : stateFilePath(options.stateDir, MOCK_STATE_SUBDIR);
+  if (options.record !== undefined && backend === "mock") throw new Error("record (--record) records a real backend: give its URL as backend (--backend URL)");
+  if (options.playbackDir !== undefined && backend !== "mock") throw new Error("playbackDir (--playback) plays back into the mock backend: not with a backend URL");
+  // A playback is the recording again on every start: nothing of the mock's is persisted meanwhile.
+  const mockStateDir = options.persistMockBackend === false || options.playbackDir !== undefined ? undefined : stateFilePath(options.stateDir, MOCK_STATE_SUBDIR);
   const mockToken = backend === "mock" ? generateBackendToken() : undefined;
-  const mock = mockToken ? await startMockBackend({ host: "127.0.0.1", port: 0, stateDir: mockStateDir, token: mockToken, stubsDir: options.stubsDir }) : undefined;
+  const mock = mockToken
+    ? await startMockBackend({ host: "127.0.0.1", port: 0, stateDir: mockStateDir, token: mockToken, stubsDir: options.stubsDir, playbackDir: options.playbackDir })
+    : undefined;
   try {
     const gateway = await startGateway({
       host: options.host,
@@ -122,6 +134,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       redis: options.redis,
       gatewayKeyFile: options.gatewayKeyFile,
       onClusterError: options.onClusterError,
+      record: options.record,
     });
     return {
       url: gateway.url,

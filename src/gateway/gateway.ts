@@ -22,6 +22,7 @@ import { listen, type ListenerLimits, type TlsCredentials, DEFAULT_LISTENER_LIMI
 import { TurnBudget } from "./loop-turn.js";
 import { buildPipelines, TURN_BUDGET_MS } from "./pipeline.js";
 import { PushDispatcher } from "./push/dispatcher.js";
+import { Recorder, type RecordOptions } from "./recording/recorder.js";
 import { DEFAULT_PUSH_LIMITS, PushHub, type PushLimits } from "./push/push-hub.js";
 import { ClusterControl } from "./cluster-control.js";
 import { createRpcHandler } from "./rpc-adapter.js";
@@ -78,6 +79,8 @@ export interface GatewayOptions {
   gatewayKeyFile?: string;
   /** Called with Redis connection errors and failed cluster-wide applies (all retried by themselves). */
   onClusterError?: (err: unknown) => void;
+  /** `--record DIR`: every exchange with the backend is recorded into `record.dir` (recording/recorder.ts). */
+  record?: RecordOptions;
 }
 
 export interface BackendLimits {
@@ -122,10 +125,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const signingPool = new SigningPool(options.signingThreads ?? DEFAULT_SIGNING_THREADS);
   const key = await GatewayKey.load(options.stateDir, signingPool, options.gatewayKeyFile);
   const backendTimeoutMs = options.limits?.backendTimeoutMs ?? DEFAULT_BACKEND_TIMEOUT_MS;
+  // Opened before anything talks to the backend, so the recording starts with the first exchange.
+  const recorder = options.record ? await Recorder.open(options.record, backendUrl()).catch(async (err: unknown) => {
+    await signingPool.close();
+    throw err;
+  }) : undefined;
   const backend = createBackendRestClient(backendUrl, {
     timeoutMs: backendTimeoutMs,
     token: backendToken,
     faults: (path, subject) => faults.backendFault(path, subject),
+    ...(recorder ? { observe: (method, path, init, reply) => recorder.backendExchange(method, path, init, reply) } : {}),
   });
   const stubTypes = new StubTypes(backend);
   const now = () => Date.now() + config.get().clock_offset_ms;
@@ -133,6 +142,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const stores = await (options.redis === undefined ? Promise.resolve(localStores(now())) : redisStores(checkRedisUrl(options.redis), now, onClusterError)).catch(
     async (err: unknown) => {
       backend.close();
+      await recorder?.close();
       await signingPool.close();
       throw err;
     },
@@ -167,7 +177,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       },
     },
     options.onPushError,
-    { connectTimeoutMs: backendTimeoutMs, outage: () => faults.outage() },
+    { connectTimeoutMs: backendTimeoutMs, outage: () => faults.outage(), ...(recorder ? { observe: (event) => recorder.pushEvent(event) } : {}) },
   );
   faults.onChange(() => dispatcher.linkChanged());
   config.onChange((next, previous) => {
@@ -268,6 +278,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         openEventStreams: () => hub.openStreams,
       }),
     refreshStubTypes: () => stubTypes.refresh(),
+    recording: recorder,
     publicBuckets,
     cluster,
     redis: stores.redis,
@@ -282,6 +293,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       await state.import(options.importState);
     } catch (err) {
       backend.close();
+      await recorder?.close();
       await stores.close();
       await journalFile.close();
       await signingPool.close();
@@ -300,6 +312,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   ).catch(async (err: unknown) => {
     // Nothing listens (port taken, certificate unusable): let go of what was started for it.
     backend.close();
+    await recorder?.close();
     await stores.close();
     await journalFile.close();
     await signingPool.close();
@@ -309,6 +322,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   await cluster.start().catch(async (err: unknown) => {
     await listener.close(0, () => shutdown.abort());
     backend.close();
+    await recorder?.close();
     await stores.close();
     await journalFile.close();
     await signingPool.close();
@@ -342,6 +356,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         await listener.close(drainMs, () => shutdown.abort());
         shutdown.abort();
         backend.close();
+        await recorder?.close(); // after the drain: the drained calls' exchanges are in it
         // Redis last: calls that were draining still had their replay checks.
         await journalFile.close(); // the last changes, written before close() resolves
         await cluster.close();

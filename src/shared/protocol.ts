@@ -83,7 +83,10 @@ export type PublicErrorCode =
   // Cluster mode (--redis): the shared anti-abuse budgets could not be read, so the call is refused;
   // a control-plane change could not reach the cluster (Redis).
   | "rate_limit_store_unavailable"
-  | "cluster_unavailable";
+  | "cluster_unavailable"
+  // Record and play back (README): the control plane's recording endpoints in the wrong mode.
+  | "not_recording"
+  | "not_playing_back";
 
 export interface RestErrorBody {
   error: { code: string; message: string };
@@ -193,6 +196,31 @@ export interface JournalBody {
 }
 
 /** `GET /emulator/v1/status`: what the gateway measures of itself, its backend and its push stream. */
+/** GET /emulator/v1/recording (README "Record and play back"): off, recording (`--record`), or playing back (`--playback`). */
+export type RecordingState =
+  | { mode: "off"; recording: false }
+  | {
+      mode: "recording";
+      /** false once stopped (POST …/recording/stop, a limit, a write failure); the gateway serves on. */
+      recording: boolean;
+      dir: string;
+      started_at_ms: number;
+      stopped_at_ms?: number;
+      stop_reason?: string;
+      secrets_redacted: boolean;
+      counts: { commands: number; session_lookups: number; auth_calls: number; pushes: number };
+      bytes: number;
+      /** Exchanges written and fsynced: what a kill -9 now would leave. */
+      written: number;
+    }
+  | {
+      mode: "playback";
+      recording: false;
+      dir: string;
+      counts: { stubs: number; users: number; sessions: number; pushes: number; skipped_commands: number };
+      replay: { running: boolean; sent: number; total: number };
+    };
+
 export interface EmulatorStatus {
   server_time_ms: number;
   freshness_window_ms: number;

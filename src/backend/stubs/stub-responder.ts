@@ -89,7 +89,12 @@ async function answer(deps: StubResponderDeps, handle: StoredStubHandle, caller:
   if (mapping.respond.delay_ms > 0) await delay(mapping.respond.delay_ms, deps.shutdown);
   const headers = { [STUB_ID_HEADER]: mapping.id };
   if (mapping.respond.result_code === "ok") return { body: payload, headers };
-  const error = { code: mapping.respond.result_code, message: `answered by stub ${mapping.id}` };
+  // A payload's own `error` object keeps its other fields and its message (a recorded business error
+  // answers as it was recorded); `code` is always the mapping's result_code.
+  const own = (payload as { error?: unknown }).error;
+  const ownError = typeof own === "object" && own !== null && !Array.isArray(own) ? (own as { message?: unknown }) : {};
+  const message = typeof ownError.message === "string" ? ownError.message : `answered by stub ${mapping.id}`;
+  const error = { ...ownError, code: mapping.respond.result_code, message };
   return { status: BUSINESS_ERROR_STATUS, body: { ...(payload as object), error }, headers };
 }
 

@@ -78,6 +78,11 @@ export interface BackendClientOptions {
   token?: () => string | undefined;
   /** Consulted before each call: the fault to inject into it, if any (FaultSet.backendFault). */
   faults?: (path: string, subject: { messageType?: string; userId?: string; deviceSessionId?: string }) => InjectedBackendFault | undefined;
+  /**
+   * Told of every call the backend answered (`--record`, src/gateway/recording/): not of calls that
+   * failed (refused, reset, timed out, too large) nor of answers an injected fault made up.
+   */
+  observe?: (method: string, path: string, init: BackendRequestInit, reply: BackendReply) => void;
 }
 
 export function createBackendRestClient(
@@ -119,7 +124,7 @@ export function createBackendRestClient(
     const fault = options.faults?.(path, init.forCall ?? {});
     if (fault) init.forCall?.injected(fault.id);
     if (fault?.refused) return Promise.reject(new BackendUnavailableError(`backend unreachable: connection refused (injected fault ${fault.id})`));
-    return new Promise<BackendReply>((resolve, reject) => {
+    const answered = new Promise<BackendReply>((resolve, reject) => {
       const call = new BackendCall(resolve, reject, timeoutMs, callerFirst, init.signal, init.maxResponseBytes ?? MAX_BACKEND_RESPONSE_BYTES);
       if (call.settled) return;
       const send = () => {
@@ -135,6 +140,12 @@ export function createBackendRestClient(
       };
       if (fault && fault.delayMs > 0) call.after(fault.delayMs, send);
       else send();
+    });
+    const observe = options.observe;
+    if (!observe || fault?.status !== undefined) return answered;
+    return answered.then((reply) => {
+      observe(method, path, init, reply);
+      return reply;
     });
   }
 

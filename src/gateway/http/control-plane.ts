@@ -9,6 +9,7 @@ import { StoreUnavailableError } from "../store-unavailable.js";
 import { toBase64Url } from "../../shared/bytes.js";
 import { MAX_STATE_DOCUMENT_BYTES, type EmulatorConfig, type EmulatorStatus, type JournalEntry } from "../../shared/protocol.js";
 import type { StateTransfer } from "../state-transfer.js";
+import type { RecordingStatus } from "../recording/recorder.js";
 import { callBackend, requireJsonReply } from "./backend-relay.js";
 import { validateSeededSession } from "./public-auth.js";
 import { secretsMatch } from "../../node/secret-token.js";
@@ -105,6 +106,8 @@ export interface ControlPlaneDeps {
   status?(): Promise<EmulatorStatus>;
   /** Re-learns the backend's stubbed message types (after a stubs change or a reset). */
   refreshStubTypes?(): Promise<void>;
+  /** `--record`: this gateway's recorder; absent: the playing-back mock (or nothing) answers GET recording. */
+  recording?: { status(): RecordingStatus; stop(): Promise<RecordingStatus> };
   /** Tells the other instances of a cluster about a change made here (cluster-control.ts); resolves at once outside cluster mode. */
   publish(kind: string, payload: unknown): Promise<void>;
   /** Cluster mode's Redis (password hidden): shown by GET config, refused by PATCH. */
@@ -236,6 +239,37 @@ export function createControlPlane(deps: ControlPlaneDeps) {
     },
     scenarios: {
       GET: (req, res) => forwardToMock(req, res, "GET", "/emulator/v1/scenarios"),
+    },
+    // Record and play back (README): the recorder lives here; a playback lives in the mock backend.
+    recording: {
+      GET: async (req, res) => {
+        if (deps.recording) return sendJson(req, res, 200, deps.recording.status());
+        // Only the mock plays back: a real backend is not even asked.
+        const off = { mode: "off", recording: false };
+        if (deps.config.get().backend !== "mock") return sendJson(req, res, 200, off);
+        const reply = await callBackend(deps.backend, "GET", "/emulator/v1/playback");
+        if (reply.status === 404) return sendJson(req, res, 200, off);
+        sendJsonBytes(req, res, reply.status, requireJsonReply(reply));
+      },
+    },
+    "recording/stop": {
+      POST: async (req, res) => {
+        if (!deps.recording) throw new HttpError(409, "not_recording", "this emulator is not recording (start it with --backend URL --record DIR)");
+        sendJson(req, res, 200, await deps.recording.stop());
+      },
+    },
+    "recording/replay-pushes": {
+      POST: async (req, res) => {
+        const { value } = await readJsonObject(req, MAX_CONTROL_BODY_BYTES);
+        const reply = await callBackend(deps.backend, "POST", "/emulator/v1/playback/replay-pushes", {
+          body: Buffer.from(JSON.stringify(value)),
+          headers: { "content-type": "application/json" },
+        });
+        if (reply.status === 404) {
+          throw new HttpError(409, "not_playing_back", "recorded pushes are replayed by a playback (start the emulator with --playback DIR)");
+        }
+        sendJsonBytes(req, res, reply.status, requireJsonReply(reply));
+      },
     },
     "scenarios/reset": {
       POST: (req, res) => forwardToMock(req, res, "POST", "/emulator/v1/scenarios/reset", undefined, {}),

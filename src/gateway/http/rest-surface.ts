@@ -55,6 +55,8 @@ export interface RestSurfaceDeps {
   status?: ControlPlaneDeps["status"];
   /** Re-learns the backend's stubbed message types (backend/stub-types.ts). */
   refreshStubTypes?(): Promise<void>;
+  /** `--record`: the recorder (GET /emulator/v1/recording, POST …/recording/stop). */
+  recording?: ControlPlaneDeps["recording"];
   /** Clears this gateway's state (and, in cluster mode, the shared stores); the control plane then tells the cluster. */
   resetLocal(): void | Promise<void>;
   /** The public anti-abuse buckets (in memory, or shared in cluster mode). */
@@ -129,6 +131,7 @@ export function createRestSurface(deps: RestSurfaceDeps): RestHandler {
     clusterJournal: deps.clusterJournal,
     ...(deps.status ? { status: deps.status } : {}),
     refreshStubTypes: deps.refreshStubTypes,
+    recording: deps.recording,
     accessToken: deps.accessToken,
   });
   const staticConsole = createStaticConsole(deps.consoleDir, { sourcemaps: deps.consoleSourcemaps });

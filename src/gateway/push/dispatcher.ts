@@ -31,6 +31,8 @@ export interface DispatcherOptions {
   connectTimeoutMs?: number;
   /** An injected backend outage (faults/): while this names a fault, attempts fail as refused connections. */
   outage?: () => string | undefined;
+  /** Told of every event delivered (after the dedupe of resumes): `--record` (src/gateway/recording/). */
+  observe?: (event: PushEvent) => void;
 }
 
 export class PushDispatcher {
@@ -152,6 +154,7 @@ export class PushDispatcher {
     if (event.kind.case === undefined || event.eventId === "") return;
     if (this.lastEventId && !isAfter(event.eventId, this.lastEventId)) return; // duplicate from a resume
     this.lastEventId = event.eventId;
+    this.options.observe?.(event);
     const kind = event.kind;
     if (kind.case === "clientEvent") {
       const e = kind.value;

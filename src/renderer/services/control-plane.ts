@@ -1,5 +1,5 @@
 // The emulator control plane (PROTOCOL.md §7 and the additions in docs/ARCHITECTURE.md).
-import type { EmulatorConfig, EmulatorStatus, JournalEntry, MailboxMessage, PushInjection } from "../../shared/protocol.js";
+import type { EmulatorConfig, EmulatorStatus, JournalEntry, MailboxMessage, PushInjection, RecordingState } from "../../shared/protocol.js";
 import type { JsonHttp } from "./http.js";
 
 export interface ControlPlane {
@@ -13,6 +13,10 @@ export interface ControlPlane {
   clearJournal(): Promise<unknown>;
   /** What the gateway measures of itself, its backend and its push stream. */
   getStatus(signal?: AbortSignal): Promise<EmulatorStatus>;
+  /** Recording (`--record`), playing back (`--playback`) or neither. */
+  getRecording(signal?: AbortSignal): Promise<RecordingState>;
+  stopRecording(): Promise<RecordingState>;
+  replayPushes(timing: "original" | "fast"): Promise<unknown>;
   getConfig(): Promise<EmulatorConfig>;
   patchConfig(patch: Record<string, unknown>): Promise<EmulatorConfig>;
   reset(): Promise<unknown>;
@@ -103,6 +107,9 @@ export function createControlPlane(http: JsonHttp): ControlPlane {
     },
     clearJournal: () => http.requestJson("DELETE", "/emulator/v1/journal", undefined, auth),
     getStatus: (signal) => http.requestJson("GET", "/emulator/v1/status", undefined, withSignal(signal)),
+    getRecording: (signal) => http.requestJson("GET", "/emulator/v1/recording", undefined, withSignal(signal)),
+    stopRecording: () => http.requestJson("POST", "/emulator/v1/recording/stop", {}, auth),
+    replayPushes: (timing) => http.requestJson("POST", "/emulator/v1/recording/replay-pushes", { timing }, auth),
     getConfig: () => http.requestJson("GET", "/emulator/v1/config", undefined, auth),
     patchConfig: (patch) => http.requestJson("PATCH", "/emulator/v1/config", patch, auth),
     reset: () => http.requestJson("POST", "/emulator/v1/reset", {}, auth),

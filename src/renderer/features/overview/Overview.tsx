@@ -8,6 +8,7 @@ import { Panel } from "../../components/Panel.js";
 import { clockTime } from "../../components/util.js";
 import { describeError } from "../../services/http.js";
 import { useApp, useServices, useStreams } from "../../state/context.js";
+import { RecordingPanel } from "./RecordingPanel.js";
 import { clientSnippets } from "./snippets.js";
 
 /** Every 3 s while the tab is open: a stopped backend shows within seconds, at one small call each. */
@@ -145,6 +146,7 @@ export function Overview({ visible }: { visible: boolean }) {
           />
         </div>
       </Panel>
+      <RecordingPanel visible={visible} />
       <div className="grid two">
         <Panel title="Gateway key to pin">
           {s ? (
