@@ -1,7 +1,7 @@
 // exec.*: ExecuteCommand at fixed concurrency, driven by the load-client process.
 //  - bare: the same RPC, transport (Connect over h2c) and concurrency against a trivial echo server;
 //  - full: the whole gateway pipeline (all stages, mock backend over loopback HTTP, signed answer).
-import type { CpuMeter, CpuReport } from "./cpu.js";
+import { usPerOp, type CpuMeter, type CpuReport } from "./cpu.js";
 import type { Child } from "./proc.js";
 import type { ExecArgs, ExecResult } from "./load-client.js";
 import type { BenchDevice } from "./requests.js";
@@ -77,4 +77,43 @@ export async function measureFull(
   const active = inRun.reduce((a, s) => a + s.active, 0);
   const idle = inRun.reduce((a, s) => a + s.idle, 0);
   return { ...result, cpu, ...(active + idle > 0 ? { server_elu: active / (active + idle) } : {}) };
+}
+
+/** One round of exec.paired: the same short load on the bare server, then on the gateway (or the reverse). */
+export interface PairedRound {
+  bare_server_us_per_call: number;
+  gateway_us_per_call: number;
+  ratio: number;
+}
+
+/**
+ * exec.paired: CPU per call of the gateway against the bare server's, in `rounds` back-to-back pairs,
+ * the order alternating (bare first, then gateway first, …), and the median of the per-pair ratios.
+ * One long phase of each, minutes apart, gave ratios from 1.97 to 3.35 for the same code (bench/README,
+ * issue 11): the machine's speed drifted between the two phases. Within a pair the two sides run
+ * seconds apart under the same conditions, and the median drops the odd pair a burst of other work hit.
+ */
+export async function measurePairedCpu(
+  rounds: number,
+  bare: () => Promise<{ cpu: CpuReport; all_calls: number }>,
+  full: () => Promise<{ cpu: CpuReport; all_calls: number }>,
+): Promise<{ rounds: PairedRound[]; median_ratio: number }> {
+  const results: PairedRound[] = [];
+  for (let i = 0; i < rounds; i += 1) {
+    const first = i % 2 === 0 ? bare : full;
+    const second = i % 2 === 0 ? full : bare;
+    const a = await first();
+    const b = await second();
+    const [b0, f0] = i % 2 === 0 ? [a, b] : [b, a];
+    const bareUs = usPerOp(b0.cpu, "echo_server", b0.all_calls);
+    const gatewayUs = usPerOp(f0.cpu, "gateway", f0.all_calls);
+    results.push({ bare_server_us_per_call: bareUs, gateway_us_per_call: gatewayUs, ratio: gatewayUs / bareUs });
+  }
+  return { rounds: results, median_ratio: median(results.map((r) => r.ratio)) };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

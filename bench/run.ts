@@ -8,7 +8,7 @@ import os from "node:os";
 import { CpuMeter, usPerOp, waitForQuiet } from "./cpu.js";
 import { measureCrypto } from "./crypto.js";
 import { gatewayPublicKey, primePushStream, raiseBudgets, signInDevices } from "./devices.js";
-import { measureBare, measureFull, type ExecPhase } from "./exec.js";
+import { measureBare, measureFull, measurePairedCpu, type ExecPhase } from "./exec.js";
 import { killAllChildren, startChild, type Child } from "./proc.js";
 import { measurePush, type PushPhase } from "./push.js";
 import { measureRedisMode, type RedisFigures } from "./redis.js";
@@ -28,6 +28,9 @@ const WATCHDOG_MS = withRedis ? 420_000 : 290_000;
 const EXEC: ExecPhase = quick ? { concurrency: 64, warmupMs: 1_500, durationMs: 3_000 } : { concurrency: 64, warmupMs: 4_000, durationMs: 15_000 };
 /** Before any push event was injected (see bench/README.md, finding 2): shorter. */
 const EXEC_COLD: ExecPhase = quick ? { concurrency: 64, warmupMs: 1_000, durationMs: 2_000 } : { concurrency: 64, warmupMs: 2_000, durationMs: 6_000 };
+/** exec.paired: short phases, bare server and gateway alternating (see measurePairedCpu). */
+const PAIRED: ExecPhase = quick ? { concurrency: 64, warmupMs: 500, durationMs: 1_500 } : { concurrency: 64, warmupMs: 1_000, durationMs: 4_000 };
+const PAIRED_ROUNDS = quick ? 2 : 6;
 const PUSH: PushPhase = { streams: 2_000, perConnection: 200, warmupPushes: quick ? 2 : 3, pushes: quick ? 5 : 12 };
 const EXEC_DEVICES = 16;
 /** The gateway holds at most 8 SubscribeEvents streams per device session: 2,000 streams take 250 devices. */
@@ -82,7 +85,7 @@ async function main(): Promise<void> {
     await settle("push.bare", barePids);
     log(`push.bare: ${PUSH.streams} streams on the bare server`);
     const barePush = await measurePush(client, { url: bareUrls.url, injectUrl: bareUrls.injectUrl, devices: [bareDevice] }, PUSH, bareMeter);
-    await echo.stop();
+    // The echo server stays up (idle) until exec.paired is done.
 
     // ---- the gateway + mock backend
     const profileArgs = profile ? ["--cpu-prof", "--cpu-prof-dir", "bench/profiles"] : [];
@@ -107,6 +110,15 @@ async function main(): Promise<void> {
     await settle("exec.full", pids);
     log(`exec.full: ${EXEC.concurrency} concurrent over ${EXEC_DEVICES} devices, push stream primed`);
     const full = await measureFull(client, url, execDevices, key, EXEC, meter, () => gateway.call<{ active_ms: number; idle_ms: number }>("elu"));
+
+    await settle("exec.paired", pids);
+    log(`exec.paired: ${PAIRED_ROUNDS} rounds of ${PAIRED.durationMs / 1000} s, bare server and gateway alternating`);
+    const paired = await measurePairedCpu(
+      PAIRED_ROUNDS,
+      () => measureBare(client, bareUrls.url, [bareDevice], PAIRED, bareMeter),
+      () => measureFull(client, url, execDevices, key, PAIRED, meter),
+    );
+    await echo.stop();
 
     await settle("push", pids);
     log(`push: ${PUSH.streams} SubscribeEvents streams, ${PUSH.pushes} timed pushes`);
@@ -150,6 +162,7 @@ async function main(): Promise<void> {
         bare_server_us_per_call: usPerOp(bare.cpu, "echo_server", bare.all_calls),
         cold_gateway_us_per_call: usPerOp(cold.cpu, "gateway", cold.all_calls),
         gateway_us_per_call: usPerOp(full.cpu, "gateway", full.all_calls),
+        paired_cpu: paired,
         gateway_elu: full.server_elu ?? Number.NaN,
         client_elu: full.client_elu,
         cpu: { bare: bare.cpu, cold: cold.cpu, full: full.cpu },
