@@ -82,11 +82,12 @@ it("answer headers as node:http presents them: lower-case, repeats joined, set-c
 
 it("calls beyond the pool's connections wait within their deadline, and end with it; never more connections than the pool's", async () => {
   const held: http.ServerResponse[] = [];
-  let answering = false;
+  let poolFull!: () => void;
+  const allHeld = new Promise<void>((resolve) => (poolFull = resolve));
   const backend = await server((req, res) => {
     req.resume();
-    if (answering) res.end("{}");
-    else held.push(res); // hangs until the client gives up
+    held.push(res); // answered only at the end
+    if (held.length === MAX_BACKEND_CONNECTIONS) poolFull();
   });
   let open = 0;
   let mostOpen = 0;
@@ -95,13 +96,16 @@ it("calls beyond the pool's connections wait within their deadline, and end with
     socket.on("close", () => open--);
   });
   const c = client(() => backend.url, { timeoutMs: 60_000 });
-  const calls = MAX_BACKEND_CONNECTIONS + 8;
-  const outcomes = await Promise.all(Array.from({ length: calls }, (_, i) => c.request("GET", `/slow/${i}`, { deadlineMs: 300 }).catch((e: unknown) => e)));
-  expect(outcomes.filter((e) => e instanceof CallerDeadlineError)).toHaveLength(calls);
-  expect(held.length).toBeGreaterThanOrEqual(MAX_BACKEND_CONNECTIONS);
+  // Every connection of the pool busy with a call that waits for its answer…
+  const first = Array.from({ length: MAX_BACKEND_CONNECTIONS }, (_, i) => c.request("GET", `/held/${i}`));
+  await allHeld;
+  // …so these wait for a connection, and their deadline ends them there, never sent.
+  const extra = await Promise.all(Array.from({ length: 8 }, (_, i) => c.request("GET", `/waiting/${i}`, { deadlineMs: 300 }).catch((e: unknown) => e)));
+  expect(extra.every((e) => e instanceof CallerDeadlineError)).toBe(true);
+  expect(held).toHaveLength(MAX_BACKEND_CONNECTIONS);
   expect(mostOpen).toBe(MAX_BACKEND_CONNECTIONS);
-  answering = true;
-  expect((await c.request("GET", "/after")).status).toBe(200);
+  for (const res of held) res.end("{}");
+  expect((await Promise.all(first)).map((r) => r.status)).toEqual(first.map(() => 200));
 });
 
 it("the caller's signal ends the call at once, and the request with it", async () => {
