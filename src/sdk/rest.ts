@@ -3,6 +3,7 @@
 import type { ConfirmEmailCodeResponse, GatewayInfo, SendEmailCodeResponse } from "../shared/protocol.js";
 import { concatBytes } from "../shared/bytes.js";
 import { GatewayHttpError } from "./errors.js";
+import { jsonErrorOf, parseJsonText } from "../shared/json-error.js";
 
 export type Fetch = typeof globalThis.fetch;
 
@@ -41,19 +42,14 @@ export function createPublicRest(baseUrl: string, fetchImpl: Fetch, timeoutMs: n
       if (callerSignal?.aborted || e instanceof GatewayHttpError) throw e;
       throw new GatewayHttpError(res.status, timeout.aborted ? "timeout" : "network_error", `${method} ${path}: the answer was cut: ${(e as Error).message}`);
     }
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
+    const json = parseJsonText(text);
     if (!res.ok) {
-      const err = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      const err = jsonErrorOf(res.status, json, text, res.statusText, MAX_ERROR_TEXT);
       const retryAfter = Number(res.headers.get("retry-after") ?? "");
       throw new GatewayHttpError(
         res.status,
-        typeof err?.code === "string" ? err.code : `http_${res.status}`,
-        `${method} ${path}: ${typeof err?.message === "string" ? err.message : text.slice(0, MAX_ERROR_TEXT) || res.statusText}`,
+        err.code,
+        `${method} ${path}: ${err.message}`,
         Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
       );
     }

@@ -2,6 +2,7 @@
 // as typed calls: JSON over the global fetch, the access token sent when there is one, and every
 // non-2xx answer thrown as a ControlPlaneError carrying the `{"error":{"code","message"}}` body.
 import type { EmulatorConfig, JournalEntry, MailboxMessage, PushInjection } from "../shared/protocol.js";
+import { jsonErrorOf, parseJsonText } from "../shared/json-error.js";
 
 export class ControlPlaneError extends Error {
   override readonly name = "ControlPlaneError";
@@ -35,18 +36,13 @@ export function createControlPlane(baseUrl: string, accessToken?: string): Contr
     if (accessToken) headers["authorization"] = `Bearer ${accessToken}`;
     const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
+    const json = parseJsonText(text);
     if (!res.ok) {
-      const err = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      const err = jsonErrorOf(res.status, json, text, "", MAX_ERROR_TEXT);
       throw new ControlPlaneError(
         res.status,
-        typeof err?.code === "string" ? err.code : `http_${res.status}`,
-        `${method} ${path}: ${res.status} ${typeof err?.message === "string" ? err.message : text.slice(0, MAX_ERROR_TEXT)}`,
+        err.code,
+        `${method} ${path}: ${res.status} ${err.message}`,
       );
     }
     return json as T;

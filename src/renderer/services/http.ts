@@ -1,5 +1,6 @@
 // Same-origin JSON over fetch, shared by the public REST and the emulator control plane.
 // The console is served by the gateway itself, so every path is relative to the page's origin.
+import { jsonErrorOf, parseJsonText } from "../../shared/json-error.js";
 
 export interface SettingIssue {
   setting: string;
@@ -69,22 +70,11 @@ export function createJsonHttp(origin: string, accessToken?: string): JsonHttp {
         throw new HttpError(0, "network_error", `network error: ${(e as Error).message}`);
       }
       const text = await res.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
+      const json = parseJsonText(text);
       if (!res.ok) {
-        const err = (json as { error?: { code?: unknown; message?: unknown; issues?: unknown } } | undefined)?.error;
+        const err = jsonErrorOf(res.status, json, text, res.statusText);
         const retry = res.headers.get("retry-after");
-        throw new HttpError(
-          res.status,
-          typeof err?.code === "string" ? err.code : `http_${res.status}`,
-          typeof err?.message === "string" ? err.message : text.slice(0, 300) || res.statusText,
-          retry !== null && retry !== "" ? Number(retry) : undefined,
-          settingIssues(err?.issues),
-        );
+        throw new HttpError(res.status, err.code, err.message, retry !== null && retry !== "" ? Number(retry) : undefined, settingIssues(err.issues));
       }
       return json as T;
     },
