@@ -110,7 +110,7 @@ export async function startMockBackend(options: MockBackendOptions): Promise<Moc
   }
   if (fileStubs.length > 0) {
     try {
-      stubs.add(fileStubs);
+      stubs.add(stubs.changed(fileStubs));
     } catch (err) {
       if (err instanceof StubLimitError) throw new Error(`--stubs ${options.stubsDir}: ${err.message}`);
       throw err;

@@ -1,6 +1,6 @@
 // Stub state on disk: a match is durable when it is answered, whatever the method (a GET-routed type
 // counts and moves scenarios too), as every other change of the mock backend is.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { STATE_FILE } from "../../src/backend/persistence.js";
@@ -32,4 +32,38 @@ it("a GET answered by a stub is on disk (count, scenario) before its answer", as
   const saved = JSON.parse(readFileSync(path.join(stateDir, STATE_FILE), "utf8"));
   expect(saved.stubs.stubs.map((s: { mapping: { id: string }; matched_count: number }) => [s.mapping.id, s.matched_count])).toEqual([["profile", 1]]);
   expect(saved.stubs.scenarios).toEqual({ seen: "Seen" });
+});
+
+it("a restart with the same --stubs folder keeps the file mappings' counts and order; an edited file replaces its mapping", async () => {
+  const dir = tempDir();
+  const stubsDir = tempDir();
+  const file = path.join(stubsDir, "shop.json");
+  writeFileSync(file, JSON.stringify([{ message_type: "file.one", respond: { payload: { from: "file" } } }]));
+  const answer = async (backend: MockBackend, user: { userId: string; deviceSessionId: string }) =>
+    (await call(backend.url, "POST", "/api/v1/user/stubs/file.one", {}, identityHeaders(user.userId, user.deviceSessionId, "file.one"))).json;
+
+  let backend = await startTestBackend({ stateDir: dir, stubsDir });
+  const user = await signIn(backend.url, "files@example.com");
+  expect(await answer(backend, user)).toEqual({ from: "file" });
+  // One made on the control plane for the same type: newer, so it answers.
+  expect((await call(backend.url, "POST", "/emulator/v1/stubs", { id: "console-made", message_type: "file.one", respond: { payload: { from: "console" } } })).status).toBe(200);
+  expect(await answer(backend, user)).toEqual({ from: "console" });
+  await backend.close();
+
+  backend = await startTestBackend({ stateDir: dir, stubsDir });
+  try {
+    expect(await answer(backend, user)).toEqual({ from: "console" }); // the file did not jump ahead again
+    expect((await call(backend.url, "GET", "/emulator/v1/stubs/shop-1")).json).toMatchObject({ matched_count: 1 });
+  } finally {
+    await backend.close();
+  }
+
+  writeFileSync(file, JSON.stringify([{ message_type: "file.one", priority: 1, respond: { payload: { from: "edited file" } } }]));
+  backend = await startTestBackend({ stateDir: dir, stubsDir });
+  try {
+    expect(await answer(backend, user)).toEqual({ from: "edited file" });
+    expect((await call(backend.url, "GET", "/emulator/v1/stubs/shop-1")).json).toMatchObject({ matched_count: 1 }); // this call's
+  } finally {
+    await backend.close();
+  }
 });

@@ -88,6 +88,18 @@ export class StubStore {
     return mappings.map((m) => m.mapping.id);
   }
 
+  /**
+   * The mappings of `mappings` that differ from what is held under their id (a `--stubs` file read
+   * again at a restart): the unchanged ones keep their count, order and scenario, so a restart with the
+   * same folder changes nothing, while an edited file replaces its mapping.
+   */
+  changed(mappings: readonly CompiledMapping[]): CompiledMapping[] {
+    return mappings.filter((m) => {
+      const held = this.stubs.get(m.mapping.id);
+      return !held || JSON.stringify(held.mapping) !== JSON.stringify(m.mapping);
+    });
+  }
+
   list(): StubView[] {
     return [...this.stubs.values()].sort((a, b) => a.seq - b.seq).map(view);
   }
