@@ -339,6 +339,12 @@ describe("bad mappings", () => {
     [{ message_type: "x", respond: { payload: { a: "{{response.payload.a}}" } } }, "$.respond.payload.a"],
     [{ message_type: "x", push: [{ event_type: "e", to: "everyone" }] }, "$.push[0].to"],
     [{ match: {} }, "$.message_type"],
+    // What a reviewer saw accepted: a template in an event type (sent literally), a matcher keyword
+    // next to another key (silently an equality match), a payload matcher that is not an object.
+    [{ message_type: "x", push: [{ event_type: "{{payload.a}}" }] }, "$.push[0].event_type"],
+    [{ message_type: "x", match: { payload: { a: { regex: "x", extra: 1 } } } }, "$.match.payload.a"],
+    [{ message_type: "x", match: { payload: [1, 2] } }, "$.match.payload"],
+    [{ message_type: "x", match: { payload: "laser" } }, "$.match.payload"],
     [[{ message_type: "ok.one" }, { message_type: "bad", priority: -1 }], "$[1].priority"],
   ])("refuses %j with 400 naming %s, applying nothing", async (body, path) => {
     const res = await postJson(stubsUrl(), body);

@@ -149,6 +149,8 @@ function compilePushes(value: unknown, path: string): PushSpec[] {
     const at = childPath(path, i);
     const spec = objectAt(item, at, ["event_type", "payload", "delay_ms", "to"]);
     const eventType = stringAt(spec["event_type"], childPath(at, "event_type"), LABEL_PATTERN, "1..128 printable characters");
+    // Templates fill payloads only; an event type is fixed (a client subscribes to types it knows).
+    if (eventType.includes("{{")) fail(childPath(at, "event_type"), "takes no template (templates fill payloads only)");
     const payload = spec["payload"] ?? {};
     checkTemplates(payload, childPath(at, "payload"), { response: true });
     return {

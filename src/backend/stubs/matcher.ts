@@ -41,8 +41,17 @@ function compileRegex(source: unknown, path: string): RegExp {
 }
 
 export function compileMatcher(value: unknown, path: string, place: Place): MatchNode {
+  if (Array.isArray(value) && place === "root") fail(path, "must be a JSON object (a payload is one)");
   if (Array.isArray(value)) return { kind: "array", items: value.map((v, i) => compileMatcher(v, childPath(path, i), "item")) };
-  if (typeof value !== "object" || value === null) return { kind: "equal", value };
+  if (typeof value !== "object" || value === null) {
+    if (place === "root") fail(path, "must be a JSON object (a payload is one)");
+    return { kind: "equal", value };
+  }
+  // A matcher's keyword next to other keys is a typo far more often than a payload that has a field
+  // named "regex": refused, so it does not silently become an equality match that never matches.
+  for (const keyword of ["regex", "absent"]) {
+    if (Object.hasOwn(value, keyword) && !singleKey(value, keyword)) fail(path, `{"${keyword}": …} takes no other key`);
+  }
   if (singleKey(value, "regex")) return { kind: "regex", re: compileRegex((value as { regex: unknown }).regex, childPath(path, "regex")) };
   if (singleKey(value, "absent")) {
     if ((value as { absent: unknown }).absent !== true) fail(childPath(path, "absent"), "must be true");
