@@ -106,6 +106,16 @@ describe("the control plane", () => {
   });
 
   it.each([
+    ["times 0", { target: "execute", latency_ms: 1, times: 0 }, "$.times: must be an integer from 1 to 1000000000"],
+    ["a latency as a string", { target: "backend", latency_ms: "800" }, "$.latency_ms: must be an integer from 0 to 60000"],
+    ["a latency over a minute, with the range", { target: "backend", latency_ms: 60_001 }, "$.latency_ms: must be an integer from 0 to 60000"],
+  ])("refuses %s with the rule and its range, not a validator's wording", async (_what, body, message) => {
+    const r = await postJson(`${url}${FAULTS}`, body);
+    expect(r.status).toBe(400);
+    expect(r.json.error.message).toContain(message);
+  });
+
+  it.each([
     ["an unknown key", { target: "execute", latency_ms: 1, colour: "red" }, "$.colour"],
     ["another target's field", { target: "execute", latency_ms: 1, status: 503 }, "$.status"],
     ["an unknown target", { target: "everything", latency_ms: 1 }, "$.target"],

@@ -18,9 +18,15 @@ export const MAX_FAULT_LATENCY_MS = 60_000;
  */
 export const MAX_FAULTS = 1_000;
 
+/** An integer in [min, max]; every way of missing that (a string, 1.5, out of range) says the same words. */
+function integer(min: number, max: number) {
+  const rule = `must be an integer from ${min} to ${max}`;
+  return z.number({ error: rule }).int(rule).min(min, rule).max(max, rule);
+}
+
 const id = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1..64 chars of [A-Za-z0-9._-]");
-const probability = z.number().gt(0, "must be > 0 and <= 1").max(1, "must be > 0 and <= 1");
-const delay = z.number().int("must be an integer").min(0).max(MAX_FAULT_LATENCY_MS);
+const probability = z.number({ error: "must be a number > 0 and <= 1" }).gt(0, "must be > 0 and <= 1").max(1, "must be > 0 and <= 1");
+const delay = integer(0, MAX_FAULT_LATENCY_MS);
 
 /** Fields every target shares: the id, the filters, the draw and the count. */
 const common = {
@@ -29,8 +35,8 @@ const common = {
   device_session_id: z.string().min(1).max(128).optional(),
   probability: probability.optional(),
   /** uint32: the PRNG's whole state (prng.ts). */
-  seed: z.number().int("must be an integer").min(0).max(0xffff_ffff).optional(),
-  times: z.number().int("must be an integer").min(1).max(1_000_000_000).optional(),
+  seed: integer(0, 0xffff_ffff).optional(),
+  times: integer(1, 1_000_000_000).optional(),
   latency_ms: delay.optional(),
   jitter_ms: delay.optional(),
 };
@@ -58,14 +64,14 @@ const backendFault = z.strictObject({
   ...common,
   message_type: messageType.optional(),
   /** The status the backend "answers" (no call is made): 5xx → backend_unavailable, 4xx → a business error. */
-  status: z.number().int("must be an integer").min(400, "must be 400..599").max(599, "must be 400..599").optional(),
+  status: integer(400, 599).optional(),
   outage: z.literal(true).optional(),
 });
 
 const subscribeFault = z.strictObject({
   target: z.literal("subscribe"),
   ...common,
-  cut_after_events: z.number().int("must be an integer").min(0).max(1_000_000_000).optional(),
+  cut_after_events: integer(0, 1_000_000_000).optional(),
   cut_with: z.enum(["unavailable", "reset"]).optional(),
   duplicate_events: probability.optional(),
   drop_events: probability.optional(),
