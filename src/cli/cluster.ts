@@ -20,6 +20,7 @@ import { checkRedisUrl } from "../gateway/stores.js";
 import { stateFilePath } from "../node/atomic-file.js";
 import { generateBackendToken } from "../node/backend-token.js";
 import { fail, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
+import { startReaper, type Reaper } from "./reaper.js";
 import { freeLoopbackPort, startPrivateRedis, type PrivateRedis } from "./redis-server.js";
 
 /** More would only contend for this machine's cores; 64 is far past any machine's worth here. */
@@ -82,6 +83,9 @@ async function runPrimary(): Promise<void> {
   const stateDir = ownStateDir ? await mkdtemp(path.join(os.tmpdir(), "galaxy-cluster-")) : path.resolve(flags["state-dir"]!);
   const gatewayKeyFile = flags["gateway-key"] !== undefined ? path.resolve(flags["gateway-key"]) : stateFilePath(stateDir, "gateway-key.json");
   let redis: PrivateRedis | undefined;
+  let redisDir: string | undefined;
+  /** Stops the private redis-server and removes its folder if this process dies without stopAll (kill -9). */
+  let reaper: Reaper | undefined;
   let backend: Awaited<ReturnType<typeof startMockBackend>> | undefined;
   const running = new Map<number, { exited: Promise<void> }>();
   let stopping = false;
@@ -94,13 +98,19 @@ async function runPrimary(): Promise<void> {
     await Promise.all([...running.values()].map((w) => w.exited));
     await backend?.close();
     await redis?.stop();
+    if (redisDir) await rm(redisDir, { recursive: true, force: true });
     if (ownStateDir) await rm(stateDir, { recursive: true, force: true });
+    reaper?.disarm();
   };
 
   try {
     // Made once, before any gateway starts: N gateways finding no key at once would each make their own.
     await GatewayKey.load(stateDir, undefined, gatewayKeyFile);
-    redis = flags.redis === undefined ? await startPrivateRedis(await mkdtemp(path.join(stateDir, "redis-"))) : undefined;
+    if (flags.redis === undefined) {
+      redisDir = await mkdtemp(path.join(stateDir, "redis-"));
+      redis = await startPrivateRedis(redisDir);
+      reaper = startReaper([redis.pid], [ownStateDir ? stateDir : redisDir]);
+    }
     const redisUrl = flags.redis ?? redis!.url;
     const token = generateBackendToken();
     backend = await startMockBackend({ host: HOST, port: 0, token, ...(ownStateDir ? {} : { stateDir: stateFilePath(stateDir, "mock-backend") }) });
