@@ -145,6 +145,35 @@ describe("npm run emulator -- --redis URL", () => {
   });
 
   it(
+    "takes the URL from GALAXY_REDIS_URL, and warns when --redis carries a password (visible in ps)",
+    async () => {
+      const redis = await startRedis();
+      try {
+        const fromEnv = spawnChild(process.execPath, ["--import", "tsx", "src/cli/emulator.ts", "--port", "0", "--state-dir", tempDir()], {
+          label: "emulator with GALAXY_REDIS_URL",
+          env: { GALAXY_REDIS_URL: redis.url },
+        });
+        const [, url] = await fromEnv.line(/^Gateway emulator ready at (\S+)$/);
+        expect((await getJson(`${url}/emulator/v1/config`)).json.redis).toBe(redis.url);
+        expect(fromEnv.stderr()).not.toContain("warning");
+        fromEnv.process.kill("SIGTERM");
+        expect((await fromEnv.exited)[0]).toBe(0);
+
+        // A password-less Redis given a password answers AUTH with an error ioredis passes over.
+        const withPassword = spawnTs("src/cli/emulator.ts", ["--port", "0", "--state-dir", tempDir(), "--redis", `redis://:hunter22@127.0.0.1:${redis.port}`]);
+        await withPassword.line(/^Gateway emulator ready at (\S+)$/);
+        expect(withPassword.stderr()).toContain("emulator: warning: --redis carries a password, visible to every local user (ps, /proc); prefer GALAXY_REDIS_URL");
+        expect(withPassword.stderr()).not.toContain("hunter22");
+        withPassword.process.kill("SIGTERM");
+        expect((await withPassword.exited)[0]).toBe(0);
+      } finally {
+        await redis.stop();
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     "runs one instance of a cluster: its stores in Redis, the URL in GET config, the key from --gateway-key",
     async () => {
       const redis = await startRedis();
