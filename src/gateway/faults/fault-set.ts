@@ -125,7 +125,9 @@ export class FaultSet {
         next.set(rest.id, held);
         continue;
       }
-      const spec = parseFaults(rest)[0]!;
+      // Parsed without the seed a view always shows: an outage, for one, takes no seed as given.
+      const { seed: _seed, ...given } = rest;
+      const spec = parseFaults(given)[0]!;
       next.set(rest.id, { id: rest.id, spec, seed: rest.seed, random: new SeededRandom(rest.seed), hits: 0 });
     }
     // Numbers past every generated id held: an id once given is not handed out again for another fault.
