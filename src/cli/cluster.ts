@@ -16,10 +16,11 @@ import path from "node:path";
 import { startMockBackend } from "../backend/server.js";
 import { startGateway, type RunningGateway } from "../gateway/gateway.js";
 import { GatewayKey } from "../gateway/signing/gateway-key.js";
-import { checkRedisUrl } from "../gateway/stores.js";
 import { stateFilePath } from "../node/atomic-file.js";
 import { generateBackendToken } from "../node/backend-token.js";
 import { fail, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
+import { startReaper, type Reaper } from "./reaper.js";
+import { redisUrlFromSources, REDIS_URL_ENV } from "./redis-url.js";
 import { freeLoopbackPort, startPrivateRedis, type PrivateRedis } from "./redis-server.js";
 
 /** More would only contend for this machine's cores; 64 is far past any machine's worth here. */
@@ -29,7 +30,8 @@ const cli: CommandLine = {
   name: "cluster",
   usage: `usage: npm run cluster -- --workers N [options]
   --workers N         gateway processes, 1..${MAX_WORKERS} (default 2)
-  --redis URL         the Redis they share (default: a private redis-server on a free loopback port)
+  --redis URL         the Redis they share (default: $${REDIS_URL_ENV}, else a private redis-server on a
+                      free loopback port); a password in it is visible in ps: prefer $${REDIS_URL_ENV}
   --port P            the port they share, 0 = any free port (default 8787)
   --ports             one port each instead: P, P+1, … (with --port 0: a free port each)
   --state-dir D       the gateway key and the mock backend's state (default: a temp dir, removed on exit)
@@ -69,12 +71,13 @@ async function runPrimary(): Promise<void> {
   if (!/^[0-9]{1,2}$/.test(flags.workers ?? "") || workers < 1 || workers > MAX_WORKERS) fail(cli, `--workers must be an integer 1..${MAX_WORKERS}, got "${flags.workers}"`);
   const port = parsePort(cli, flags.port);
   if (flags.ports && port !== 0 && port + workers - 1 > 65_535) fail(cli, `--ports needs ports ${port}..${port + workers - 1}`);
-  if (flags.redis !== undefined) {
-    try {
-      checkRedisUrl(flags.redis);
-    } catch (err) {
-      fail(cli, `--redis: ${(err as Error).message}`);
-    }
+  let redisFromUser: string | undefined;
+  try {
+    const resolvedRedis = redisUrlFromSources(flags.redis);
+    redisFromUser = resolvedRedis.url;
+    for (const warning of resolvedRedis.warnings) console.error(`cluster: warning: ${warning}`);
+  } catch (err) {
+    fail(cli, (err as Error).message);
   }
 
   const stopper = stopOnSignals(cli);
@@ -82,6 +85,9 @@ async function runPrimary(): Promise<void> {
   const stateDir = ownStateDir ? await mkdtemp(path.join(os.tmpdir(), "galaxy-cluster-")) : path.resolve(flags["state-dir"]!);
   const gatewayKeyFile = flags["gateway-key"] !== undefined ? path.resolve(flags["gateway-key"]) : stateFilePath(stateDir, "gateway-key.json");
   let redis: PrivateRedis | undefined;
+  let redisDir: string | undefined;
+  /** Stops the private redis-server and removes its folder if this process dies without stopAll (kill -9). */
+  let reaper: Reaper | undefined;
   let backend: Awaited<ReturnType<typeof startMockBackend>> | undefined;
   const running = new Map<number, { exited: Promise<void> }>();
   let stopping = false;
@@ -94,14 +100,20 @@ async function runPrimary(): Promise<void> {
     await Promise.all([...running.values()].map((w) => w.exited));
     await backend?.close();
     await redis?.stop();
+    if (redisDir) await rm(redisDir, { recursive: true, force: true });
     if (ownStateDir) await rm(stateDir, { recursive: true, force: true });
+    reaper?.disarm();
   };
 
   try {
     // Made once, before any gateway starts: N gateways finding no key at once would each make their own.
     await GatewayKey.load(stateDir, undefined, gatewayKeyFile);
-    redis = flags.redis === undefined ? await startPrivateRedis(await mkdtemp(path.join(stateDir, "redis-"))) : undefined;
-    const redisUrl = flags.redis ?? redis!.url;
+    if (redisFromUser === undefined) {
+      redisDir = await mkdtemp(path.join(stateDir, "redis-"));
+      redis = await startPrivateRedis(redisDir);
+      reaper = startReaper([redis.pid], [ownStateDir ? stateDir : redisDir]);
+    }
+    const redisUrl = redisFromUser ?? redis!.url;
     const token = generateBackendToken();
     backend = await startMockBackend({ host: HOST, port: 0, token, ...(ownStateDir ? {} : { stateDir: stateFilePath(stateDir, "mock-backend") }) });
     const backendUrl = backend.url;

@@ -15,12 +15,12 @@ import { writeFileAtomic } from "../node/atomic-file.js";
 import { MAX_STATE_DOCUMENT_BYTES } from "../shared/protocol.js";
 import { ConfigError, parseSettings, settingName, type SettingPath } from "../gateway/config.js";
 import { FaultError, parseFaults, type FaultSpec } from "../gateway/faults/fault-spec.js";
-import { checkRedisUrl } from "../gateway/stores.js";
 import { compileRedactPatterns, RedactPatternError } from "../gateway/recording/redact.js";
 import { fail as failWith, parseFlags, parsePort, stopOnSignals, type CommandLine } from "./command-line.js";
 import { BACKEND_TOKEN_ENV, BACKEND_TOKEN_RULE } from "../node/backend-token.js";
 import { checkExposure, CONTROL_TOKEN_RULE, TOKEN_ENV } from "./exposure.js";
 import { tokenFromSources, TokenError, type ResolvedToken, type TokenSources } from "./token-source.js";
+import { redisUrlFromSources, REDIS_URL_ENV } from "./redis-url.js";
 
 const cli: CommandLine = {
   name: "emulator",
@@ -51,7 +51,8 @@ const cli: CommandLine = {
   --record-redact F   a field name (* wildcards) to redact; repeatable; replaces the default list
   --playback DIR      play back the recording in DIR: the mock backend answers as the recorded one did
   --redis URL         cluster mode: keep the replay store, rate-limit budgets and remembered revocations in
-                      this Redis (redis://host:port), shared with every gateway using it; fixed for the run
+                      this Redis (redis://host:port), shared with every gateway using it; fixed for the run;
+                      default $${REDIS_URL_ENV} (a password in --redis is visible in ps: prefer the variable)
   --gateway-key F     the response-signing key file (default: gateway-key.json in the state dir); the
                       gateways of a cluster must share one
 subcommands:
@@ -158,13 +159,13 @@ function parseOptions(argv: string[]): CliOptions {
   if (str("console-dir") !== undefined && !existsSync(path.join(consoleDir!, "index.html"))) {
     fail(`--console-dir ${consoleDir} has no index.html (run npm run build)`);
   }
-  const redis = str("redis");
-  if (redis !== undefined) {
-    try {
-      checkRedisUrl(redis);
-    } catch (err) {
-      fail(`--redis: ${(err as Error).message}`);
-    }
+  let redis: string | undefined;
+  try {
+    const resolvedRedis = redisUrlFromSources(str("redis"));
+    redis = resolvedRedis.url;
+    for (const warning of resolvedRedis.warnings) console.error(`emulator: warning: ${warning}`);
+  } catch (err) {
+    fail((err as Error).message);
   }
   const gatewayKeyFile = str("gateway-key");
   if (gatewayKeyFile !== undefined && gatewayKeyFile.trim() === "") fail("--gateway-key must not be empty");

@@ -9,11 +9,14 @@
 // - The instance that takes the request validates and applies it locally, then publishes the *result*
 //   (the whole config, not the patch): applying it elsewhere needs no validation that could differ and
 //   is idempotent. Last writer wins between concurrent changes on two instances.
-// - Every message gets a cluster-wide version; an instance applies a kind's message only if it is newer
+// - Every message gets a cluster-wide (epoch, version); an instance applies a kind's message only if it is newer
 //   than the last it applied of that kind. State (`latest`) is applied even when it is the instance's
 //   own: with two changes made at once on A and B, B may receive A's (older) one after making its own,
 //   and only applying every state message in version order leaves all instances on the same last one.
-//   Events are never applied twice on the instance that made them.
+//   Events are never applied twice on the instance that made them. Versions count within an epoch:
+//   a Redis restarted empty starts a new epoch (and counts from 1 again), so an instance that sees a
+//   new epoch forgets the versions it remembers and applies what comes, instead of dropping every
+//   later change as old.
 // - Kinds marked `latest` keep their newest message in the cluster's copy: an instance that starts (or
 //   whose subscription reconnects) applies it, so it catches up on what happened while it was away.
 //   Events (reset, rotation) are not kept: a late joiner has nothing to reset, and loads the key file.
@@ -28,7 +31,9 @@ export interface ControlMutation<T> {
 
 export interface ControlMessage {
   kind: string;
-  /** Cluster-wide, increasing. */
+  /** Names the bus's current lifetime (a Redis restarted empty starts a new one); versions count within it. */
+  epoch: string;
+  /** Cluster-wide, increasing within an epoch. */
   version: number;
   /** The instance that published it. */
   origin: string;
@@ -50,6 +55,8 @@ export interface ControlBus {
 export class ClusterControl {
   private readonly mutations = new Map<string, ControlMutation<never>>();
   private readonly appliedVersion = new Map<string, number>();
+  /** The epoch `appliedVersion` counts in. */
+  private epoch: string | undefined;
   /** Remote messages are applied one at a time, in the order they came. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -92,6 +99,10 @@ export class ClusterControl {
     const mutation = this.mutations.get(message.kind);
     // A kind this instance does not know (a newer version of the emulator in the same cluster): skip.
     if (!mutation) return;
+    if (message.epoch !== this.epoch) {
+      this.epoch = message.epoch;
+      this.appliedVersion.clear();
+    }
     if (message.version <= (this.appliedVersion.get(message.kind) ?? 0)) return;
     this.appliedVersion.set(message.kind, message.version);
     if (message.origin === this.instanceId && !mutation.latest) return;

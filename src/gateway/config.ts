@@ -178,6 +178,11 @@ export class LiveConfig {
     return this.current;
   }
 
+  /** The config a PATCH of `body` would make, validated and checked (throws ConfigError); changes nothing. */
+  preview(body: unknown): EmulatorConfig {
+    return this.vetted(this.current, parseSettings(body));
+  }
+
   /**
    * The config a state import would set: `body` over the defaults, its routes the only routes (nothing
    * merged from the live config). Validated and checked as a PATCH is; throws ConfigError. Changes nothing.

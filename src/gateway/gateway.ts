@@ -213,14 +213,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   cluster.register<EmulatorConfig>({ kind: "config", latest: true, apply: (settings) => void config.replace(settings) });
   cluster.register<FaultView[]>({ kind: "faults", latest: true, apply: (held) => faults.replaceAll(held) });
   cluster.register<Record<string, never>>({ kind: "reset", latest: false, apply: () => reset(false) });
+  /** Loads the key another instance wrote to the shared key file, and checks it is the one announced. */
+  const loadAnnouncedKey = async (announced: { response_signing_public_key: string }) => {
+    const loaded = toBase64Url(await key.reload());
+    if (loaded !== announced.response_signing_public_key) {
+      throw new Error("another gateway changed the key, but this one's key file holds a different key: give them one --gateway-key file");
+    }
+  };
+  cluster.register<{ response_signing_public_key: string }>({ kind: "gateway-key", latest: false, apply: loadAnnouncedKey });
+  // Another instance imported a state document: its key (in the shared file) and config (the `config`
+  // message) are now the cluster's, the backend's sessions are the document's, and the shared stores
+  // were cleared there; what this instance holds of the old state is its cached sessions.
   cluster.register<{ response_signing_public_key: string }>({
-    kind: "gateway-key",
+    kind: "state-imported",
     latest: false,
     apply: async (announced) => {
-      const loaded = toBase64Url(await key.reload());
-      if (loaded !== announced.response_signing_public_key) {
-        throw new Error("another gateway rotated the key, but this one's key file holds a different key: give them one --gateway-key file");
-      }
+      await loadAnnouncedKey(announced);
+      sessions.clearCache();
     },
   });
 
@@ -263,6 +272,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     faults,
     gatewayPublicKey: () => key.publicKey(),
     rotateGatewayKey: () => key.rotate(),
+    keepGatewayKey: () => {
+      const seed = key.seed();
+      return () => key.replace(seed);
+    },
     state,
     now,
     isReady: () => ready,

@@ -19,13 +19,26 @@ export class StoreUnavailableError extends Error {
     readonly store: SharedStore,
     cause: unknown,
   ) {
-    super(`the shared ${store.replace("_", "-")} store (Redis) did not answer: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(`the shared ${store.replace("_", "-")} store did not answer: ${redisUnavailable(cause)}`, { cause });
   }
 
   /** UNAVAILABLE with the store's reason: retryable, as the store reconnects by itself. */
   toRejection(stage: PipelineStageName): GatewayRejection {
     return new GatewayRejection(Code.Unavailable, STORE_UNAVAILABLE_REASONS[this.store], stage, this.message);
   }
+}
+
+/**
+ * What a client (or a control-plane caller) is told about a failed Redis command: "Redis unavailable
+ * (<short cause>)", not the client library's wording ("Stream isn't writeable and enableOfflineQueue
+ * options is false"), which names its options rather than what happened.
+ */
+export function redisUnavailable(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  let cause = text;
+  if (/Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE/i.test(text)) cause = "not connected";
+  else if (/timed? ?out/i.test(text)) cause = "no answer in time";
+  return `Redis unavailable (${cause})`;
 }
 
 /** Rethrows a StoreUnavailableError as the stage's rejection; anything else as it is. */

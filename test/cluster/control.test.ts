@@ -112,6 +112,15 @@ describe("cluster-wide control plane", () => {
     expect((await getJson(`${cluster.b.url}/emulator/v1/journal?scope=cluster`)).json.entries).toEqual([]);
   });
 
+  it("spreads a fault added on A to B, an outage too (it takes no seed, though its view shows one)", async () => {
+    const added = await postJson(`${cluster.a.url}/emulator/v1/faults`, [{ target: "backend", outage: true, id: "down" }, { target: "backend", status: 500, id: "err" }]);
+    expect(added.json).toEqual({ ids: ["down", "err"] });
+    const idsOn = async (url: string) => (await getJson(`${url}/emulator/v1/faults`)).json.faults.map((f: { id: string }) => f.id);
+    await eventually(async () => (await idsOn(cluster.b.url)).join() === "down,err", "B to hold A's faults");
+    expect((await fetch(`${cluster.b.url}/emulator/v1/faults`, { method: "DELETE" })).status).toBe(200);
+    await eventually(async () => (await idsOn(cluster.a.url)).length === 0, "A to drop the faults B removed");
+  });
+
   it("rotates the shared key on every instance", async () => {
     const before = await gatewayPublicKey(cluster.b.url);
     const rotated = await postJson(`${cluster.a.url}/emulator/v1/gateway-key/rotate`, {});

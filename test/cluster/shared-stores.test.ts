@@ -109,6 +109,8 @@ describe("cluster mode fails closed", () => {
     const publicCall = await postJson(`${cluster.a.url}/api/v1/public/auth/send-email-code`, { email: "x@example.com" });
     expect(publicCall.status).toBe(503);
     expect(publicCall.json.error.code).toBe("rate_limit_store_unavailable");
+    // Said as a client can read it, not in the Redis client library's words.
+    expect(publicCall.json.error.message).toBe("the shared rate-limit store did not answer: Redis unavailable (not connected); retry shortly");
     expect((await getJson(`${cluster.a.url}/healthz`)).json).toMatchObject({ status: "redis_unavailable" });
     // A control-plane change cannot reach the other instance: said so (it holds on A only).
     const patched = await fetch(`${cluster.a.url}/emulator/v1/config`, {

@@ -42,14 +42,7 @@ export class FaultSet {
 
   /** Validates one fault or an array and adds them all, or none (throws FaultError). Answers their ids. */
   add(value: unknown): string[] {
-    const specs = parseFaults(value);
-    const ids = specs.map((spec) => spec.id);
-    const fresh = new Set(ids.filter((id): id is string => id !== undefined && !this.faults.has(id)));
-    const added = specs.filter((s) => s.id === undefined).length + fresh.size;
-    if (this.faults.size + added > MAX_FAULTS) throw new FaultError([], `at most ${MAX_FAULTS} faults at once (${this.faults.size} held)`);
-    for (let i = 0; i < ids.length; i++) {
-      if (ids[i] !== undefined && ids.indexOf(ids[i]) !== i) throw new FaultError([i, "id"], `"${ids[i]}" appears twice`);
-    }
+    const specs = this.parseAdditions(value);
     const out = specs.map((spec) => {
       // An id given again replaces that fault in its place; its count and draws start over.
       const id = spec.id ?? this.newId();
@@ -59,6 +52,41 @@ export class FaultSet {
     });
     this.changed();
     return out;
+  }
+
+  /**
+   * What add() would make the set, as list() shows it (new faults with their ids and seeds, 0 hits), and
+   * the new ids; changes nothing (cluster mode publishes it first, then applies it with replaceAll).
+   * Throws FaultError as add() does.
+   */
+  withAdded(value: unknown): { ids: string[]; views: FaultView[] } {
+    const specs = this.parseAdditions(value);
+    const next = new Map(this.list().map((f) => [f.id, f]));
+    let counter = this.nextId;
+    const ids = specs.map((spec) => {
+      let id = spec.id;
+      if (id === undefined) {
+        do id = `fault-${counter++}`;
+        while (this.faults.has(id) || next.has(id));
+      }
+      const seed = spec.seed ?? (Math.random() * 0x1_0000_0000) >>> 0;
+      next.set(id, { ...spec, id, seed, hits: 0 });
+      return id;
+    });
+    return { ids, views: [...next.values()] };
+  }
+
+  /** Validates an addition (one fault or an array) against the held set; throws FaultError. */
+  private parseAdditions(value: unknown): FaultSpec[] {
+    const specs = parseFaults(value);
+    const ids = specs.map((spec) => spec.id);
+    const fresh = new Set(ids.filter((id): id is string => id !== undefined && !this.faults.has(id)));
+    const added = specs.filter((s) => s.id === undefined).length + fresh.size;
+    if (this.faults.size + added > MAX_FAULTS) throw new FaultError([], `at most ${MAX_FAULTS} faults at once (${this.faults.size} held)`);
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] !== undefined && ids.indexOf(ids[i]) !== i) throw new FaultError([i, "id"], `"${ids[i]}" appears twice`);
+    }
+    return specs;
   }
 
   list(): FaultView[] {
@@ -97,8 +125,15 @@ export class FaultSet {
         next.set(rest.id, held);
         continue;
       }
-      const spec = parseFaults(rest)[0]!;
+      // Parsed without the seed a view always shows: an outage, for one, takes no seed as given.
+      const { seed: _seed, ...given } = rest;
+      const spec = parseFaults(given)[0]!;
       next.set(rest.id, { id: rest.id, spec, seed: rest.seed, random: new SeededRandom(rest.seed), hits: 0 });
+    }
+    // Numbers past every generated id held: an id once given is not handed out again for another fault.
+    for (const id of next.keys()) {
+      const n = /^fault-(\d{1,9})$/.exec(id);
+      if (n) this.nextId = Math.max(this.nextId, Number(n[1]) + 1);
     }
     this.faults.clear();
     for (const [id, fault] of next) this.faults.set(id, fault);

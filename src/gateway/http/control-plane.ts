@@ -3,7 +3,7 @@
 import type { BackendRestClient } from "../backend/rest-client.js";
 import { ConfigError, settingName, type LiveConfig } from "../config.js";
 import { FaultError } from "../faults/fault-spec.js";
-import type { FaultSet } from "../faults/fault-set.js";
+import type { FaultSet, FaultView } from "../faults/fault-set.js";
 import type { Journal } from "../journal.js";
 import { StoreUnavailableError } from "../store-unavailable.js";
 import { toBase64Url } from "../../shared/bytes.js";
@@ -98,7 +98,11 @@ export interface ControlPlaneDeps {
   backend: BackendRestClient;
   journal: Journal;
   faults: FaultSet;
+  /** The response-signing public key now (what a state import announces to the cluster). */
+  gatewayPublicKey(): Uint8Array;
   rotateGatewayKey(): Promise<Uint8Array>;
+  /** Remembers the key signing now; the function it answers writes that key back (a rotation the cluster could not be told of). */
+  keepGatewayKey?(): () => Promise<unknown>;
   /** GET/PUT state (state-transfer.ts); absent: no such endpoint. */
   state?: StateTransfer;
   resetLocal(): void | Promise<void>;
@@ -118,14 +122,34 @@ export interface ControlPlaneDeps {
 }
 
 /**
- * Tells the cluster about a change this instance has made; if Redis cannot take it, 503: the change
- * holds here but not on the other instances (the caller can repeat it once Redis is back).
+ * Tells the cluster about a change this instance is about to make. A change that cannot reach the
+ * cluster changes nothing: callers validate and compute the result first, publish it, and only then
+ * apply it here; if Redis cannot take it, 503 and the caller can repeat it once Redis is back.
  */
 async function publishOr503(deps: ControlPlaneDeps, kind: string, payload: unknown): Promise<void> {
   try {
     await deps.publish(kind, payload);
   } catch (err) {
-    throw new HttpError(503, "cluster_unavailable", `applied on this instance only: the cluster (Redis) could not be told (${err instanceof Error ? err.message : String(err)})`);
+    throw new HttpError(503, "cluster_unavailable", `nothing was changed: the cluster (Redis) could not be told (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/**
+ * After a state import on this instance (and the backend, which the cluster shares): the other instances
+ * take its config, load its key from the shared key file and forget their cached sessions. Unlike the
+ * other changes this one cannot be told first (the key file must hold the key before they load it), so
+ * a failure says what holds where.
+ */
+async function tellClusterOfImport(deps: ControlPlaneDeps): Promise<void> {
+  try {
+    await deps.publish("config", deps.config.get());
+    await deps.publish("state-imported", { response_signing_public_key: toBase64Url(deps.gatewayPublicKey()) });
+  } catch (err) {
+    throw new HttpError(
+      503,
+      "cluster_unavailable",
+      `the state was imported on this instance and the backend, but the other instances could not be told (${err instanceof Error ? err.message : String(err)}): they keep the old key, config and cached sessions; import it again once Redis is back`,
+    );
   }
 }
 
@@ -184,10 +208,10 @@ export function createControlPlane(deps: ControlPlaneDeps) {
     return { status: reply.status, json: requireJsonReply(reply) };
   }
 
-  /** Adds one fault or an array (all or none); a bad one → 400 naming the JSON path of the first problem. */
-  function addFaults(value: unknown): string[] {
+  /** The faults with one fault or an array added (all or none), not yet applied; a bad one → 400 naming the JSON path of the first problem. */
+  function withFaultsAdded(value: unknown): { ids: string[]; views: FaultView[] } {
     try {
-      return deps.faults.add(value);
+      return deps.faults.withAdded(value);
     } catch (err) {
       if (err instanceof FaultError) throw new HttpError(400, "invalid_request", `invalid fault: ${err.message}`);
       throw err;
@@ -276,9 +300,11 @@ export function createControlPlane(deps: ControlPlaneDeps) {
     },
     reset: {
       POST: async (req, res) => {
-        await Promise.resolve(deps.resetLocal()).catch(storeFailureTo503);
+        // Told first (a reset the cluster cannot hear of resets nothing); the other instances reset
+        // what they hold, this one the shared stores too.
         await publishOr503(deps, "reset", {});
         await publishOr503(deps, "faults", []); // a late-joining instance must not take back the faults a reset removed
+        await Promise.resolve(deps.resetLocal()).catch(storeFailureTo503);
         try {
           const reply = await callBackend(deps.backend, "POST", "/emulator/v1/reset", {
             body: Buffer.from("{}"),
@@ -338,7 +364,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         }
         let next;
         try {
-          next = deps.config.patch(value);
+          next = deps.config.preview(value);
         } catch (err) {
           if (!(err instanceof ConfigError)) throw err;
           // `issues` name each refused setting as GET spells it, so a form can mark the field.
@@ -346,7 +372,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
           return sendJson(req, res, 400, { error: { code: "invalid_request", message: err.message, issues } });
         }
         await publishOr503(deps, "config", next);
-        sendJson(req, res, 200, withRedis(deps, next));
+        sendJson(req, res, 200, withRedis(deps, deps.config.replace(next)));
       },
     },
     sessions: {
@@ -364,6 +390,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         PUT: async (req: AnyRequest, res: AnyResponse) => {
           const { value } = await readJsonObject(req, MAX_STATE_DOCUMENT_BYTES);
           await deps.state!.import(value);
+          await tellClusterOfImport(deps);
           sendJson(req, res, 200, {});
         },
       },
@@ -373,20 +400,36 @@ export function createControlPlane(deps: ControlPlaneDeps) {
       POST: async (req, res) => {
         requireJsonContentType(req);
         const value = parseJson(await readBoundedBody(req, MAX_CONTROL_BODY_BYTES));
-        const ids = addFaults(value);
-        await publishOr503(deps, "faults", deps.faults.list());
+        const { ids, views } = withFaultsAdded(value);
+        await publishOr503(deps, "faults", views);
+        deps.faults.replaceAll(views);
         sendJson(req, res, 200, Array.isArray(value) ? { ids } : { id: ids[0] });
       },
       DELETE: async (req, res) => {
-        const removed = deps.faults.clear();
         await publishOr503(deps, "faults", []);
+        const removed = deps.faults.clear();
         sendJson(req, res, 200, { removed });
       },
     },
     "gateway-key/rotate": {
       POST: async (req, res) => {
+        // The other instances load the new key from the shared key file, so it is written first; if the
+        // cluster cannot be told, the previous key is written back (docs/ARCHITECTURE.md, cluster mode).
+        const putBack = deps.keepGatewayKey?.();
         const key = await deps.rotateGatewayKey();
-        await publishOr503(deps, "gateway-key", { response_signing_public_key: toBase64Url(key) });
+        try {
+          await publishOr503(deps, "gateway-key", { response_signing_public_key: toBase64Url(key) });
+        } catch (err) {
+          if (!putBack) throw err;
+          await putBack().catch((writeErr: unknown) => {
+            throw new HttpError(
+              503,
+              "cluster_unavailable",
+              `the cluster (Redis) could not be told of the rotation, and the previous key could not be written back (${writeErr instanceof Error ? writeErr.message : String(writeErr)}): the key file and this instance hold the new key, the other instances the old one until they restart; rotate again once Redis is back`,
+            );
+          });
+          throw err;
+        }
         sendJson(req, res, 200, { response_signing_public_key: toBase64Url(key) });
       },
     },
@@ -402,8 +445,9 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         sendJson(req, res, 200, fault);
       },
       DELETE: async (req, res) => {
-        if (!deps.faults.remove(id)) throw new HttpError(404, "not_found", `no fault "${id}"`);
-        await publishOr503(deps, "faults", deps.faults.list());
+        if (!deps.faults.get(id)) throw new HttpError(404, "not_found", `no fault "${id}"`);
+        await publishOr503(deps, "faults", deps.faults.list().filter((f) => f.id !== id));
+        deps.faults.remove(id);
         sendJson(req, res, 200, {});
       },
     }),

@@ -48,6 +48,7 @@ export interface RestSurfaceDeps {
   faults: FaultSet;
   gatewayPublicKey(): Uint8Array;
   rotateGatewayKey(): Promise<Uint8Array>;
+  keepGatewayKey?(): () => Promise<unknown>;
   /** Absent: no /emulator/v1/state (surface tests without a gateway key). */
   state?: StateTransfer;
   now(): number;
@@ -112,7 +113,9 @@ export function createRestSurface(deps: RestSurfaceDeps): RestHandler {
     backend: deps.backend,
     journal: deps.journal,
     faults: deps.faults,
+    gatewayPublicKey: () => deps.gatewayPublicKey(),
     rotateGatewayKey: () => deps.rotateGatewayKey(),
+    ...(deps.keepGatewayKey ? { keepGatewayKey: deps.keepGatewayKey } : {}),
     state: deps.state && {
       export: deps.state.export,
       async import(document: unknown) {

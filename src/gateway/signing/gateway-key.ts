@@ -46,6 +46,7 @@ export class GatewayKey {
   async reload(): Promise<Uint8Array> {
     const seed = await readSeed(this.file);
     if (!seed) throw new Error(`gateway key file ${this.file} is gone`);
+    this.seedBytes = seed;
     this.privateKey = privateKeyFromSeed(seed);
     this.publicKeyBytes = rawPublicKey(this.privateKey);
     return this.publicKeyBytes;
