@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repo, startConsoleFixture, type ConsoleFixture } from "./console-fixture.js";
-import { activate, byTestId, openTab, signIn, type Pilot, type WalkContext } from "./walk.js";
+import { byTestId, openTab, signIn, type Pilot, type WalkContext } from "./walk.js";
 
 const T = 90_000;
 let fx: ConsoleFixture;
@@ -86,5 +86,66 @@ describe("the Overview's TypeScript snippet", () => {
       child.kill();
       await exited;
     }
+  }, T);
+});
+
+/** The hex a signing-input table shows, its rows joined (prefixes included), without the spacing. */
+async function shownSigningInputHex(testId: string): Promise<string> {
+  const cells = await page.locator(`${byTestId(testId)} td.hex`).allTextContents();
+  expect(cells.length).toBeGreaterThan(0);
+  return noSpaces(cells.join(""));
+}
+
+describe("copy buttons on ids, keys, signatures and hex (issue 14)", () => {
+  it("Commands: device_session_id, payload hashes, signatures, request_id and both signing inputs copy what is shown", async () => {
+    await openTab(page, "commands");
+    await page.selectOption(byTestId("command-type"), "user.profile.get");
+    expect(await copied(byTestId("copy-command-device-session-id"))).toBe(pilot.deviceSessionId);
+    expect(await page.textContent(byTestId("command-device-session-id"))).toBe(pilot.deviceSessionId);
+    await page.click(byTestId("command-send"));
+    await page.locator(`${byTestId("response-verification")}[data-ok="true"]`).waitFor();
+
+    expect(await copied(byTestId("copy-request-device-session-id"))).toBe(pilot.deviceSessionId);
+    expect(await page.textContent(byTestId("request-device-session-id"))).toBe(pilot.deviceSessionId);
+    const signingInput = await copied(byTestId("signing-input-copy"));
+    expect(signingInput).toMatch(/^[0-9a-f]+$/);
+    expect(signingInput).toBe(await shownSigningInputHex("signing-input"));
+
+    expect(await copied(byTestId("copy-response-device-session-id"))).toBe(pilot.deviceSessionId);
+    expect(await copied(byTestId("copy-response-request-id"))).toBe(await page.textContent(byTestId("request-id")));
+    expect(await page.textContent(byTestId("response-request-id"))).toBe(await page.textContent(byTestId("request-id")));
+    expect(await copied(byTestId("copy-response-payload-hash"))).toBe(noSpaces(await page.textContent(byTestId("response-payload-hash"))));
+    expect(await copied(byTestId("copy-response-signature"))).toBe(noSpaces(await page.textContent(byTestId("response-signature"))));
+    await page.click(`${byTestId("command-result")} details summary`);
+    const responseInput = await copied(byTestId("response-signing-input-copy"));
+    expect(responseInput).toMatch(/^[0-9a-f]+$/);
+    expect(responseInput).toBe(await shownSigningInputHex("response-signing-input"));
+    await ctx.shot("commands-copy");
+  }, T);
+
+  it("Events: event_id, signature and signing input copy what is shown", async () => {
+    await openTab(page, "events");
+    await page.click(byTestId("events-subscribe"));
+    const event = page.locator(`${byTestId("event")}[data-event-type="gateway.server_time"][data-verified="true"]`).first();
+    await event.waitFor();
+    const eventId = await event.getAttribute("data-event-id");
+    expect(eventId).toMatch(/./);
+    expect(await copied(`${byTestId("event")}[data-event-id="${eventId}"] ${byTestId("copy-event-id")}`)).toBe(eventId);
+    await event.locator(`${byTestId("event-signature")} summary`).click();
+    expect(await copied(`${byTestId("event")}[data-event-id="${eventId}"] ${byTestId("copy-event-signature")}`)).toBe(
+      noSpaces(await event.locator(byTestId("event-signature-hex")).textContent()),
+    );
+    const input = await copied(`${byTestId("event")}[data-event-id="${eventId}"] ${byTestId("event-signing-input-copy")}`);
+    expect(input).toMatch(/^[0-9a-f]+$/);
+    expect(input).toBe(await shownSigningInputHex("event-signing-input"));
+    await page.click(byTestId("events-unsubscribe"));
+  }, T);
+
+  it("Sign in: each device's user id and session id", async () => {
+    await openTab(page, "signin");
+    const row = `${byTestId("device-row")}[data-device-id="${pilot.deviceSessionId}"]`;
+    expect(await copied(`${row} ${byTestId("device-copy-session-id")}`)).toBe(pilot.deviceSessionId);
+    expect(await copied(`${row} ${byTestId("device-copy-user-id")}`)).toBe(pilot.userId);
+    await ctx.shot("signin-copy");
   }, T);
 });
