@@ -30,7 +30,7 @@ export function SigningInputView({ input, testId }: { input: SegmentedInput; tes
         </tbody>
       </table>
       <div className="dim small" data-testid="signing-input-check">
-        <CopyButton text={toHex(input.bytes)} what="the signing input (hex)" label="copy hex" testId={testId && `${testId}-copy`} /> {input.bytes.length} bytes{" "}
+        <CopyButton text={toHex(input.bytes)} what="the signing input (hex)" testId={testId && `${testId}-copy`} /> {input.bytes.length} bytes{" "}
         {input.consistent ? (
           "· ✓ these rows, joined, are exactly the bytes that were signed"
         ) : (

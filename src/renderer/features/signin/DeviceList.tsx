@@ -39,8 +39,8 @@ export function DeviceList() {
                 </button>
                 <div className="device-tags">
                   {/* Beside the row's button, not in it: a button cannot hold another. */}
-                  <CopyButton text={d.userId} what="user_id" label="user id" testId="device-copy-user-id" />
-                  <CopyButton text={d.deviceSessionId} what="device_session_id" label="session id" testId="device-copy-session-id" />
+                  <CopyButton text={d.userId} what="user id" label="user id" testId="device-copy-user-id" />
+                  <CopyButton text={d.deviceSessionId} what="session id" label="session id" testId="device-copy-session-id" />
                   {active && <span className="tag accent">active</span>}
                   {revoked && <span className="tag bad" data-testid="device-revoked">revoked</span>}
                   {stale && (
