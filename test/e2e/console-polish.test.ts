@@ -149,3 +149,38 @@ describe("copy buttons on ids, keys, signatures and hex (issue 14)", () => {
     await ctx.shot("signin-copy");
   }, T);
 });
+
+describe("the Inspector on a call no stub matched (issue 12)", () => {
+  it("says the built-in route answered it, in neutral colour, when it did", async () => {
+    const saved = await fx.control("POST", "/emulator/v1/stubs", {
+      id: "polish-big-fleet",
+      message_type: "game.fleet.dispatch",
+      match: { payload: { ships: 500 } },
+      respond: { payload: { fleet_id: "f_stubbed", ships_remaining: 0 } },
+    });
+    expect(saved.status).toBe(200);
+    await openTab(page, "commands");
+    await page.selectOption(byTestId("command-type"), "game.fleet.dispatch");
+    await page.fill(byTestId("command-payload"), JSON.stringify({ from_planet: "earth", to_planet: "mars", ships: 10 }));
+    const before = (await page.locator(byTestId("request-id")).count()) ? await page.textContent(byTestId("request-id")) : null;
+    await page.click(byTestId("command-send"));
+    await page.waitForFunction(({ sel, before }) => document.querySelector(sel)?.textContent !== before, { sel: byTestId("request-id"), before });
+    await page.locator(`${byTestId("response-verification")}[data-ok="true"]`).waitFor();
+    expect(await page.textContent(byTestId("result-code"))).toBe("ok"); // the built-in route's answer
+    const requestId = (await page.textContent(byTestId("request-id")))!;
+
+    await openTab(page, "inspector");
+    await page.fill(byTestId("journal-filter"), requestId);
+    const entry = page.locator(byTestId("journal-entry")).first();
+    await entry.waitFor();
+    await entry.click();
+    const line = "no stub matched (nearest polish-big-fleet, differs at payload.ships); answered by the built-in route";
+    const tag = entry.locator(byTestId("journal-stub"));
+    expect(await tag.textContent()).toBe(line);
+    expect(await tag.getAttribute("class")).not.toMatch(/\bbad\b/);
+    const detail = page.locator(byTestId("call-stub"));
+    expect(await detail.textContent()).toBe(line);
+    expect(await detail.getAttribute("class")).not.toMatch(/bad-text/);
+    await ctx.shot("inspector-built-in-route");
+  }, T);
+});
