@@ -1,6 +1,8 @@
+import { toHex } from "../../shared/bytes.js";
 import { groupedHex, type SegmentedInput } from "../lib/segments.js";
+import { CopyButton } from "./CopyButton.js";
 
-/** A signing input as a table: one row per field, length prefix dimmed, then the value bytes. */
+/** A signing input as a table: one row per field, length prefix dimmed, then the value bytes; a copy of all of it as hex. */
 export function SigningInputView({ input, testId }: { input: SegmentedInput; testId?: string }) {
   return (
     <div className="signing-input" data-testid={testId}>
@@ -28,7 +30,7 @@ export function SigningInputView({ input, testId }: { input: SegmentedInput; tes
         </tbody>
       </table>
       <div className="dim small" data-testid="signing-input-check">
-        {input.bytes.length} bytes{" "}
+        <CopyButton text={toHex(input.bytes)} what="the signing input (hex)" testId={testId && `${testId}-copy`} /> {input.bytes.length} bytes{" "}
         {input.consistent ? (
           "· ✓ these rows, joined, are exactly the bytes that were signed"
         ) : (

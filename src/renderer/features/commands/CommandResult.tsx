@@ -31,11 +31,11 @@ export function CommandResult({ outcome }: { outcome: CommandOutcome }) {
           testId="request-envelope"
           rows={[
             ["protocol_version", env.protocolVersion],
-            ["device_session_id", env.deviceSessionId],
+            ["device_session_id", <><span data-testid="request-device-session-id">{env.deviceSessionId}</span> <CopyButton text={env.deviceSessionId} what="device_session_id" testId="copy-request-device-session-id" /></>],
             ["message_type", env.messageType],
             ["timestamp_ms", ts(env.timestampMs)],
             ["request_id", <><span data-testid="request-id">{env.requestId}</span> <CopyButton text={env.requestId} what="request_id" /></>],
-            ["payload_hash", <><span className="mono hex">{groupedHex(env.payloadHash)}</span> <CopyButton text={toHex(env.payloadHash)} what="payload_hash (hex)" /></>],
+            ["payload_hash", <><span className="mono hex">{groupedHex(env.payloadHash)}</span> <CopyButton text={toHex(env.payloadHash)} what="payload_hash (hex)" testId="copy-request-payload-hash" /></>],
             [
               "payload_bytes",
               <>
@@ -70,22 +70,22 @@ export function CommandResult({ outcome }: { outcome: CommandOutcome }) {
               testId="response-envelope"
               rows={[
                 ["protocol_version", renv.protocolVersion],
-                ["device_session_id", renv.deviceSessionId],
-                ["request_id", renv.requestId],
+                ["device_session_id", <><span data-testid="response-device-session-id">{renv.deviceSessionId}</span> <CopyButton text={renv.deviceSessionId} what="device_session_id" testId="copy-response-device-session-id" /></>],
+                ["request_id", <><span data-testid="response-request-id">{renv.requestId}</span> <CopyButton text={renv.requestId} what="request_id" testId="copy-response-request-id" /></>],
                 ["timestamp_ms", ts(renv.timestampMs)],
                 ["result_code", renv.resultCode],
-                ["payload_hash", <span className="mono hex">{groupedHex(renv.payloadHash)}</span>],
+                ["payload_hash", <><span className="mono hex" data-testid="response-payload-hash">{groupedHex(renv.payloadHash)}</span> <CopyButton text={toHex(renv.payloadHash)} what="payload_hash (hex)" testId="copy-response-payload-hash" /></>],
               ]}
             />
             <h3>Payload</h3>
             <pre className="mono payload" data-testid="response-payload">
               {prettyPayload(res.payloadBytes)}
             </pre>
-            <h3>Signature <CopyButton text={toHex(res.signature)} what="the response signature (hex)" /></h3>
-            <div className="mono hex block">{groupedHex(res.signature)}</div>
+            <h3>Signature <CopyButton text={toHex(res.signature)} what="the response signature (hex)" testId="copy-response-signature" /></h3>
+            <div className="mono hex block" data-testid="response-signature">{groupedHex(res.signature)}</div>
             <details>
               <summary>Response signing input (what the gateway signed)</summary>
-              <SigningInputView input={responseSegments(renv)} />
+              <SigningInputView input={responseSegments(renv)} testId="response-signing-input" />
             </details>
           </>
         )}

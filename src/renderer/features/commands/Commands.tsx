@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { StoredDevice } from "../../../shared/bridge.js";
 import type { RoutingTable } from "../../../shared/protocol.js";
+import { CopyButton } from "../../components/CopyButton.js";
 import { DeadDeviceWarning } from "../../components/DeadDeviceWarning.js";
 import { checkJson, JsonEditor } from "../../components/JsonEditor.js";
 import { Empty, Panel } from "../../components/Panel.js";
@@ -144,7 +145,8 @@ export function Commands({ visible }: { visible: boolean }) {
           {!device && <span className="dim small">Sign in first: commands are signed by the active device.</span>}
           {device && (
             <span className="dim small">
-              as <span className="mono">{deviceLabel(device, app.devices)}</span> · session <span className="mono">{device.deviceSessionId}</span>
+              as <span className="mono">{deviceLabel(device, app.devices)}</span> · session <span className="mono" data-testid="command-device-session-id">{device.deviceSessionId}</span>{" "}
+              <CopyButton text={device.deviceSessionId} what="device_session_id" testId="copy-command-device-session-id" />
             </span>
           )}
           {dead && (

@@ -47,9 +47,10 @@ export function EventList({ events }: { events: ReceivedEvent[] }) {
                 <span className="event-type mono">{e.eventType}</span>
                 <VerifyBadge verification={e.verification} testId="event-verification" />
                 <span className="grow" />
-                <span className="dim small mono" title="event_id">
+                <span className="dim small mono" title="event_id" data-testid="event-id">
                   {e.eventId}
                 </span>
+                <CopyButton text={e.eventId} what="event_id" testId="copy-event-id" />
                 <span className="dim small" title={`gateway timestamp_ms ${e.timestampMs}`}>
                   {clockTime(e.timestampMs)}
                 </span>
@@ -58,7 +59,7 @@ export function EventList({ events }: { events: ReceivedEvent[] }) {
               <details className="event-signature" data-testid="event-signature">
                 <summary className="small">Signature and signing input</summary>
                 <div className="small">
-                  Signature <CopyButton text={toHex(e.signature)} what="the event signature (hex)" />
+                  Signature <CopyButton text={toHex(e.signature)} what="the event signature (hex)" testId="copy-event-signature" />
                 </div>
                 <div className="mono hex block" data-testid="event-signature-hex">
                   {groupedHex(e.signature)}

@@ -1,5 +1,6 @@
-// Signed-in devices, kept by the host bridge: switch the active one, re-pin the gateway key, remove.
+// Signed-in devices, kept by the host bridge: switch the active one, copy its ids, re-pin the gateway key, remove.
 import { ConfirmButton } from "../../components/ConfirmButton.js";
+import { CopyButton } from "../../components/CopyButton.js";
 import { Empty, Panel } from "../../components/Panel.js";
 import { deviceLabel, shortId } from "../../components/util.js";
 import { useApp, useGatewayInfo, useServices } from "../../state/context.js";
@@ -37,6 +38,9 @@ export function DeviceList() {
                   </span>
                 </button>
                 <div className="device-tags">
+                  {/* Beside the row's button, not in it: a button cannot hold another. */}
+                  <CopyButton text={d.userId} what="user id" label="user id" testId="device-copy-user-id" />
+                  <CopyButton text={d.deviceSessionId} what="session id" label="session id" testId="device-copy-session-id" />
                   {active && <span className="tag accent">active</span>}
                   {revoked && <span className="tag bad" data-testid="device-revoked">revoked</span>}
                   {stale && (
