@@ -38,6 +38,26 @@ export async function readJournal(control: ControlPlane, afterSeq = 0): Promise<
   }
 }
 
+const FILTER_KEYS: readonly string[] = [
+  "rpc",
+  "protocol",
+  "messageType",
+  "deviceSessionId",
+  "client",
+  "requestId",
+  "code",
+  "reason",
+  "resultCode",
+  "failedStage",
+  "afterSeq",
+] satisfies (keyof JournalFilter)[];
+
+/** A misspelt key would otherwise filter on nothing and match every call: a verify that cannot fail. */
+export function checkFilter(filter: JournalFilter): void {
+  const unknown = Object.keys(filter).filter((key) => !FILTER_KEYS.includes(key));
+  if (unknown.length > 0) throw new TypeError(`journal filter: unknown key ${unknown.map((k) => JSON.stringify(k)).join(", ")} (known: ${FILTER_KEYS.join(", ")})`);
+}
+
 export function matches(entry: JournalEntry, filter: JournalFilter): boolean {
   const session = filter.deviceSessionId ?? filter.client?.device?.deviceSessionId;
   if (filter.client && !filter.client.device) throw new TypeError("journal filter: the client is not signed in");

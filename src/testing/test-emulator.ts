@@ -8,7 +8,7 @@ import { startEmulator, type EmulatorOptions } from "../emulator/start.js";
 import type { EmulatorConfig, JournalEntry, MailboxMessage } from "../shared/protocol.js";
 import { createGatewayClient, type GatewayClient, type GatewayClientOptions, type Protocol } from "../sdk/client.js";
 import { collection, createControlPlane, type CollectionHandle } from "./control-plane.js";
-import { matches, readJournal, type JournalFilter } from "./journal.js";
+import { checkFilter, matches, readJournal, type JournalFilter } from "./journal.js";
 
 export interface TestEmulatorOptions {
   /** Protocol of the clients `signIn` and `client` make (default "connect"). */
@@ -163,7 +163,10 @@ export async function startTestEmulator(options: TestEmulatorOptions = {}): Prom
     },
     journal: {
       entries: (afterSeq) => readJournal(control, afterSeq),
-      find: async (filter = {}) => (await readJournal(control, filter.afterSeq)).filter((entry) => matches(entry, filter)),
+      find: async (filter = {}) => {
+        checkFilter(filter);
+        return (await readJournal(control, filter.afterSeq)).filter((entry) => matches(entry, filter));
+      },
     },
     config: {
       get: () => control.config(),

@@ -41,6 +41,11 @@ describe("startTestEmulator", () => {
     expect(await emulator.journal.find({ afterSeq: before, failedStage: "signature" })).toEqual([]);
   }, T);
 
+  it("refuses a filter key it does not know (a misspelt one would match every call)", async () => {
+    const misspelt = { afterSeq: 0, messagetype: "game.fleet.dispatch" } as unknown as Parameters<typeof emulator.journal.find>[0];
+    await expect(emulator.journal.find(misspelt)).rejects.toThrow(/unknown key "messagetype"/);
+  }, T);
+
   it("pushes an event to a signed-in client and revokes its session", async () => {
     const client = await emulator.signIn();
     const { userId, deviceSessionId } = client.device!;
