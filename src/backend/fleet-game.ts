@@ -5,18 +5,11 @@
 // - landed ships can be dispatched again (arrivals are settled lazily, on the next dispatch);
 // - errors: 422 `same_planet` (from == to), 422 `insufficient_ships` (more than parked there).
 import { randomBytes } from "node:crypto";
+import type { Fleet } from "../shared/protocol.js";
 
 export const STARTING_PLANET = "earth";
 export const STARTING_SHIPS = 100;
 export const FLIGHT_TIME_MS = 60_000;
-
-export interface Fleet {
-  fleet_id: string;
-  from_planet: string;
-  to_planet: string;
-  ships: number;
-  arrives_at_ms: number;
-}
 
 export type DispatchResult =
   | { ok: true; fleet: Fleet; ships_remaining: number }

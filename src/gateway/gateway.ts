@@ -301,15 +301,20 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     consoleSourcemaps: options.consoleSourcemaps,
   });
 
+  /** A start that fails after this point lets go of what was started for it. */
+  const releaseStarted = async () => {
+    backend.close();
+    await recorder?.close();
+    await stores.close();
+    await journalFile.close();
+    await signingPool.close();
+  };
+
   if (options.importState !== undefined) {
     try {
       await state.import(options.importState);
     } catch (err) {
-      backend.close();
-      await recorder?.close();
-      await stores.close();
-      await journalFile.close();
-      await signingPool.close();
+      await releaseStarted();
       throw err;
     }
   }
@@ -323,22 +328,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
     { host, port: options.port ?? 8787, limits: listenerLimits, tls: options.tls },
   ).catch(async (err: unknown) => {
-    // Nothing listens (port taken, certificate unusable): let go of what was started for it.
-    backend.close();
-    await recorder?.close();
-    await stores.close();
-    await journalFile.close();
-    await signingPool.close();
+    // Nothing listens (port taken, certificate unusable).
+    await releaseStarted();
     throw err;
   });
   // Subscribed (and caught up on the cluster's config) before the first call is served.
   await cluster.start().catch(async (err: unknown) => {
     await listener.close(0, () => shutdown.abort());
-    backend.close();
-    await recorder?.close();
-    await stores.close();
-    await journalFile.close();
-    await signingPool.close();
+    await releaseStarted();
     throw err;
   });
   dispatcher.start(backendUrl(), backendToken());

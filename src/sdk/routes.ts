@@ -1,6 +1,9 @@
 // Typed payloads of the default routes (PROTOCOL.md §4; the mock backend's src/backend/user-routes.ts
 // and fleet-game.ts) and of the events the default backend pushes. Any other message type still works
 // through `execute(type, payload)` with `unknown` payloads: a real gateway's routes are configuration.
+import type { Fleet } from "../shared/protocol.js";
+
+export type { Fleet };
 
 export interface Profile {
   user_id: string;
@@ -15,14 +18,6 @@ export interface SessionSummary {
   created_at_ms: number;
   /** The session that asked. */
   current: boolean;
-}
-
-export interface Fleet {
-  fleet_id: string;
-  from_planet: string;
-  to_planet: string;
-  ships: number;
-  arrives_at_ms: number;
 }
 
 /** message_type → the JSON payload it takes and the one it answers with result_code "ok". */

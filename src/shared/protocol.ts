@@ -289,3 +289,12 @@ export interface EmulatorConfig {
    */
   cors_origins: string[];
 }
+
+/** A fleet of the mock backend's toy game (`game.fleet.dispatch`'s answer; the SDK types it too). */
+export interface Fleet {
+  fleet_id: string;
+  from_planet: string;
+  to_planet: string;
+  ships: number;
+  arrives_at_ms: number;
+}
