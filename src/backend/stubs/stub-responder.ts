@@ -12,6 +12,7 @@ import type { PushSpec, StubMapping } from "./mapping.js";
 import { PendingPushesFullError, type PushScheduler, type ScheduledPush } from "./push-scheduler.js";
 import type { StoredStubHandle, StubStore } from "./stub-store.js";
 import { render, type TemplateVariables } from "./template.js";
+import { timeoutAtLeast } from "../../node/timeout-at-least.js";
 
 /** The id of the mapping that answered. */
 export const STUB_ID_HEADER = "x-galaxy-stub-id";
@@ -117,13 +118,13 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (signal.aborted) return reject(shuttingDown());
     const onAbort = () => {
-      clearTimeout(timer);
+      cancel();
       reject(shuttingDown());
     };
-    const timer = setTimeout(() => {
+    const cancel = timeoutAtLeast(ms, () => {
       signal.removeEventListener("abort", onAbort);
       resolve();
-    }, ms);
+    });
     signal.addEventListener("abort", onAbort, { once: true });
   });
 }

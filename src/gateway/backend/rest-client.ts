@@ -10,6 +10,7 @@
 import type http from "node:http";
 import { Pool, type Dispatcher } from "undici";
 import { BACKEND_TOKEN_HEADER } from "../../node/backend-token.js";
+import { timeoutAtLeast } from "../../node/timeout-at-least.js";
 
 export interface BackendReply {
   status: number;
@@ -170,7 +171,7 @@ class BackendCall implements Dispatcher.DispatchHandlers {
   private stopped: Error | undefined;
   private readonly timer: NodeJS.Timeout;
   /** An injected latency's timer, before the request is made. */
-  private delay: NodeJS.Timeout | undefined;
+  private cancelDelay: (() => void) | undefined;
   private status = 0;
   private rawHeaders: Buffer[] = [];
   private readonly chunks: Buffer[] = [];
@@ -213,10 +214,10 @@ class BackendCall implements Dispatcher.DispatchHandlers {
 
   /** Runs `send` after `ms` unless the call ends first (deadline, caller gone): an injected slow backend. */
   after(ms: number, send: () => void): void {
-    this.delay = setTimeout(() => {
-      this.delay = undefined;
+    this.cancelDelay = timeoutAtLeast(ms, () => {
+      this.cancelDelay = undefined;
       if (!this.settled) send();
-    }, ms);
+    });
   }
 
   /** An answer made here rather than by the backend (an injected `status`). */
@@ -266,7 +267,7 @@ class BackendCall implements Dispatcher.DispatchHandlers {
   private finish(): void {
     this.settled = true;
     clearTimeout(this.timer);
-    clearTimeout(this.delay);
+    this.cancelDelay?.();
     this.signal?.removeEventListener("abort", this);
   }
 }

@@ -5,6 +5,7 @@
 import type { InjectedBackendFault } from "../backend/rest-client.js";
 import { MAX_FAULTS, parseFaults, FaultError, type FaultSpec, type FaultTarget, type SubscribeFaultSpec } from "./fault-spec.js";
 import { derivedSeed, SeededRandom } from "./prng.js";
+import { timeoutAtLeast } from "../../node/timeout-at-least.js";
 
 /** What a call is, for the filters: the fields a fault may name. */
 export interface FaultSubject {
@@ -198,11 +199,11 @@ export class FaultSet {
     return new Promise((resolve) => {
       if (stop.aborted) return resolve();
       const done = () => {
-        clearTimeout(timer);
+        cancel();
         stop.removeEventListener("abort", done);
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const cancel = timeoutAtLeast(ms, done);
       stop.addEventListener("abort", done, { once: true });
     });
   }
