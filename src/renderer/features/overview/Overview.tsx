@@ -1,7 +1,7 @@
 // The console's home (like the Firebase Emulator UI's): the gateway, its backend and its push stream
 // as the gateway measures them right now (GET /emulator/v1/status), the clock skew against the
 // freshness window, the key to pin, counts, and what to paste to connect a client of your own.
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import type { EmulatorStatus } from "../../../shared/protocol.js";
 import { CopyButton } from "../../components/CopyButton.js";
 import { Panel } from "../../components/Panel.js";
@@ -10,6 +10,7 @@ import { describeError } from "../../services/http.js";
 import { useApp, useServices, useStreams } from "../../state/context.js";
 import { RecordingPanel } from "./RecordingPanel.js";
 import { clientSnippets } from "./snippets.js";
+import { usePoll } from "../../components/use-poll.js";
 
 /** Every 3 s while the tab is open: a stopped backend shows within seconds, at one small call each. */
 const REFRESH_MS = 3_000;
@@ -71,16 +72,7 @@ export function Overview({ visible }: { visible: boolean }) {
     [control],
   );
 
-  useEffect(() => {
-    if (!visible) return;
-    const abort = new AbortController();
-    void measure(abort.signal);
-    const t = setInterval(() => void measure(abort.signal), REFRESH_MS);
-    return () => {
-      clearInterval(t);
-      abort.abort();
-    };
-  }, [visible, measure]);
+  usePoll(visible, REFRESH_MS, measure);
 
   const s = m?.status;
   const gatewayUp = m !== undefined && m.error === undefined;

@@ -1,12 +1,13 @@
 // The recording state on the Overview (README "Record and play back"), from GET /emulator/v1/recording:
 // while recording, what has been recorded and written, and a stop button; while playing back, what
 // the recording loaded, and the replay of its pushes. Nothing when the emulator does neither.
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import type { RecordingState } from "../../../shared/protocol.js";
 import { Panel } from "../../components/Panel.js";
 import { clockTime } from "../../components/util.js";
 import { describeError } from "../../services/http.js";
 import { useServices } from "../../state/context.js";
+import { usePoll } from "../../components/use-poll.js";
 
 /** As often as the health checks beside it: a counter that moves shows the recording is live. */
 const REFRESH_MS = 3_000;
@@ -28,16 +29,7 @@ export function RecordingPanel({ visible }: { visible: boolean }) {
     [control],
   );
 
-  useEffect(() => {
-    if (!visible) return;
-    const abort = new AbortController();
-    void load(abort.signal);
-    const t = setInterval(() => void load(abort.signal), REFRESH_MS);
-    return () => {
-      clearInterval(t);
-      abort.abort();
-    };
-  }, [visible, load]);
+  usePoll(visible, REFRESH_MS, load);
 
   const act = (action: () => Promise<unknown>) => () =>
     void action().then(

@@ -1,7 +1,7 @@
 // The Stubs & faults tab (README "Your own game"): the mock backend's stub mappings (list with their
 // match counts, create, edit, delete), its scenarios, and the gateway's faults with a switch per preset.
 // Read from the control plane while the tab is open, so what another console or a test changed shows up.
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useRef, useState } from "react";
 import { Panel } from "../../components/Panel.js";
 import type { FaultView, ScenarioState, StubView } from "../../services/control-plane.js";
 import { describeError } from "../../services/http.js";
@@ -11,6 +11,7 @@ import { Scenarios } from "./Scenarios.js";
 import { StubEditor, type EditorState } from "./StubEditor.js";
 import { StubList } from "./StubList.js";
 import { STUB_TEMPLATE } from "./stub-template.js";
+import { usePoll } from "../../components/use-poll.js";
 
 /**
  * How often the open tab reads stubs, scenarios, faults and the routes again: four small loopback
@@ -55,12 +56,7 @@ export function World({ visible }: { visible: boolean }) {
     }
   }, [control]);
 
-  useEffect(() => {
-    if (!visible) return;
-    void refresh();
-    const timer = setInterval(() => void refresh(), REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [visible, refresh]);
+  usePoll(visible, REFRESH_MS, refresh);
 
   const act = async (what: () => Promise<unknown>) => {
     setActionError(undefined);
