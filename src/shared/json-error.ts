@@ -20,11 +20,17 @@ export interface JsonErrorParts {
   issues?: unknown;
 }
 
+/** `error.code` of a parsed JSON error answer, when it is a string. */
+export function errorCodeOf(json: unknown): string | undefined {
+  const code = (json as { error?: { code?: unknown } } | undefined)?.error?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
 /** What a non-2xx answer says: its error's code and message, with fallbacks for a body that is not ours. */
 export function jsonErrorOf(status: number, json: unknown, text: string, statusText = "", maxText = 300): JsonErrorParts {
-  const err = (json as { error?: { code?: unknown; message?: unknown; issues?: unknown } } | undefined)?.error;
+  const err = (json as { error?: { message?: unknown; issues?: unknown } } | undefined)?.error;
   return {
-    code: typeof err?.code === "string" ? err.code : `http_${status}`,
+    code: errorCodeOf(json) ?? `http_${status}`,
     message: typeof err?.message === "string" ? err.message : text.slice(0, maxText) || statusText,
     ...(err?.issues !== undefined ? { issues: err.issues } : {}),
   };

@@ -7,6 +7,7 @@ import type { FaultSet, FaultView } from "../faults/fault-set.js";
 import type { Journal } from "../journal.js";
 import { StoreUnavailableError } from "../store-unavailable.js";
 import { toBase64Url } from "../../shared/bytes.js";
+import { errorCodeOf, parseJsonText } from "../../shared/json-error.js";
 import { MAX_STATE_DOCUMENT_BYTES, type EmulatorConfig, type EmulatorStatus, type JournalEntry } from "../../shared/protocol.js";
 import type { StateTransfer } from "../state-transfer.js";
 import type { RecordingStatus } from "../recording/recorder.js";
@@ -169,16 +170,6 @@ type Endpoint = Partial<Record<string, (req: AnyRequest, res: AnyResponse, query
 /** The 404 code by which the mock says "no such stub", which is not "no such endpoint" (→ 501). */
 const STUB_NOT_FOUND = "stub_not_found";
 
-/** `error.code` of a JSON error answer, if it is one. */
-function errorCode(body: Buffer): string | undefined {
-  try {
-    const code = (JSON.parse(body.toString("utf8")) as { error?: { code?: unknown } }).error?.code;
-    return typeof code === "string" ? code : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Parses an optional non-negative integer query parameter; throws 400 naming it. */
 function intParam(query: URLSearchParams, name: string, max: number, fallback: number): number {
   const text = query.get(name);
@@ -202,7 +193,7 @@ export function createControlPlane(deps: ControlPlaneDeps) {
         ? { body: Buffer.from(JSON.stringify(body)), headers: { "content-type": "application/json" } }
         : {}),
     });
-    if (reply.status === 404 && errorCode(reply.body) !== STUB_NOT_FOUND) {
+    if (reply.status === 404 && errorCodeOf(parseJsonText(reply.body.toString("utf8"))) !== STUB_NOT_FOUND) {
       throw new HttpError(501, "unsupported_by_backend", `the backend does not serve ${path} (only the mock backend does)`);
     }
     return { status: reply.status, json: requireJsonReply(reply) };

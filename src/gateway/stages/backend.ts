@@ -7,6 +7,7 @@ import { fromUtf8, utf8 } from "../../shared/bytes.js";
 import type { JournalStub } from "../../shared/protocol.js";
 import { BackendUnavailableError, CallerDeadlineError, replyHeader, type BackendReply, type BackendRestClient } from "../backend/rest-client.js";
 import { abortRejection, deadlineRejection, GatewayRejection, markInjected, requireEnvelope, requireSession, type GatewayCall, type Stage } from "./stage.js";
+import { errorCodeOf } from "../../shared/json-error.js";
 
 /** Longest stub id / field path the journal keeps of a backend's headers (the journal is bounded per entry). */
 const MAX_STUB_FIELD_CHARS = 256;
@@ -61,7 +62,7 @@ export function backendStage(backend: BackendRestClient): Stage {
         return;
       }
       if (status >= 400 && status < 500) {
-        const code = errorCodeOf(body);
+        const code = businessErrorCode(body);
         if (!code) throw unavailable(`backend answered ${status} without a JSON error`);
         call.resultCode = code;
         return;
@@ -86,10 +87,10 @@ function stubOf(reply: BackendReply): JournalStub | undefined {
   return { matched: false, nearest_id: nearest.slice(0, MAX_STUB_FIELD_CHARS), differs_at: differsAt.slice(0, MAX_STUB_FIELD_CHARS) };
 }
 
-function errorCodeOf(body: Uint8Array): string | undefined {
-  const parsed = parseJson(body) as { error?: { code?: unknown } } | undefined;
-  const code = parsed?.error?.code;
-  return typeof code === "string" && code.length > 0 && code.length <= 128 ? code : undefined;
+/** A business error's code, as a signed answer can carry it (at most 128 characters). */
+function businessErrorCode(body: Uint8Array): string | undefined {
+  const code = errorCodeOf(parseJson(body));
+  return code !== undefined && code.length > 0 && code.length <= 128 ? code : undefined;
 }
 
 function parseJson(body: Uint8Array): unknown {
