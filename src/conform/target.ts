@@ -1,7 +1,8 @@
 // The target's plain-HTTP side, as a client sees it: gateway info (PROTOCOL.md §1), the public auth
 // calls (§3) and, on an emulator, the control plane (§7). Every call takes the check's AbortSignal, so
 // a target that never answers cannot hold a check past its timeout.
-import { concatBytes, fromBase64Url } from "../shared/bytes.js";
+import { fromBase64Url } from "../shared/bytes.js";
+import { readBoundedText } from "../shared/bounded-text.js";
 import { PUBLIC_KEY_BYTES } from "../shared/protocol.js";
 import { CheckFailed } from "./check-failed.js";
 
@@ -136,23 +137,8 @@ export function target(url: string, controlToken: string | undefined): Target {
 }
 
 /** The body as text, refused past MAX_BODY_BYTES while it streams in (a lying or absent length included). */
-async function readBounded(res: Response, what: string): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (res.body) {
-    const reader = res.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > MAX_BODY_BYTES) {
-        await reader.cancel();
-        throw new CheckFailed(`${what}: answer larger than ${MAX_BODY_BYTES} bytes`);
-      }
-      chunks.push(value);
-    }
-  }
-  return new TextDecoder().decode(concatBytes(chunks));
+function readBounded(res: Response, what: string): Promise<string> {
+  return readBoundedText(res.body, MAX_BODY_BYTES, () => new CheckFailed(`${what}: answer larger than ${MAX_BODY_BYTES} bytes`));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

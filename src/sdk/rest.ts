@@ -1,8 +1,8 @@
 // The public REST surface (PROTOCOL.md §1, §3) over the fetch the client was given: JSON in, JSON out,
 // every error as a GatewayHttpError carrying the §3 code.
 import type { ConfirmEmailCodeResponse, GatewayInfo, SendEmailCodeResponse } from "../shared/protocol.js";
-import { concatBytes } from "../shared/bytes.js";
 import { GatewayHttpError } from "./errors.js";
+import { readBoundedText } from "../shared/bounded-text.js";
 import { jsonErrorOf, parseJsonText } from "../shared/json-error.js";
 
 export type Fetch = typeof globalThis.fetch;
@@ -70,20 +70,6 @@ export function createPublicRest(baseUrl: string, fetchImpl: Fetch, timeoutMs: n
 }
 
 /** The body as text, refusing more than MAX_REST_ANSWER_BYTES (the rest is not read). */
-async function readBounded(res: Response, what: string): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return "";
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > MAX_REST_ANSWER_BYTES) {
-      await reader.cancel();
-      throw new GatewayHttpError(res.status, "answer_too_large", `${what}: the answer exceeds ${MAX_REST_ANSWER_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder().decode(concatBytes(chunks));
+function readBounded(res: Response, what: string): Promise<string> {
+  return readBoundedText(res.body, MAX_REST_ANSWER_BYTES, () => new GatewayHttpError(res.status, "answer_too_large", `${what}: the answer exceeds ${MAX_REST_ANSWER_BYTES} bytes`));
 }
