@@ -3,6 +3,7 @@
 // a target that never answers cannot hold a check past its timeout.
 import { fromBase64Url } from "../shared/bytes.js";
 import { readBoundedText } from "../shared/bounded-text.js";
+import { errorCodeOf } from "../shared/json-error.js";
 import { PUBLIC_KEY_BYTES } from "../shared/protocol.js";
 import { CheckFailed } from "./check-failed.js";
 
@@ -146,7 +147,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function errorCode(body: unknown): string {
-  return isObject(body) && isObject(body.error) && typeof body.error.code === "string" ? ` ${body.error.code}` : "";
+  const code = errorCodeOf(body);
+  return code !== undefined ? ` ${code}` : "";
 }
 
 function describeFetchError(err: unknown): string {
