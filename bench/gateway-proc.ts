@@ -3,13 +3,15 @@
 // (`start({ mockBackendUrl, mockBackendToken })`): the gateway alone, composed as startEmulator composes it, with the
 // backend setting "mock" resolving to a mock backend running in another process (mock-proc.ts). With
 // `start({ redis })`: the default layout in cluster mode (bench/redis.ts).
-// Run with --cpu-prof to profile.
+// Both come from the compiled build (bench/shipped.ts). Run with --cpu-prof to profile.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startGateway } from "../src/gateway/gateway.js";
-import { startEmulator } from "../src/emulator/start.js";
 import { processProbes, serveCommands } from "./proc.js";
+import { importShipped } from "./shipped.js";
+
+const { startGateway } = await importShipped<typeof import("../src/gateway/gateway.js")>("gateway/gateway");
+const { startEmulator } = await importShipped<typeof import("../src/emulator/start.js")>("emulator/start");
 
 let running: { url: string; close(): Promise<void> } | undefined;
 const stateDir = mkdtempSync(path.join(os.tmpdir(), "gge-bench-"));

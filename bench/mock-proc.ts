@@ -4,11 +4,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startMockBackend, type MockBackend } from "../src/backend/server.js";
-import { MOCK_STATE_SUBDIR } from "../src/emulator/start.js";
-import { stateFilePath } from "../src/node/atomic-file.js";
-import { generateBackendToken } from "../src/node/backend-token.js";
+import type { MockBackend } from "../src/backend/server.js";
 import { processProbes, serveCommands } from "./proc.js";
+import { importShipped } from "./shipped.js";
+
+// The compiled build, as the gateway process (bench/shipped.ts).
+const { startMockBackend } = await importShipped<typeof import("../src/backend/server.js")>("backend/server");
+const { MOCK_STATE_SUBDIR } = await importShipped<typeof import("../src/emulator/start.js")>("emulator/start");
+const { stateFilePath } = await importShipped<typeof import("../src/node/atomic-file.js")>("node/atomic-file");
+const { generateBackendToken } = await importShipped<typeof import("../src/node/backend-token.js")>("node/backend-token");
 
 let mock: MockBackend | undefined;
 const stateDir = mkdtempSync(path.join(os.tmpdir(), "gge-bench-mock-"));

@@ -35,9 +35,12 @@ const CATEGORIES: [string, RegExp][] = [
 const OTHER = "node internals (net, streams, timers, events)";
 
 function frameName(node: ProfileNode): string {
-  // No line numbers: tsx's transpiled modules put a whole file on very few lines.
+  // No line numbers: they differ between the sources and the build.
   const { functionName, url } = node.callFrame;
-  const where = url.replace(/^file:\/\/.*?\/(src|bench|node_modules)\//, "$1/").replace(/node_modules\/(@[^/]+\/[^/]+|[^/]+)\/.*/, "pkg:$1");
+  // The bench runs the compiled build (bench/shipped.ts): dist/node/ mirrors src/, so it is named as src/.
+  const where = url
+    .replace(/^file:\/\/.*?\/(?:dist\/node|(src|bench|node_modules))\//, (_, dir: string | undefined) => `${dir ?? "src"}/`)
+    .replace(/node_modules\/(@[^/]+\/[^/]+|[^/]+)\/.*/, "pkg:$1");
   return `${functionName || "(anonymous)"} ${where}`;
 }
 
