@@ -30,8 +30,16 @@ export class TurnBudget {
     return new Promise<void>((resolve) => setImmediate(resolve));
   }
 
-  /** Waits (zero or more turns) until the current turn's budget has room for more work. */
-  async wait(): Promise<void> {
-    for (let turn = this.spent(); turn; turn = this.spent()) await turn;
+  /**
+   * undefined when the current turn has room for more work now; otherwise a promise settled once a
+   * later turn has (zero or more turns on). No promise on the common path: callers await only when given one.
+   */
+  wait(): Promise<void> | undefined {
+    const turn = this.spent();
+    return turn && this.waitFrom(turn);
+  }
+
+  private async waitFrom(turn: Promise<void> | undefined): Promise<void> {
+    for (; turn; turn = this.spent()) await turn;
   }
 }

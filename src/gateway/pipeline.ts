@@ -73,14 +73,19 @@ export interface PipelineOutcome {
 export async function runPipeline(stages: readonly Stage[], call: GatewayCall, newCalls: TurnBudget): Promise<PipelineOutcome> {
   // A new call starts only while this turn of the event loop has budget left (loop-turn.ts); the
   // budget is the gateway's own (startGateway), so two gateways in one process do not share one.
-  await newCalls.wait();
+  const waiting = newCalls.wait();
+  if (waiting) await waiting;
   const journal: JournalStage[] = [];
   for (const stage of stages) {
     const started = performance.now();
     let rejection: GatewayRejection | undefined;
     try {
+      // Awaited only when the stage answered a promise: most stages are synchronous (the session stage
+      // too on a cache hit), and an await of a plain value still costs a promise and a microtask turn,
+      // ~7 of them a call (bench/README.md, issue 11).
+      const verdict = stage.run(call);
       // An idle stage did nothing and took no time: the journal leaves it out, the next stage sees any abort.
-      if ((await stage.run(call)) === "idle") continue;
+      if ((verdict instanceof Promise ? await verdict : verdict) === "idle") continue;
     } catch (err) {
       if (!(err instanceof GatewayRejection)) throw err;
       rejection = err;

@@ -26,11 +26,18 @@ describe("TurnBudget", () => {
     expect(budget.spent()).toBeUndefined();
   });
 
+  it("wait() gives no promise while the turn has room", () => {
+    const budget = new TurnBudget(5);
+    expect(budget.wait()).toBeUndefined();
+    busy(6);
+    expect(budget.wait()).toBeInstanceOf(Promise);
+  });
+
   it("wait() resumes deferred work in the order it was deferred", async () => {
     const budget = new TurnBudget(1);
     const order: number[] = [];
     const jobs = Array.from({ length: 20 }, (_, i) =>
-      budget.wait().then(() => {
+      (budget.wait() ?? Promise.resolve()).then(() => {
         order.push(i);
         busy(0.3);
       }),

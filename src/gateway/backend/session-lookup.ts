@@ -28,9 +28,14 @@ export class SessionLookup {
     private readonly revocations: RevocationMemory = new LocalRevocations(),
   ) {}
 
+  /** The session as cached (active, and no invalidation since), synchronously; undefined means "ask get()". */
+  cached(deviceSessionId: string): FoundSession | undefined {
+    return this.cacheEnabled ? this.cache.get(deviceSessionId) : undefined;
+  }
+
   /** undefined when the backend does not know the session; `init` bounds the lookup (the caller's deadline). */
   async get(deviceSessionId: string, init: Pick<BackendRequestInit, "signal" | "deadlineMs" | "forCall"> = {}): Promise<FoundSession | undefined> {
-    const cached = this.cacheEnabled ? this.cache.get(deviceSessionId) : undefined;
+    const cached = this.cached(deviceSessionId);
     if (cached) return cached;
     const generation = this.generation;
     const reply = await this.backend.request("GET", `/api/v1/internal/sessions/${encodeURIComponent(deviceSessionId)}`, init);
