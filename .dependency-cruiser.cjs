@@ -25,8 +25,8 @@ const NODE_SIDE = [...SHARED, "src/node", "@connectrpc/connect", "@connectrpc/co
 const ROOMS = {
   shared: ["every runtime", SHARED, false],
   node: ["Node: helpers the Node folders share", SHARED, true],
-  // ioredis: cluster mode's shared stores (src/gateway/redis/).
-  gateway: ["Node: the gateway", [...NODE_SIDE, "ioredis", "lru-cache", "undici", "zod"], true],
+  // ioredis: cluster mode's shared stores (src/gateway/redis/). sodium-native: Ed25519 (signing/ed25519-node.ts).
+  gateway: ["Node: the gateway", [...NODE_SIDE, "ioredis", "lru-cache", "sodium-native", "undici", "zod"], true],
   backend: ["Node: the mock backend", NODE_SIDE, true],
   emulator: ["Node: composition root", [...SHARED, "src/node", "src/gateway", "src/backend"], true],
   // A client of any gateway, from outside: it sees the gateway only through the wire, as users do.

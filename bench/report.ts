@@ -15,7 +15,7 @@ export interface Figures {
   layout: string;
   /** The default layout: the mock backend runs in the gateway's process, so its CPU counts as the gateway's. */
   mock_in_gateway_process: boolean;
-  crypto: { verify_per_s: number; sign_per_s: number; limit_rps: number };
+  crypto: { verify_per_s: number; sign_per_s: number; limit_rps: number; engine: { name: string; verify_per_s: number; sign_per_s: number } };
   exec: {
     concurrency: number;
     bare_rps: number;
@@ -169,6 +169,11 @@ export function formatTable(r: Report): string {
     ["rss_mb", fmt(r.rss_mb, 1), `gateway + mock process at the end (load client: ${fmt(r.load_client_rss_mb, 1)} MB)`],
   ];
   const context: Row[] = [
+    [
+      "crypto, the gateway's engine",
+      r.crypto.engine.name,
+      `verify ${fmt(r.crypto.engine.verify_per_s)}/s, sign ${fmt(r.crypto.engine.sign_per_s)}/s on one core (src/gateway/signing/ed25519-node.ts); the targets keep node:crypto's figures above`,
+    ],
     ["exec.cold_rps", fmt(r.exec.cold_rps), `exec.full before any push event was injected (the mock's opening heartbeat already enables the session cache) (p50 ${fmt(r.exec.cold_p50_ms, 1)} ms)`],
     ["push.bare_delivered_per_s", fmt(r.push.bare_delivered_per_s), `the bare server streaming the same events, nothing hashed or signed (p99 ${fmt(r.push.bare_p99_ms, 1)} ms)`],
     ["cpu µs per call: bare server", fmt(r.exec.bare_server_us_per_call), ""],
@@ -176,7 +181,7 @@ export function formatTable(r: Report): string {
     ["cpu µs per call: gateway", fmt(r.exec.gateway_us_per_call), ""],
     ["event-loop utilisation, exec.full", fmt(r.exec.gateway_elu, 2), `gateway main thread, timed run (load client: ${fmt(r.exec.client_elu, 2)})`],
     ["cpu µs per delivery: bare server", fmt(r.push.bare_server_us_per_delivery), ""],
-    ["cpu µs per delivery: gateway", fmt(r.push.gateway_us_per_delivery), `one Ed25519 sign alone is ${fmt(1e6 / r.crypto.sign_per_s)} µs; the signing worker included`],
+    ["cpu µs per delivery: gateway", fmt(r.push.gateway_us_per_delivery), `one Ed25519 sign alone is ${fmt(1e6 / r.crypto.engine.sign_per_s)} µs (${r.crypto.engine.name}); the signing worker included`],
     ["cpu µs per delivery: load client", fmt(r.push.client_us_per_delivery), "reading and checking the 2,000 streams"],
   ];
   const ratios: Row[] = [

@@ -1,6 +1,5 @@
-// Signed requests built with node:crypto (the SDK's noble signer is far too slow to generate load),
-// byte-for-byte the same envelopes as src/shared/sdk.ts builds.
-import type { KeyObject } from "node:crypto";
+// Signed requests built with the gateway's Ed25519 (src/gateway/signing/ed25519-node.ts; the SDK's
+// noble signer is far too slow to generate load), byte-for-byte the same envelopes as the SDK builds.
 import { create } from "@bufbuild/protobuf";
 import {
   ExecuteCommandRequestSchema,
@@ -13,7 +12,7 @@ import {
 } from "../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { PROTOCOL_VERSION, SUBSCRIBE_MESSAGE_TYPE } from "../src/shared/protocol.js";
 import { eventSigningInput, requestSigningInput, responseSigningInput } from "../src/shared/signing-input.js";
-import { Ed25519Verifier, privateKeyFromSeed, signWith } from "../src/gateway/signing/ed25519-node.js";
+import { Ed25519Verifier, privateKeyFromSeed, signWith, type SigningKey } from "../src/gateway/signing/ed25519-node.js";
 import { sha256Node as sha256 } from "../src/node/sha256.js";
 
 /** A signed-in device as it travels between bench processes (JSON over IPC). */
@@ -31,7 +30,7 @@ const EMPTY_HASH = sha256(EMPTY);
 let requestCounter = 0;
 
 export class DeviceSigner {
-  private readonly key: KeyObject;
+  private readonly key: SigningKey;
 
   constructor(
     readonly device: BenchDevice,

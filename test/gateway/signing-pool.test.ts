@@ -2,10 +2,11 @@
 // signature must be the one the main thread would make, with the key each request names, and none may
 // be lost when the pool closes with batches in flight, nor when a worker crashes or hangs (workers that
 // misbehave are real threads, given to the pool through its createWorker option).
-import { generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from "node:crypto";
+import { createPublicKey, randomBytes, sign, verify, type KeyObject } from "node:crypto";
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { afterEach, expect, it } from "vitest";
+import { DEFAULT_ENGINE, NODE_CRYPTO_ENGINE, privateKeyFromSeed, type Ed25519Engine, type SigningKey } from "../../src/gateway/signing/ed25519-node.js";
 import { createSigningWorker, SigningPool, type SigningPoolOptions } from "../../src/gateway/signing/signing-pool.js";
 
 const pools: SigningPool[] = [];
@@ -19,8 +20,10 @@ function pool(threads: number, options?: SigningPoolOptions): SigningPool {
   return p;
 }
 
-function keyPair(): { privateKey: KeyObject; publicKey: KeyObject } {
-  return generateKeyPairSync("ed25519");
+/** A key as the gateway holds it, for the engine the gateway uses (libsodium here) unless told otherwise. */
+function keyPair(engine: Ed25519Engine = DEFAULT_ENGINE): { privateKey: SigningKey; publicKey: KeyObject } {
+  const privateKey = privateKeyFromSeed(randomBytes(32), engine);
+  return { privateKey, publicKey: createPublicKey(privateKey.keyObject) };
 }
 
 /** Messages of varied lengths (0 to 300 bytes), as signing inputs are. */
@@ -28,12 +31,16 @@ function messages(n: number): Uint8Array[] {
   return Array.from({ length: n }, (_, i) => new Uint8Array(randomBytes((i * 37) % 301)));
 }
 
-it.each([1, 2])("with %i worker(s): a fan-out of 300 signatures in one turn equals main-thread signing, in order", async (threads) => {
+it.each([
+  { threads: 1, engine: DEFAULT_ENGINE },
+  { threads: 2, engine: DEFAULT_ENGINE },
+  { threads: 1, engine: NODE_CRYPTO_ENGINE },
+])("with $threads worker(s) and the $engine.name engine: a fan-out of 300 signatures in one turn equals node:crypto's signing, in order", async ({ threads, engine }) => {
   const p = pool(threads);
-  const { privateKey } = keyPair();
+  const { privateKey } = keyPair(engine);
   const inputs = messages(300);
   const signatures = await Promise.all(inputs.map((m) => p.sign(privateKey, m)));
-  expect(signatures.map((s) => Buffer.from(s).toString("hex"))).toEqual(inputs.map((m) => sign(null, m, privateKey).toString("hex")));
+  expect(signatures.map((s) => Buffer.from(s).toString("hex"))).toEqual(inputs.map((m) => sign(null, m, privateKey.keyObject).toString("hex")));
 });
 
 it("uses the key each request names, when the key changes in the middle of a turn (rotation)", async () => {
@@ -124,4 +131,19 @@ it("a worker that never answers is retired after stallTimeoutMs: its batches and
   const later = await Promise.all(inputs.slice(0, 50).map((m) => p.sign(privateKey, m)));
   later.forEach((s, i) => expect(verify(null, inputs[i]!, publicKey, s)).toBe(true));
   expect(workers.exits).toHaveLength(1); // and no new worker was started for them
+});
+
+it("the worker signs with libsodium, loaded from the file the main thread loaded: given libsodium's secret key alone, it signs", async () => {
+  const worker = createSigningWorker();
+  try {
+    const { privateKey, publicKey } = keyPair(DEFAULT_ENGINE);
+    const message = new Uint8Array(randomBytes(120));
+    const answered = once(worker, "message");
+    worker.postMessage({ id: 1, data: message, ends: Uint32Array.of(message.length), key: { sodiumSecretKey: privateKey.sodiumSecretKey } });
+    const [{ id, out }] = (await answered) as [{ id: number; out: Uint8Array }];
+    expect(id).toBe(1);
+    expect(verify(null, message, publicKey, out)).toBe(true);
+  } finally {
+    await worker.terminate();
+  }
 });

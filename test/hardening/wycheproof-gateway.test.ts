@@ -1,4 +1,4 @@
-// Strict signatures on the gateway side. The node:crypto verifier (Ed25519Verifier) must agree with
+// Strict signatures on the gateway side. The verifier (Ed25519Verifier, with either engine) must agree with
 // every Wycheproof verdict, and keys that are not canonical, full-order points must be refused when a
 // session is created (gateway public layer and mock backend) and verify nothing even if a backend
 // hands one over — including signatures that a cofactored / lax (ZIP-215, bare OpenSSL) verifier takes.
@@ -8,7 +8,7 @@ import * as ed from "@noble/ed25519";
 import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Ed25519Verifier } from "../../src/gateway/signing/ed25519-node.js";
+import { DEFAULT_ENGINE, Ed25519Verifier, NODE_CRYPTO_ENGINE } from "../../src/gateway/signing/ed25519-node.js";
 import { fromHex, toBase64Url } from "../../src/shared/bytes.js";
 import { generateSeed, isValidPublicKey, publicKeyFromSeed } from "../../src/shared/ed25519.js";
 import { ExecuteCommandRequestSchema } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
@@ -23,8 +23,8 @@ import { connectErrorOf, gatewayFor, reasonOf, stageOf, startHttpServer, type Fa
 const suite = JSON.parse(readFileSync(new URL("../fixtures/wycheproof-ed25519_test.json", import.meta.url), "utf8"));
 const cases = suite.testGroups.flatMap((g: any) => g.tests.map((t: any) => ({ pk: g.publicKey.pk as string, ...t })));
 
-describe("Wycheproof Ed25519 (src/gateway, node:crypto + strict key check)", () => {
-  const verifier = new Ed25519Verifier();
+describe.each([DEFAULT_ENGINE, NODE_CRYPTO_ENGINE])("Wycheproof Ed25519 (src/gateway, $name + strict key check)", (engine) => {
+  const verifier = new Ed25519Verifier(engine);
   it("has the full suite", () => expect(cases.length).toBe(151));
   it.each(cases as any[])("tc $tcId $comment", (c: any) => {
     expect(verifier.verify(fromHex(c.sig), fromHex(c.msg), fromHex(c.pk))).toBe(c.result === "valid");

@@ -1,11 +1,11 @@
 // The gateway's response-signing key: persisted in the state directory so clients can pin it across
 // restarts (§2), and rotatable on demand. Rotation writes the new key before it is used.
-import { randomBytes, type KeyObject } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fromBase64Url, toBase64Url } from "../../shared/bytes.js";
 import { removeStaleTempFiles, stateFilePath, writeFileAtomic } from "../../node/atomic-file.js";
-import { privateKeyFromSeed, rawPublicKey, signWith } from "./ed25519-node.js";
+import { privateKeyFromSeed, rawPublicKey, signWith, type SigningKey } from "./ed25519-node.js";
 import { SigningPool } from "./signing-pool.js";
 
 const KEY_FILE = "gateway-key.json";
@@ -19,7 +19,7 @@ export class GatewayKey {
   private constructor(
     private readonly file: string,
     private seedBytes: Uint8Array,
-    private privateKey: KeyObject,
+    private privateKey: SigningKey,
     private publicKeyBytes: Uint8Array,
     private readonly pool: SigningPool,
   ) {}

@@ -5,9 +5,8 @@
 // busy worker); a few at a time are cheaper to sign here than to post. If a worker fails (an error, an
 // exit, or no answer for stallTimeoutMs while it holds batches), the workers are retired: their
 // batches and every later one are signed on the main thread. Nothing is lost, nothing waits forever.
-import type { KeyObject } from "node:crypto";
 import { Worker } from "node:worker_threads";
-import { signWith } from "./ed25519-node.js";
+import { DEFAULT_ENGINE, signWith, type SigningKey } from "./ed25519-node.js";
 
 /** Inputs per worker message: large enough to amortise a post, small enough that writes start early. */
 const CHUNK = 64;
@@ -22,23 +21,28 @@ const INLINE_BELOW = 8;
 export const DEFAULT_STALL_TIMEOUT_MS = 2_000;
 
 // Plain JavaScript run with `eval`, so the pool works alike under tsx, vitest, the built dist and Electron.
+// It signs with the engine the main thread uses (ed25519-node.ts): libsodium, loaded from the file the
+// main thread loaded, or node:crypto. A worker that cannot load it fails, and the pool signs here.
 const WORKER_SOURCE = `
-const { parentPort } = require("node:worker_threads");
+const { parentPort, workerData } = require("node:worker_threads");
 const { sign } = require("node:crypto");
+const sodium = workerData.sodiumPath ? require(workerData.sodiumPath) : undefined;
 let key;
 parentPort.on("message", (m) => {
   if (m.key) key = m.key;
   const out = new Uint8Array(m.ends.length * 64);
   let start = 0;
   for (let i = 0; i < m.ends.length; i++) {
-    out.set(sign(null, m.data.subarray(start, m.ends[i]), key), i * 64);
+    const message = m.data.subarray(start, m.ends[i]);
+    if (sodium && key.sodiumSecretKey) sodium.crypto_sign_detached(out.subarray(i * 64, i * 64 + 64), message, key.sodiumSecretKey);
+    else out.set(sign(null, message, key.keyObject), i * 64);
     start = m.ends[i];
   }
   parentPort.postMessage({ id: m.id, out }, [out.buffer]);
 });`;
 
 interface Job {
-  key: KeyObject;
+  key: SigningKey;
   message: Uint8Array;
   resolve(signature: Uint8Array): void;
   reject(reason: unknown): void;
@@ -46,7 +50,7 @@ interface Job {
 
 interface PoolWorker {
   worker: Worker;
-  key: KeyObject | undefined;
+  key: SigningKey | undefined;
   /** Batches posted and not yet answered, by id. */
   outstanding: Map<number, Job[]>;
   jobs: number;
@@ -63,7 +67,7 @@ export interface SigningPoolOptions {
 
 /** A worker thread running the signing loop the pool talks to. */
 export function createSigningWorker(): Worker {
-  return new Worker(WORKER_SOURCE, { eval: true });
+  return new Worker(WORKER_SOURCE, { eval: true, workerData: { sodiumPath: DEFAULT_ENGINE.sodiumPath } });
 }
 
 export class SigningPool {
@@ -86,7 +90,7 @@ export class SigningPool {
     this.createWorker = options.createWorker ?? createSigningWorker;
   }
 
-  sign(key: KeyObject, message: Uint8Array): Promise<Uint8Array> {
+  sign(key: SigningKey, message: Uint8Array): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
       const job: Job = { key, message, resolve, reject };
       if (this.threads === 0 || this.broken || this.closed) return signHere(job);
@@ -155,7 +159,8 @@ export class SigningPool {
       () => this.fail(new Error(`a signing worker answered no batch for ${this.stallTimeoutMs} ms`)),
       this.stallTimeoutMs,
     );
-    target.worker.postMessage({ id, data, ends, key: target.key === key ? undefined : key }, [data.buffer, ends.buffer]);
+    const keyForWorker = target.key === key ? undefined : { keyObject: key.keyObject, sodiumSecretKey: key.sodiumSecretKey };
+    target.worker.postMessage({ id, data, ends, key: keyForWorker }, [data.buffer, ends.buffer]);
     target.key = key;
   }
 
