@@ -1,7 +1,8 @@
 // What every shared secret of the emulator has in common (the control-plane token, the backend
 // token): its shape, how a file holds it, and a comparison whose time says nothing about it.
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { sha256Node } from "./sha256.js";
 
 export interface SecretRule {
   /** Shortest accepted: a guessable secret is no guard. */
@@ -25,8 +26,6 @@ export function readSecretFile(file: string): string {
   return readFileSync(file, "utf8").trim();
 }
 
-const digest = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest();
-
 /**
  * Constant-time comparison. Both sides are hashed first so that timingSafeEqual sees equal lengths
  * and the time taken says nothing about the secret's length either.
@@ -40,6 +39,6 @@ export function secretsMatch(given: string | string[] | undefined, expected: str
  * hashes only the given side (the mock backend checks its token on every request).
  */
 export function secretMatcher(expected: string): (given: string | string[] | undefined) => boolean {
-  const expectedDigest = digest(expected);
-  return (given) => typeof given === "string" && timingSafeEqual(digest(given), expectedDigest);
+  const expectedDigest = sha256Node(expected);
+  return (given) => typeof given === "string" && timingSafeEqual(sha256Node(given), expectedDigest);
 }
