@@ -92,12 +92,16 @@ export interface PairedRound {
  * One long phase of each, minutes apart, gave ratios from 1.97 to 3.35 for the same code (bench/README,
  * issue 11): the machine's speed drifted between the two phases. Within a pair the two sides run
  * seconds apart under the same conditions, and the median drops the odd pair a burst of other work hit.
+ * One pair runs first unrecorded: the echo server has sat idle since exec.bare, and its first round
+ * read 20–60% above the next ones (334–547 against ~200–300 µs), a pair that flattered the gateway.
  */
 export async function measurePairedCpu(
   rounds: number,
   bare: () => Promise<{ cpu: CpuReport; all_calls: number }>,
   full: () => Promise<{ cpu: CpuReport; all_calls: number }>,
 ): Promise<{ rounds: PairedRound[]; median_ratio: number }> {
+  await bare();
+  await full();
   const results: PairedRound[] = [];
   for (let i = 0; i < rounds; i += 1) {
     const first = i % 2 === 0 ? bare : full;

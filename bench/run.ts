@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     const full = await measureFull(client, url, execDevices, key, EXEC, meter, () => gateway.call<{ active_ms: number; idle_ms: number }>("elu"));
 
     await settle("exec.paired", pids);
-    log(`exec.paired: ${PAIRED_ROUNDS} rounds of ${PAIRED.durationMs / 1000} s, bare server and gateway alternating`);
+    log(`exec.paired: a warm-up pair, then ${PAIRED_ROUNDS} rounds of ${PAIRED.durationMs / 1000} s, bare server and gateway alternating`);
     const paired = await measurePairedCpu(
       PAIRED_ROUNDS,
       () => measureBare(client, bareUrls.url, [bareDevice], PAIRED, bareMeter),
