@@ -89,7 +89,7 @@ async function main(): Promise<void> {
 
     // ---- the gateway + mock backend
     const profileArgs = profile ? ["--cpu-prof", "--cpu-prof-dir", "bench/profiles"] : [];
-    const mock = mockApart ? child("mock", "./mock-proc.ts") : undefined;
+    const mock = mockApart ? child("mock", "./mock-proc.ts", profileArgs) : undefined;
     const mockBackend = mock ? await mock.call<{ url: string; token: string }>("start") : undefined;
     const gateway = child("gateway", "./gateway-proc.ts", profileArgs);
     const { url } = await gateway.call<{ url: string }>(
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
     const report = buildReport(figures);
     process.stdout.write(formatTable(report) + "\n");
     if (full.signed_during_run > 0) log(`note: the pre-signed pool ran out; ${full.signed_during_run} requests were signed during the timed run`);
-    if (profile) log("CPU profile of the gateway process written to bench/profiles/");
+    if (profile) log(`CPU profile of the gateway process${mockApart ? " and of the mock backend's" : ""} written to bench/profiles/`);
     if (asJson) process.stdout.write(toJson(report) + "\n");
   } finally {
     await Promise.all(children.map((c) => c.stop(profile ? 10_000 : 3_000)));
