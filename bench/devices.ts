@@ -1,7 +1,7 @@
 // Setting up the emulator under test over its public and control-plane HTTP surface: raised
 // budgets, signed-in devices (email code read from the mailbox), the gateway's public key.
 import { randomBytes } from "node:crypto";
-import { privateKeyFromSeed, rawPublicKey } from "../src/gateway/signing/ed25519-node.js";
+import { privateKeyFromSeed } from "../src/gateway/signing/ed25519-node.js";
 import type { BenchDevice } from "./requests.js";
 
 const UNLIMITED = { rate_per_s: 1e9, burst: 1e9 };
@@ -44,7 +44,7 @@ export async function signIn(baseUrl: string, email: string): Promise<BenchDevic
   const confirmed = await post(`${baseUrl}/api/v1/public/auth/confirm-email-code`, {
     challenge_id: sent.challenge_id,
     code: message.code,
-    client_public_key: Buffer.from(rawPublicKey(privateKeyFromSeed(seed))).toString("base64url"),
+    client_public_key: Buffer.from(privateKeyFromSeed(seed).publicKey).toString("base64url"),
   });
   return { deviceSessionId: confirmed.device_session_id, userId: confirmed.user_id, seed: seed.toString("base64") };
 }

@@ -93,7 +93,8 @@ export interface PairedRound {
  * issue 11): the machine's speed drifted between the two phases. Within a pair the two sides run
  * seconds apart under the same conditions, and the median drops the odd pair a burst of other work hit.
  * One pair runs first unrecorded: the echo server has sat idle since exec.bare, and its first round
- * read 20–60% above the next ones (334–547 against ~200–300 µs), a pair that flattered the gateway.
+ * read 16–78% above the same run's other rounds in three full runs (e.g. 343 against 196–247 µs), a
+ * pair that flattered the gateway.
  */
 export async function measurePairedCpu(
   rounds: number,

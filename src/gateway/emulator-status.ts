@@ -21,6 +21,7 @@ export interface StatusDeps {
   now(): number;
   pushStream(): EmulatorStatus["push_stream"];
   openEventStreams(): number;
+  ed25519: EmulatorStatus["ed25519"];
 }
 
 /** Numbers the mock backend's /healthz adds (users, sessions); a real backend's body may say nothing. */
@@ -59,5 +60,6 @@ export async function emulatorStatus(deps: StatusDeps): Promise<EmulatorStatus> 
     push_stream: deps.pushStream(),
     open_event_streams: deps.openEventStreams(),
     journal: { entries: deps.journal.size, ...deps.journal.counts() },
+    ed25519: deps.ed25519,
   };
 }

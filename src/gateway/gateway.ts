@@ -159,7 +159,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   if (journalMirror) journal.mirrorTo(({ request_body: _request, response_body: _response, ...entry }) => journalMirror.append(entry));
   const { streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams } = { ...DEFAULT_PUSH_LIMITS, ...options.limits };
   const hub = new PushHub({ streamQueueEvents, streamQueueBytes, streamsPerSession, totalStreams });
-  const pipelines = buildPipelines({ config, sessions, verifier: new Ed25519Verifier(), replay, limiter, backend, stubTypes, backendTimeoutMs, faults });
+  const verifier = new Ed25519Verifier();
+  const { name: ed25519Engine, whyNotLibsodium } = verifier.engine;
+  // Correct either way, but node:crypto takes about twice the CPU per call: say so where it is seen.
+  if (whyNotLibsodium) console.warn(`gateway: Ed25519 on node:crypto, not libsodium: ${whyNotLibsodium}`);
+  const pipelines = buildPipelines({ config, sessions, verifier, replay, limiter, backend, stubTypes, backendTimeoutMs, faults });
 
   const dispatcher = new PushDispatcher(
     gatewayId,
@@ -289,6 +293,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         now,
         pushStream: () => dispatcher.status(),
         openEventStreams: () => hub.openStreams,
+        ed25519: { engine: ed25519Engine, ...(whyNotLibsodium ? { why_not_libsodium: whyNotLibsodium } : {}) },
       }),
     refreshStubTypes: () => stubTypes.refresh(),
     recording: recorder,

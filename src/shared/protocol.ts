@@ -240,6 +240,8 @@ export interface EmulatorStatus {
   push_stream: { connected: boolean; since_ms: number; last_error?: string };
   open_event_streams: number;
   journal: { entries: number; commands: number; subscriptions: number };
+  /** The gateway's Ed25519 (libsodium where it loads, node:crypto otherwise) and, on node:crypto, why. */
+  ed25519: { engine: "libsodium" | "node:crypto"; why_not_libsodium?: string };
 }
 
 /**

@@ -148,6 +148,7 @@ export async function startSurface(options: SurfaceOptions = {}): Promise<Surfac
         publicKey: () => key.current,
         now: () => clock.ms,
         pushStream: () => ({ connected: false, since_ms: clock.ms }),
+        ed25519: { engine: "node:crypto", why_not_libsodium: "a test surface" },
         openEventStreams: () => 0,
       }),
     ...(options.accessToken !== undefined ? { accessToken: options.accessToken } : {}),

@@ -4,8 +4,10 @@
 // would still be correct, on node:crypto, but about twice as slow at its crypto.
 import { createHash, createPublicKey, randomBytes, sign, verify } from "node:crypto";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
-import { DEFAULT_ENGINE, Ed25519Verifier, NODE_CRYPTO_ENGINE, privateKeyFromSeed, rawPublicKey, signWith } from "../../src/gateway/signing/ed25519-node.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { DEFAULT_ENGINE, Ed25519Verifier, NODE_CRYPTO_ENGINE, privateKeyFromSeed, signWith } from "../../src/gateway/signing/ed25519-node.js";
+import type { RunningEmulator } from "../../src/emulator/start.js";
+import { getJson, startTestEmulator } from "../support/emulator.js";
 
 const sodiumVerifier = new Ed25519Verifier(DEFAULT_ENGINE);
 const opensslVerifier = new Ed25519Verifier(NODE_CRYPTO_ENGINE);
@@ -16,8 +18,40 @@ const bigintToLe32 = (n: bigint) => Buffer.from(n.toString(16).padStart(64, "0")
 
 describe("the gateway's Ed25519 engine", () => {
   it("is libsodium on this platform (sodium-native ships a prebuilt addon for it)", () => {
+    expect(DEFAULT_ENGINE.whyNotLibsodium).toBeUndefined();
     expect(DEFAULT_ENGINE.name, "sodium-native did not load: the gateway fell back to node:crypto").toBe("libsodium");
-    expect(sodiumVerifier.engineName).toBe("libsodium");
+    expect(sodiumVerifier.engine.name).toBe("libsodium");
+    expect(Object.isFrozen(DEFAULT_ENGINE) && Object.isFrozen(NODE_CRYPTO_ENGINE)).toBe(true);
+  });
+
+  let emulator: RunningEmulator | undefined;
+  afterAll(() => emulator?.close());
+
+  it("is shown by GET /emulator/v1/status", async () => {
+    emulator = await startTestEmulator();
+    const { status, json } = await getJson(`${emulator.url}/emulator/v1/status`);
+    expect(status).toBe(200);
+    expect(json.ed25519).toEqual({ engine: "libsodium" });
+  });
+
+  it("accepts good signatures with libsodium alone (the OpenSSL re-check is for refusals only), views into larger buffers included", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 300 }), fc.nat(64), (seed, message, offset) => {
+        const key = privateKeyFromSeed(seed, DEFAULT_ENGINE);
+        const signature = signWith(key, message);
+        // As protobuf decoding hands them over: views at an offset into one larger buffer.
+        const buffer = new Uint8Array(offset + 64 + 32 + message.length + 7);
+        buffer.set(signature, offset);
+        buffer.set(key.publicKey, offset + 64);
+        buffer.set(message, offset + 96);
+        const sig = buffer.subarray(offset, offset + 64);
+        const publicKey = buffer.subarray(offset + 64, offset + 96);
+        const msg = buffer.subarray(offset + 96, offset + 96 + message.length);
+        expect(DEFAULT_ENGINE.sodium!.crypto_sign_verify_detached(sig, msg, publicKey)).toBe(true);
+        expect(sodiumVerifier.verify(sig, msg, publicKey)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it("signs exactly as node:crypto does (Ed25519 is deterministic), for any seed and message", () => {
@@ -26,7 +60,7 @@ describe("the gateway's Ed25519 engine", () => {
         const sodiumKey = privateKeyFromSeed(seed, DEFAULT_ENGINE);
         const opensslKey = privateKeyFromSeed(seed, NODE_CRYPTO_ENGINE);
         expect(sodiumKey.sodiumSecretKey).toBeDefined();
-        expect(Buffer.from(rawPublicKey(sodiumKey))).toEqual(Buffer.from(rawPublicKey(opensslKey)));
+        expect(Buffer.from(sodiumKey.publicKey)).toEqual(Buffer.from(opensslKey.publicKey));
         expect(Buffer.from(signWith(sodiumKey, message))).toEqual(sign(null, message, opensslKey.keyObject));
       }),
       { numRuns: 200 },
@@ -43,7 +77,7 @@ describe("the gateway's Ed25519 engine", () => {
         (seed, message, part, bit) => {
           const key = privateKeyFromSeed(seed, DEFAULT_ENGINE);
           const signature = Uint8Array.from(signWith(key, message));
-          const publicKey = Uint8Array.from(rawPublicKey(key));
+          const publicKey = Uint8Array.from(key.publicKey);
           const msg = Uint8Array.from(message);
           const target = part === "signature" ? signature : part === "message" ? msg : part === "key" ? publicKey : undefined;
           if (target && target.length > 0) target[(bit >> 3) % target.length]! ^= 1 << (bit & 7);
@@ -60,7 +94,7 @@ describe("the gateway's Ed25519 engine", () => {
     // Only the key's owner can make one: R = identity, s = k·a with k = H(R ‖ A ‖ M), so [s]B = R + [k]A.
     const seed = randomBytes(32);
     const key = privateKeyFromSeed(seed, DEFAULT_ENGINE);
-    const publicKey = rawPublicKey(key);
+    const publicKey = key.publicKey;
     const h = createHash("sha512").update(seed).digest();
     h[0]! &= 248;
     h[31]! &= 127;
@@ -83,7 +117,7 @@ describe("the gateway's Ed25519 engine", () => {
     const signature = Buffer.from(signWith(key, message));
     const s = leToBigint(signature.subarray(32)) + L;
     const malleated = Buffer.concat([signature.subarray(0, 32), bigintToLe32(s)]);
-    expect(opensslVerifier.verify(malleated, message, rawPublicKey(key))).toBe(false);
-    expect(sodiumVerifier.verify(malleated, message, rawPublicKey(key))).toBe(false);
+    expect(opensslVerifier.verify(malleated, message, key.publicKey)).toBe(false);
+    expect(sodiumVerifier.verify(malleated, message, key.publicKey)).toBe(false);
   });
 });

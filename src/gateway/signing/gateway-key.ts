@@ -5,7 +5,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fromBase64Url, toBase64Url } from "../../shared/bytes.js";
 import { removeStaleTempFiles, stateFilePath, writeFileAtomic } from "../../node/atomic-file.js";
-import { privateKeyFromSeed, rawPublicKey, signWith, type SigningKey } from "./ed25519-node.js";
+import { privateKeyFromSeed, signWith, type SigningKey } from "./ed25519-node.js";
 import { SigningPool } from "./signing-pool.js";
 
 const KEY_FILE = "gateway-key.json";
@@ -20,7 +20,6 @@ export class GatewayKey {
     private readonly file: string,
     private seedBytes: Uint8Array,
     private privateKey: SigningKey,
-    private publicKeyBytes: Uint8Array,
     private readonly pool: SigningPool,
   ) {}
 
@@ -39,7 +38,7 @@ export class GatewayKey {
       await persist(file, seed);
     }
     const privateKey = privateKeyFromSeed(seed);
-    return new GatewayKey(file, seed, privateKey, rawPublicKey(privateKey), pool);
+    return new GatewayKey(file, seed, privateKey, pool);
   }
 
   /** Loads the key file again: another instance of the cluster rotated the key they share. */
@@ -48,12 +47,11 @@ export class GatewayKey {
     if (!seed) throw new Error(`gateway key file ${this.file} is gone`);
     this.seedBytes = seed;
     this.privateKey = privateKeyFromSeed(seed);
-    this.publicKeyBytes = rawPublicKey(this.privateKey);
-    return this.publicKeyBytes;
+    return this.privateKey.publicKey;
   }
 
   publicKey(): Uint8Array {
-    return this.publicKeyBytes;
+    return this.privateKey.publicKey;
   }
 
   sign(message: Uint8Array): Uint8Array {
@@ -80,8 +78,7 @@ export class GatewayKey {
     await persist(this.file, seed);
     this.seedBytes = Uint8Array.from(seed);
     this.privateKey = privateKeyFromSeed(seed);
-    this.publicKeyBytes = rawPublicKey(this.privateKey);
-    return this.publicKeyBytes;
+    return this.privateKey.publicKey;
   }
 }
 

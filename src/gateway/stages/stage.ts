@@ -45,7 +45,11 @@ export type StageVerdict = void | "idle";
 
 export interface Stage {
   readonly name: PipelineStageName;
-  /** Passes by returning; rejects by throwing a GatewayRejection. */
+  /**
+   * Passes by returning; rejects by throwing a GatewayRejection. Work that waits returns a native
+   * Promise (an async function): runPipeline awaits only `instanceof Promise`, so the synchronous
+   * stages of a call cost no promise each.
+   */
   run(call: GatewayCall): StageVerdict | Promise<StageVerdict>;
 }
 
