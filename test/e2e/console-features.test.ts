@@ -2,7 +2,6 @@
 // test started itself (so it can stop it): Overview health as measured, schema help for payloads,
 // "Copy as" (the copied `buf curl` command is run and answers ok), history re-sent after a reload,
 // collections, event signatures and the type filter, journal bodies, HAR/JSON export and clear.
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -16,6 +15,7 @@ import { generateBackendToken } from "../../src/node/backend-token.js";
 import type { JournalEntry } from "../../src/shared/protocol.js";
 import { BUF } from "../gateway/buf-cli.js";
 import { patchConfig } from "../support/emulator.js";
+import { runToEnd, type RunResult } from "../support/run.js";
 import { launchChromium } from "./chromium.js";
 import { activate, attachConsole, byTestId, gatewayJournal, openTab, signIn, type Pilot, type WalkContext } from "./walk.js";
 
@@ -34,16 +34,8 @@ let alice: Pilot;
 let bob: Pilot;
 
 /** Runs a shell command line as a person pasting it would, with buf (the devDependency) on the PATH. */
-function runShell(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", command], { env: { ...process.env, PATH: `${dirname(BUF)}:${process.env.PATH ?? ""}` } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function runShell(command: string): Promise<RunResult> {
+  return runToEnd("sh", ["-c", command], { env: { ...process.env, PATH: `${dirname(BUF)}:${process.env.PATH ?? ""}` } });
 }
 
 async function clipboard(): Promise<string> {

@@ -1,31 +1,16 @@
 // Runs `buf curl` (from the @bufbuild/buf devDependency) as a child process, and splits its output.
-import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { runToEnd, type RunResult } from "../support/run.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const BUF = path.join(path.dirname(createRequire(import.meta.url).resolve("@bufbuild/buf/package.json")), "bin", "buf");
 
-export interface BufResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type BufResult = RunResult;
 
 /** `buf curl ARGS` (bounded by buf's own --timeout); `onStdout` sees the output so far as it grows. */
 export function bufCurl(args: string[], onStdout?: (text: string) => void): Promise<BufResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BUF, ["curl", "--timeout", "20s", ...args], { cwd: ROOT });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-      onStdout?.(stdout);
-    });
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runToEnd(BUF, ["curl", "--timeout", "20s", ...args], { cwd: ROOT }, onStdout);
 }
 
 /** buf curl prints each message as a pretty JSON object; split a stream of them. */

@@ -1,7 +1,6 @@
 // The README's "Calling it from your own client" examples, run as written against a running emulator:
 // the grpc-js program (through tsx) and the buf curl commands (with the emulator's URL for the
 // default one, and this repo's buf for `npx buf`).
-import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fromJson, toJsonString } from "@bufbuild/protobuf";
@@ -11,6 +10,7 @@ import { toBase64Url } from "../../src/shared/bytes.js";
 import { ExecuteCommandRequestSchema, ExecuteCommandResponseSchema } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
 import { executeCommandRequest, verifyResponse } from "../../src/shared/sdk.js";
 import { gatewayPublicKey, signIn, startTestEmulator, tempDir, type SignedInDevice } from "../support/emulator.js";
+import { runToEnd, type RunResult } from "../support/run.js";
 import { BUF, jsonObjects, ROOT } from "./buf-cli.js";
 
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
@@ -24,16 +24,8 @@ function readmeExample(name: string): string {
   return match[1]!;
 }
 
-function run(command: string, args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function run(command: string, args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<RunResult> {
+  return runToEnd(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env } });
 }
 
 let emulator: RunningEmulator;

@@ -1,12 +1,12 @@
 // What the conform tests share: a device session for the fake gateway (its key as a user would keep
 // it, in a PEM file), the built bin run as a child process, and the JUnit report read back.
-import { spawn } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { generateKeyPairSync } from "node:crypto";
 import path from "node:path";
 import { DOMParser, type Element as XmlElement } from "@xmldom/xmldom";
 import { fromBase64Url } from "../../src/shared/bytes.js";
 import { tempDir } from "./emulator.js";
+import { runToEnd, type RunResult } from "./run.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 /** The package's bin as `npm run build:node` makes it (npm test builds before it tests). */
@@ -34,25 +34,15 @@ export function fakeDevice(): FakeDevice {
   };
 }
 
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliRun = RunResult;
 
 /** `galaxy-gateway-emulator conform ARGS…` with the built bin, to its exit. */
 export function runConformBin(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build:node first`);
-  const child = spawn(process.execPath, [BIN, "conform", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
+  return runToEnd(process.execPath, [BIN, "conform", ...args], {
     env: { ...process.env, GALAXY_EMULATOR_TOKEN: "", ...env },
     timeout: CHILD_TIMEOUT_MS,
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
 }
 
 export interface JunitCase {
