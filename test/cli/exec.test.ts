@@ -4,11 +4,10 @@
 // the emulator's output goes to stderr, prefixed; exec exits with CMD's code (128+n for a signal),
 // passes SIGTERM/SIGINT on to CMD, stops the emulator cleanly once CMD ends (its --export-on-exit file
 // written, its port closed, no process left); a CMD that does not exist → 127.
-import net from "node:net";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { killProcessesNaming, processesNaming, ROOT, spawnChild, type Child } from "../hardening/children.js";
+import { connectOutcome, killProcessesNaming, processesNaming, ROOT, spawnChild, type Child } from "../hardening/children.js";
 import { tempDir } from "../support/emulator.js";
 
 /** Starting the emulator child and a node CMD takes a few seconds; tsx under npm more. */
@@ -33,17 +32,6 @@ function newStateDir(): string {
 /** The bin's exec with a fresh state dir; `cmd` is what comes after `--`. */
 function exec(stateDir: string, flags: string[], cmd: string[]): Child {
   return spawnChild(process.execPath, [BIN, "exec", "--state-dir", stateDir, ...flags, "--", ...cmd], { label: "exec" });
-}
-
-function connectOutcome(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve("connected");
-    });
-    socket.once("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
 }
 
 /** The emulator of `stateDir` is gone: its port refuses and no process naming the dir is left. */

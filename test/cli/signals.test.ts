@@ -4,12 +4,11 @@
 // gateway_shutting_down, the long-poll is answered, the port closes and no process naming the
 // emulator's state dir is left. A second signal during the drain exits at once.
 import http from "node:http";
-import net from "node:net";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Code } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
-import { killProcessesNaming, processesNaming, ROOT, spawnChild, type Child, type SpawnOptions } from "../hardening/children.js";
+import { connectOutcome, killProcessesNaming, processesNaming, ROOT, spawnChild, type Child, type SpawnOptions } from "../hardening/children.js";
 import { portOf, reasonOf } from "../hardening/support.js";
 import { signIn, subscribe, tempDir } from "../support/emulator.js";
 import { holdRequest } from "../support/held-request.js";
@@ -66,17 +65,6 @@ async function liveStreams(url: string) {
   for (const s of streams) cleanups.push(s.cancel);
   for (const s of streams) await s.next();
   return streams;
-}
-
-function connectOutcome(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve("connected");
-    });
-    socket.once("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-  });
 }
 
 const SHUTTING_DOWN = { code: Code.Unavailable, reason: "gateway_shutting_down" };

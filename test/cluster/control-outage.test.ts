@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toBase64Url } from "../../src/shared/bytes.js";
 import type { RunningEmulator } from "../../src/emulator/start.js";
-import { eventually, outcome, profileGet, startCluster, type Cluster } from "../support/cluster.js";
+import { configOf, eventually, outcome, profileGet, startCluster, type Cluster } from "../support/cluster.js";
 import { gatewayPublicKey, getJson, patchConfig, signIn, startTestEmulator } from "../support/emulator.js";
 import { startRedis, type TestRedis } from "../support/redis.js";
 import { signedCall } from "../support/signed-call.js";
@@ -20,8 +20,6 @@ afterAll(async () => {
   await cluster?.close();
   await redis?.stop();
 });
-
-const configOf = async (url: string) => (await getJson(`${url}/emulator/v1/config`)).json;
 
 async function send(url: string, method: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(url, {

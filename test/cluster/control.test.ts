@@ -2,7 +2,7 @@
 // made on one instance are seen on the other, and an instance that joins later catches up on the
 // config. The Redis URL is shown by GET config and refused by PATCH.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, outcome, profileGet, startCluster, type Cluster } from "../support/cluster.js";
+import { configOf, eventually, outcome, profileGet, startCluster, type Cluster } from "../support/cluster.js";
 import { gatewayPublicKey, getJson, patchConfig, postJson, signIn } from "../support/emulator.js";
 import { startRedis, type TestRedis } from "../support/redis.js";
 
@@ -17,8 +17,6 @@ afterAll(async () => {
   await cluster?.close();
   await redis?.stop();
 });
-
-const configOf = async (url: string) => (await getJson(`${url}/emulator/v1/config`)).json;
 
 describe("cluster-wide control plane", () => {
   it("shows the Redis URL in GET config and refuses to PATCH it", async () => {

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { readBackendTokenFile } from "../../src/node/backend-token.js";
@@ -133,4 +134,16 @@ export async function releasedAfterClose(mode: "listener" | "http-server"): Prom
   const [, collected] = await child.line(/^\{"collected":(true|false)\}$/);
   await child.exited;
   return collected === "true";
+}
+
+/** What connecting to 127.0.0.1:`port` gives: "connected", or the error code (ECONNREFUSED once nothing listens). */
+export function connectOutcome(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve("connected");
+    });
+    socket.once("error", (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
 }

@@ -7,7 +7,7 @@ import { startGateway, type GatewayOptions, type RunningGateway } from "../../sr
 import { generateBackendToken } from "../../src/node/backend-token.js";
 import { executeCommandRequest, type DeviceIdentity } from "../../src/shared/sdk.js";
 import { GatewayErrorSchema } from "../../src/shared/gen/galaxy/gateway/v1/gateway_pb.js";
-import { edgeClient, tempDir } from "./emulator.js";
+import { edgeClient, getJson, tempDir } from "./emulator.js";
 
 /** Sign-ins come from 127.0.0.1 for every test: the per-IP public budget is raised out of the way. */
 export const TEST_PUBLIC_BUDGETS = { public_rate_limits: { per_ip: { rate_per_s: 1000, burst: 10_000 } } };
@@ -79,4 +79,9 @@ export async function eventually(check: () => Promise<boolean> | boolean, what: 
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** An instance's live config (GET /emulator/v1/config). */
+export async function configOf(url: string): Promise<any> {
+  return (await getJson(`${url}/emulator/v1/config`)).json;
 }
