@@ -14,6 +14,7 @@ import { usePoll } from "../../components/use-poll.js";
 
 /** Every 3 s while the tab is open: a stopped backend shows within seconds, at one small call each. */
 const REFRESH_MS = 3_000;
+const UNKNOWN_WHILE_DOWN = "unknown while the gateway does not answer";
 
 interface Measured {
   status?: EmulatorStatus;
@@ -76,6 +77,9 @@ export function Overview({ visible }: { visible: boolean }) {
 
   const s = m?.status;
   const gatewayUp = m !== undefined && m.error === undefined;
+  /** The status as the gateway answered it just now; undefined while it does not answer (the backend and push lights then say so). */
+  const live = gatewayUp ? s : undefined;
+  const backendName = s?.backend === "mock" ? "mock backend" : s?.backend;
   const origin = location.origin;
   const snippets = s ? clientSnippets(origin, s.response_signing_public_key) : [];
   const active = app.active;
@@ -102,26 +106,26 @@ export function Overview({ visible }: { visible: boolean }) {
           />
           <Light
             testId="health-backend"
-            health={!s || !gatewayUp ? "warn" : s.backend_health.reachable ? "ok" : "bad"}
+            health={!live ? "warn" : live.backend_health.reachable ? "ok" : "bad"}
             label="Backend"
             detail={
-              !s || !gatewayUp
-                ? "unknown while the gateway does not answer"
-                : s.backend_health.reachable
-                  ? `${s.backend === "mock" ? "mock backend" : s.backend} answered its health check (HTTP ${s.backend_health.http_status}) in ${s.backend_health.latency_ms} ms`
-                  : `${s.backend === "mock" ? "mock backend" : s.backend} unreachable: ${s.backend_health.error}`
+              !live
+                ? UNKNOWN_WHILE_DOWN
+                : live.backend_health.reachable
+                  ? `${backendName} answered its health check (HTTP ${live.backend_health.http_status}) in ${live.backend_health.latency_ms} ms`
+                  : `${backendName} unreachable: ${live.backend_health.error}`
             }
           />
           <Light
             testId="health-push"
-            health={!s || !gatewayUp ? "warn" : s.push_stream.connected ? "ok" : "bad"}
+            health={!live ? "warn" : live.push_stream.connected ? "ok" : "bad"}
             label="Push stream"
             detail={
-              !s || !gatewayUp
-                ? "unknown while the gateway does not answer"
-                : s.push_stream.connected
-                  ? `connected to the backend since ${clockTime(s.push_stream.since_ms)}`
-                  : `down since ${clockTime(s.push_stream.since_ms)}${s.push_stream.last_error ? `: ${s.push_stream.last_error}` : ""} — events and revocations do not arrive`
+              !live
+                ? UNKNOWN_WHILE_DOWN
+                : live.push_stream.connected
+                  ? `connected to the backend since ${clockTime(live.push_stream.since_ms)}`
+                  : `down since ${clockTime(live.push_stream.since_ms)}${live.push_stream.last_error ? `: ${live.push_stream.last_error}` : ""} — events and revocations do not arrive`
             }
           />
           <Light
