@@ -36,6 +36,13 @@ export interface Ed25519Engine {
   readonly whyNotLibsodium?: string;
 }
 
+/** The seed as node:crypto's KeyObject (wrapped in the fixed PKCS#8 prefix), and its raw public key. */
+function openSslKey(seed: Uint8Array): { keyObject: KeyObject; publicKey: Uint8Array } {
+  const keyObject = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" });
+  const spki = createPublicKey(keyObject).export({ format: "der", type: "spki" });
+  return { keyObject, publicKey: new Uint8Array(spki.subarray(SPKI_PREFIX.length)) };
+}
+
 /** Signs and verifies a fixed message with libsodium and compares with node:crypto: an addon that loads but disagrees is not used. */
 function agreesWithNodeCrypto(sodium: Sodium): boolean {
   const seed = new Uint8Array(32).fill(7);
@@ -45,11 +52,10 @@ function agreesWithNodeCrypto(sodium: Sodium): boolean {
   sodium.crypto_sign_seed_keypair(publicKey, secretKey, seed);
   const signature = new Uint8Array(SIGNATURE_BYTES);
   sodium.crypto_sign_detached(signature, message, secretKey);
-  const keyObject = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" });
-  const spki = createPublicKey(keyObject).export({ format: "der", type: "spki" });
+  const openssl = openSslKey(seed);
   return (
-    Buffer.from(publicKey).equals(spki.subarray(SPKI_PREFIX.length)) &&
-    sign(null, message, keyObject).equals(signature) &&
+    Buffer.from(publicKey).equals(openssl.publicKey) &&
+    sign(null, message, openssl.keyObject).equals(signature) &&
     sodium.crypto_sign_verify_detached(signature, message, publicKey)
   );
 }
@@ -89,9 +95,7 @@ export interface SigningKey {
 
 export function privateKeyFromSeed(seed: Uint8Array, engine: Ed25519Engine = DEFAULT_ENGINE): SigningKey {
   if (seed.length !== 32) throw new Error("an Ed25519 seed is 32 bytes");
-  const keyObject = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" });
-  const spki = createPublicKey(keyObject).export({ format: "der", type: "spki" });
-  const publicKey = new Uint8Array(spki.subarray(SPKI_PREFIX.length));
+  const { keyObject, publicKey } = openSslKey(seed);
   let sodiumSecretKey: Uint8Array | undefined;
   if (engine.sodium) {
     sodiumSecretKey = new Uint8Array(64);
