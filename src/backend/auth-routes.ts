@@ -20,8 +20,7 @@ export function authRoutes(store: MockStore): Route[] {
       path: "/api/v1/public/auth/send-email-code",
       async handler(ctx) {
         const body = asObject(await ctx.body());
-        const email = requireString(body, "email", { max: 254 }).trim();
-        if (!EMAIL_PATTERN.test(email)) throw invalidRequest(`"email" is not an email address`);
+        const email = requireEmail(body);
         const code = String(randomInt(0, 1_000_000)).padStart(6, "0");
         const challenge = store.createChallenge(email, code);
         store.deliverMail({ email: challenge.email, code, challenge_id: challenge.challenge_id, sent_at_ms: store.now() });
@@ -68,6 +67,13 @@ export function authRoutes(store: MockStore): Route[] {
       },
     },
   ];
+}
+
+/** The body's `email`, trimmed, or 400 (send-email-code, and the seeded sessions of emulator-routes.ts). */
+export function requireEmail(body: JsonObject): string {
+  const email = requireString(body, "email", { max: 254 }).trim();
+  if (!EMAIL_PATTERN.test(email)) throw invalidRequest(`"email" is not an email address`);
+  return email;
 }
 
 /** The body's `client_public_key`, or 400 (confirm-email-code, and the seeded sessions of emulator-routes.ts). */

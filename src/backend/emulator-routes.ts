@@ -2,7 +2,7 @@
 // /healthz. Never part of a real backend.
 import type { ConfirmEmailCodeResponse, MailboxMessage } from "../shared/protocol.js";
 import { MAX_STATE_DOCUMENT_BYTES } from "../shared/protocol.js";
-import { EMAIL_PATTERN, requireClientPublicKey } from "./auth-routes.js";
+import { requireClientPublicKey, requireEmail } from "./auth-routes.js";
 import { asObject, invalidRequest, optionalString, requireString, type JsonObject } from "./http-json.js";
 import { STATE_VERSION, type PersistedState } from "./persistence.js";
 import type { PushLog, SessionInvalidationInit } from "./push-log.js";
@@ -81,8 +81,7 @@ export function emulatorRoutes(store: MockStore, push: PushLog, snapshots: Snaps
       path: "/emulator/v1/sessions",
       async handler(ctx) {
         const body = asObject(await ctx.body());
-        const email = requireString(body, "email", { max: 254 }).trim();
-        if (!EMAIL_PATTERN.test(email)) throw invalidRequest(`"email" is not an email address`);
+        const email = requireEmail(body);
         const clientPublicKey = requireClientPublicKey(body);
         const user = store.userForEmail(email);
         const session = store.createSession(user.user_id, clientPublicKey);
