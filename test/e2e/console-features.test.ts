@@ -278,6 +278,8 @@ describe("console daily-use features (e2e, Chromium)", () => {
     await page.locator(`${byTestId("health-push")}[data-health="bad"]`).waitFor();
     expect(await page.textContent(byTestId("health-backend"))).toContain("unreachable");
     expect(await page.getAttribute(byTestId("health-gateway"), "data-health")).toBe("ok");
+    // The header's backend light tells the same story at the same moment, not at its own next refresh.
+    expect(await page.getAttribute(byTestId("backend-status"), "data-state")).toBe("bad");
     await ctx.shot("07-overview-backend-down");
     expect(ctx.pageErrors).toEqual([]);
     expect(ctx.cspViolations).toEqual([]);

@@ -1,7 +1,7 @@
 // The gateway's public info (current response-signing key, freshness window, clock), shared by the
 // header, devices and settings: refreshed every few seconds while anything watches it, and on demand
 // (after a key rotation or a settings change).
-import type { GatewayInfo } from "../../shared/protocol.js";
+import type { EmulatorStatus, GatewayInfo } from "../../shared/protocol.js";
 import { Store, type ExternalStore } from "../lib/store.js";
 import { backendHealthOf, type BackendHealth, type ControlPlane } from "../services/control-plane.js";
 import type { PublicApi } from "../services/rest.js";
@@ -46,6 +46,11 @@ export class GatewayInfoStore implements ExternalStore<GatewayInfoState> {
   };
 
   readonly getSnapshot = this.state.getSnapshot;
+
+  /** A status measured elsewhere (the Overview's, every 3 s): the backend light follows it now, not at the next refresh. */
+  observeStatus(status: EmulatorStatus): void {
+    this.state.update((s) => ({ ...s, backend: backendHealthOf(status) }));
+  }
 
   async refresh(): Promise<GatewayInfo | undefined> {
     const backend = this.control?.getStatus().then(backendHealthOf).catch(() => undefined);

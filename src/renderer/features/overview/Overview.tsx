@@ -53,7 +53,7 @@ function formatSkew(skewMs: number): string {
 }
 
 export function Overview({ visible }: { visible: boolean }) {
-  const { control } = useServices();
+  const { control, gatewayInfo } = useServices();
   const app = useApp();
   const streams = useStreams();
   const [m, setM] = useState<Measured>();
@@ -65,12 +65,14 @@ export function Overview({ visible }: { visible: boolean }) {
       try {
         const status = await control.getStatus(signal);
         const rttMs = performance.now() - started;
+        // One probe, one story: the header's backend light shows what this panel shows.
+        gatewayInfo.observeStatus(status);
         setM({ status, rttMs, skewMs: status.server_time_ms - (sent + rttMs / 2), atMs: Date.now() });
       } catch (e) {
         if (!signal?.aborted) setM((prev) => ({ ...(prev?.status ? { status: prev.status } : {}), error: describeError(e), atMs: Date.now() }));
       }
     },
-    [control],
+    [control, gatewayInfo],
   );
 
   usePoll(visible, REFRESH_MS, measure);
