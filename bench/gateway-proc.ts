@@ -1,8 +1,9 @@
-// The system under test in its own process. Default layout: the mock backend and the gateway together,
-// composed exactly as `npm run emulator` does (src/emulator/start.ts), on loopback. Split layout
-// (`start({ mockBackendUrl, mockBackendToken })`): the gateway alone, composed as startEmulator composes it, with the
-// backend setting "mock" resolving to a mock backend running in another process (mock-proc.ts). With
-// `start({ redis })`: the default layout in cluster mode (bench/redis.ts).
+// The system under test in its own process. The bench's default layout
+// (`start({ mockBackendUrl, mockBackendToken })`): the gateway alone, composed as startEmulator composes it,
+// with the backend setting "mock" resolving to a mock backend running in another process (mock-proc.ts).
+// `start()` (`--mock-in-process`): the mock backend and the gateway together, composed exactly as
+// `npm run emulator` does (src/emulator/start.ts), on loopback; with `start({ redis })` in cluster mode
+// (bench/redis.ts).
 // Both come from the compiled build (bench/shipped.ts). Run with --cpu-prof to profile.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";

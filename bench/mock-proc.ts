@@ -1,4 +1,4 @@
-// The mock backend in its own process (the split layout): `startMockBackend` with persistence, exactly
+// The mock backend in its own process (the bench's default layout): `startMockBackend` with persistence, exactly
 // as the emulator runs it (src/emulator/start.ts keeps it under <stateDir>/mock-backend), on loopback.
 // The gateway process (gateway-proc.ts) reaches it over loopback HTTP, as it would a real backend.
 import { mkdtempSync, rmSync } from "node:fs";

@@ -1,7 +1,7 @@
 // The bench's output: the figures, their ratios and the targets as PASS/MISS, as a readable table
 // and as one JSON object.
 import type { CpuReport } from "./cpu.js";
-import type { PairedRound } from "./exec.js";
+import type { PairedCpu } from "./exec.js";
 import type { RedisFigures } from "./redis.js";
 import { round } from "./stats.js";
 
@@ -13,7 +13,7 @@ export interface Quiet {
 export interface Figures {
   machine: { nproc: number; node: string; cpu_model: string; platform: string };
   layout: string;
-  /** The default layout: the mock backend runs in the gateway's process, so its CPU counts as the gateway's. */
+  /** `--mock-in-process`: the mock backend runs in the gateway's process, so its CPU counts as the gateway's. */
   mock_in_gateway_process: boolean;
   crypto: { verify_per_s: number; sign_per_s: number; limit_rps: number; engine: { name: string; verify_per_s: number; sign_per_s: number } };
   exec: {
@@ -32,8 +32,10 @@ export interface Figures {
     bare_server_us_per_call: number;
     cold_gateway_us_per_call: number;
     gateway_us_per_call: number;
+    /** exec.full: the mock backend's process (only when it runs apart from the gateway's). */
+    mock_us_per_call?: number;
     /** exec.paired: short bare/gateway pairs back to back; the target is checked on their median ratio. */
-    paired_cpu: { rounds: PairedRound[]; median_ratio: number };
+    paired_cpu: PairedCpu;
     /** Event-loop utilisation over the exec.full timed run: gateway process, load client. */
     gateway_elu: number;
     client_elu: number;
@@ -75,6 +77,8 @@ export interface Target {
   bound: number;
   op: "≥" | "≤";
   pass: boolean;
+  /** Printed after the verdict: what the reader needs beside it. */
+  note?: string;
 }
 
 export interface Report extends Figures {
@@ -97,7 +101,9 @@ export interface Report extends Figures {
 /**
  * Gateway CPU per ExecuteCommand at most this many times the bare server's. CPU per call hardly
  * depends on other work on the machine, unlike calls per second: this keeps exec.full_rps's target
- * passing with a margin on a noisy machine. Set by issue 11, when it was 2.8.
+ * passing with a margin on a noisy machine. Set by issue 11, when it was 2.8. It is checked on the
+ * gateway's process with the mock backend in its own (the default layout): the mock's work is the
+ * backend's, which never runs in a deployed gateway's process; the table shows it beside the target.
  */
 export const EXEC_CPU_RATIO_TARGET = 2.5;
 
@@ -107,7 +113,13 @@ export function buildReport(f: Figures): Report {
   const pairedRatio = f.exec.paired_cpu.median_ratio;
   const targets: Target[] = [
     target("exec.full_rps ≥ 0.5 × min(exec.bare_rps, crypto.limit_rps)", f.exec.full_rps, "≥", 0.5 * execBound),
-    target(`exec CPU per call: gateway ≤ ${EXEC_CPU_RATIO_TARGET} × bare server (median ratio of exec.paired)`, pairedRatio, "≤", EXEC_CPU_RATIO_TARGET),
+    target(
+      `exec CPU per call: ${gatewayProcess(f)} ≤ ${EXEC_CPU_RATIO_TARGET} × bare server (median ratio of exec.paired)`,
+      pairedRatio,
+      "≤",
+      EXEC_CPU_RATIO_TARGET,
+      f.exec.paired_cpu.median_ratio_with_mock === undefined ? undefined : `with the mock backend's CPU added: ${fmt(f.exec.paired_cpu.median_ratio_with_mock, 2)}`,
+    ),
     target("exec.p99_ms ≤ 5 × exec.p50_ms", f.exec.p99_ms, "≤", 5 * f.exec.p50_ms),
     target("push.delivered_per_s ≥ 0.5 × crypto.sign_per_s", f.push.delivered_per_s, "≥", 0.5 * f.crypto.sign_per_s),
     target("replay.bytes_per_entry ≤ 200", f.replay.bytes_per_entry, "≤", 200),
@@ -119,8 +131,9 @@ export function buildReport(f: Figures): Report {
     ratios: {
       exec_full_over_min_bare_limit: f.exec.full_rps / execBound,
       push_delivered_over_sign: f.push.delivered_per_s / f.crypto.sign_per_s,
+      // exec.full's calls cost the mock backend's CPU too, on the same cores, wherever it runs.
       cpu_exec_full_over_min_bare_limit:
-        perCore(f.exec.gateway_us_per_call) / Math.min(perCore(f.exec.bare_server_us_per_call), f.crypto.limit_rps),
+        perCore(f.exec.gateway_us_per_call + (f.exec.mock_us_per_call ?? 0)) / Math.min(perCore(f.exec.bare_server_us_per_call), f.crypto.limit_rps),
       cpu_push_delivered_over_sign: perCore(f.push.gateway_us_per_delivery) / f.crypto.sign_per_s,
       push_bare_over_sign: f.push.bare_delivered_per_s / f.crypto.sign_per_s,
       exec_gateway_cpu_over_bare_cpu: cpuRatio,
@@ -130,8 +143,12 @@ export function buildReport(f: Figures): Report {
   };
 }
 
-function target(name: string, value: number, op: "≥" | "≤", bound: number): Target {
-  return { name, value, bound, op, pass: op === "≥" ? value >= bound : value <= bound };
+function gatewayProcess(f: Figures): string {
+  return f.mock_in_gateway_process ? "gateway + mock backend (one process)" : "gateway";
+}
+
+function target(name: string, value: number, op: "≥" | "≤", bound: number, note?: string): Target {
+  return { name, value, bound, op, pass: op === "≥" ? value >= bound : value <= bound, ...(note ? { note } : {}) };
 }
 
 function fmt(n: number, digits = 0): string {
@@ -166,7 +183,7 @@ export function formatTable(r: Report): string {
     ["push.delivered_per_s", fmt(r.push.delivered_per_s), `${r.push.pushes} pushes × ${fmt(r.push.streams)} streams on ${r.push.connections} h2 connections, ${r.push.missing} missing, ${r.push.stray_events} stray`],
     ["push.p99_ms", fmt(r.push.p99_ms, 2), `injection → receipt (p50 ${fmt(r.push.p50_ms, 1)} ms; mean fan-out ${fmt(r.push.fanout_ms, 1)} ms per push)`],
     ["replay.bytes_per_entry", fmt(r.replay.bytes_per_entry, 1), `ReplayStore heap per reservation at ${fmt(r.replay.entries)} entries`],
-    ["rss_mb", fmt(r.rss_mb, 1), `gateway + mock process at the end (load client: ${fmt(r.load_client_rss_mb, 1)} MB)`],
+    ["rss_mb", fmt(r.rss_mb, 1), `${r.mock_in_gateway_process ? "gateway + mock" : "gateway"} process at the end (load client: ${fmt(r.load_client_rss_mb, 1)} MB)`],
   ];
   const context: Row[] = [
     [
@@ -177,15 +194,18 @@ export function formatTable(r: Report): string {
     ["exec.cold_rps", fmt(r.exec.cold_rps), `exec.full before any push event was injected (the mock's opening heartbeat already enables the session cache) (p50 ${fmt(r.exec.cold_p50_ms, 1)} ms)`],
     ["push.bare_delivered_per_s", fmt(r.push.bare_delivered_per_s), `the bare server streaming the same events, nothing hashed or signed (p99 ${fmt(r.push.bare_p99_ms, 1)} ms)`],
     ["cpu µs per call: bare server", fmt(r.exec.bare_server_us_per_call), ""],
-    ["cpu µs per call: gateway, cold", fmt(r.exec.cold_gateway_us_per_call), "gateway + mock process CPU time / calls"],
+    ["cpu µs per call: gateway, cold", fmt(r.exec.cold_gateway_us_per_call), `${r.mock_in_gateway_process ? "gateway + mock" : "gateway"} process CPU time / calls`],
     ["cpu µs per call: gateway", fmt(r.exec.gateway_us_per_call), ""],
+    ...(r.exec.mock_us_per_call === undefined
+      ? []
+      : ([["cpu µs per call: mock backend", fmt(r.exec.mock_us_per_call), "its own process (bench/mock-proc.ts), exec.full"]] as Row[])),
     ["event-loop utilisation, exec.full", fmt(r.exec.gateway_elu, 2), `gateway main thread, timed run (load client: ${fmt(r.exec.client_elu, 2)})`],
     ["cpu µs per delivery: bare server", fmt(r.push.bare_server_us_per_delivery), ""],
     ["cpu µs per delivery: gateway", fmt(r.push.gateway_us_per_delivery), `one Ed25519 sign alone is ${fmt(1e6 / r.crypto.engine.sign_per_s)} µs (${r.crypto.engine.name}); the signing worker included`],
     ["cpu µs per delivery: load client", fmt(r.push.client_us_per_delivery), "reading and checking the 2,000 streams"],
   ];
   const ratios: Row[] = [
-    ["exec.full_rps / min(exec.bare_rps, crypto.limit_rps)", fmt(r.ratios.exec_full_over_min_bare_limit, 2), `(from CPU time per call: ${fmt(r.ratios.cpu_exec_full_over_min_bare_limit, 2)})`],
+    ["exec.full_rps / min(exec.bare_rps, crypto.limit_rps)", fmt(r.ratios.exec_full_over_min_bare_limit, 2), `(from CPU time per call, gateway + mock: ${fmt(r.ratios.cpu_exec_full_over_min_bare_limit, 2)})`],
     ["push.delivered_per_s / crypto.sign_per_s", fmt(r.ratios.push_delivered_over_sign, 2), `(from CPU time per delivery: ${fmt(r.ratios.cpu_push_delivered_over_sign, 2)})`],
     ["push.bare_delivered_per_s / crypto.sign_per_s", fmt(r.ratios.push_bare_over_sign, 2), "connect-node's own ceiling for that ratio"],
     [
@@ -196,8 +216,17 @@ export function formatTable(r: Report): string {
     [
       "exec CPU per call, exec.paired median",
       fmt(r.ratios.exec_paired_cpu_ratio, 2),
-      `pairs (gateway / bare µs): ${r.exec.paired_cpu.rounds.map((p) => `${fmt(p.gateway_us_per_call)}/${fmt(p.bare_server_us_per_call)}`).join(", ")}`,
+      `pairs (${r.mock_in_gateway_process ? "gateway + mock" : "gateway"} / bare µs): ${r.exec.paired_cpu.rounds.map((p) => `${fmt(p.gateway_us_per_call)}/${fmt(p.bare_server_us_per_call)}`).join(", ")}`,
     ],
+    ...(r.exec.paired_cpu.median_ratio_with_mock === undefined
+      ? []
+      : ([
+          [
+            "  the same, mock backend counted in",
+            fmt(r.exec.paired_cpu.median_ratio_with_mock, 2),
+            `(gateway + mock) / bare per pair; the mock's µs per call: ${r.exec.paired_cpu.rounds.map((p) => fmt(p.mock_us_per_call!)).join(", ")}`,
+          ],
+        ] as Row[])),
   ];
   const quiet = Object.entries(r.quiet)
     .map(([phase, q]) => `${phase} ${fmt(q.foreign_pct)}%${q.waited_ms > 600 ? ` (after waiting ${fmt(q.waited_ms / 1000, 1)} s)` : ""}`)
@@ -225,7 +254,7 @@ export function formatTable(r: Report): string {
     "",
     ...(r.redis ? redisRows(r) : []),
     "targets",
-    ...r.targets.map((t) => `  ${t.pass ? "PASS" : "MISS"}  ${t.name}: ${fmt(t.value, 2)} ${t.op} ${fmt(t.bound, 2)}`),
+    ...r.targets.map((t) => `  ${t.pass ? "PASS" : "MISS"}  ${t.name}: ${fmt(t.value, 2)} ${t.op} ${fmt(t.bound, 2)}${t.note ? ` (${t.note})` : ""}`),
   ].join("\n");
 }
 
@@ -234,7 +263,7 @@ function redisRows(r: Report): string[] {
   const x = r.redis!;
   const rows: Row[] = [
     ["exec.redis_rps", fmt(x.rps), `exec.full with the stores in Redis (p50 ${fmt(x.p50_ms, 1)} ms, p99 ${fmt(x.p99_ms, 1)} ms); in memory: ${fmt(r.exec.full_rps)}`],
-    ["cpu µs per call: gateway, redis", fmt(x.gateway_us_per_call), `in memory: ${fmt(r.exec.gateway_us_per_call)} (gateway + mock process)`],
+    ["cpu µs per call: gateway, redis", fmt(x.gateway_us_per_call), `in memory: ${fmt(r.exec.gateway_us_per_call + (r.exec.mock_us_per_call ?? 0))} (gateway + mock backend, summed over their processes; the Redis run has both in one)`],
     ["cpu µs per call: redis-server", fmt(x.redis_us_per_call), `one core: Redis saturates at ${fmt(x.redis_ceiling_rps)} calls/s`],
     ["exec.cluster2_rps", fmt(x.cluster2.rps), `npm run cluster -- --workers 2 (p50 ${fmt(x.cluster2.p50_ms, 1)} ms, p99 ${fmt(x.cluster2.p99_ms, 1)} ms)`],
     ["cpu µs per call: cluster2 gateways", fmt(x.cluster2.gateways_us_per_call), `both workers + the primary (mock backend); redis-server ${fmt(x.cluster2.redis_us_per_call)}`],

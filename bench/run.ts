@@ -1,8 +1,8 @@
-// `npm run bench [-- --json] [-- --quick] [-- --profile] [-- --redis]`: every figure measured in this one
-// run; --redis adds cluster mode's (bench/redis.ts).
+// `npm run bench [-- --json] [-- --quick] [-- --profile] [-- --mock-in-process] [-- --redis]`: every figure
+// measured in this one run; --redis adds cluster mode's (bench/redis.ts).
 // Processes: this orchestrator (crypto, control-plane setup, output); the load client (load-client.ts);
-// the bare baseline server (echo-server.ts); the gateway + mock backend (gateway-proc.ts); the replay
-// heap probe (replay-child.ts). All are killed at the end, on failure, on a signal or on timeout.
+// the bare baseline server (echo-server.ts); the gateway (gateway-proc.ts) and the mock backend
+// (mock-proc.ts), or both in gateway-proc.ts with --mock-in-process; the replay heap probe (replay-child.ts). All are killed at the end, on failure, on a signal or on timeout.
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { CpuMeter, usPerOp, waitForQuiet } from "./cpu.js";
@@ -15,12 +15,23 @@ import { measureRedisMode, type RedisFigures } from "./redis.js";
 import { measureReplay } from "./replay.js";
 import { buildReport, formatTable, toJson, type Figures, type Quiet } from "./report.js";
 
+const FLAGS = ["--json", "--quick", "--profile", "--mock-in-process", "--redis"];
 const argv = new Set(process.argv.slice(2));
+for (const arg of argv) {
+  if (FLAGS.includes(arg)) continue;
+  const hint = arg === "--mock-apart" ? " (the mock backend runs in its own process by default now)" : "";
+  process.stderr.write(`[bench] unknown flag ${arg}${hint}; the flags are ${FLAGS.join(", ")}\n`);
+  process.exit(2);
+}
 const asJson = argv.has("--json");
 const quick = argv.has("--quick");
 const profile = argv.has("--profile");
-/** The mock backend in its own child (mock-proc.ts) instead of inside the gateway process. */
-const mockApart = argv.has("--mock-apart");
+/**
+ * The mock backend inside the gateway's process, composed as `npm run emulator` composes them, instead of
+ * in its own child (mock-proc.ts). Apart is the default: the target is on the gateway's CPU, and a real
+ * backend never runs in the gateway's process (bench/README.md, "Issue 11").
+ */
+const mockApart = !argv.has("--mock-in-process");
 /** Cluster mode's figures too (a private redis-server, then `npm run cluster -- --workers 2`). */
 const withRedis = argv.has("--redis");
 const WATCHDOG_MS = withRedis ? 420_000 : 290_000;
@@ -162,6 +173,7 @@ async function main(): Promise<void> {
         bare_server_us_per_call: usPerOp(bare.cpu, "echo_server", bare.all_calls),
         cold_gateway_us_per_call: usPerOp(cold.cpu, "gateway", cold.all_calls),
         gateway_us_per_call: usPerOp(full.cpu, "gateway", full.all_calls),
+        ...(mock ? { mock_us_per_call: usPerOp(full.cpu, "mock", full.all_calls) } : {}),
         paired_cpu: paired,
         gateway_elu: full.server_elu ?? Number.NaN,
         client_elu: full.client_elu,
