@@ -37,9 +37,10 @@ const OTHER = "node internals (net, streams, timers, events)";
 function frameName(node: ProfileNode): string {
   // No line numbers: they differ between the sources and the build.
   const { functionName, url } = node.callFrame;
-  // The bench runs the compiled build (bench/shipped.ts): dist/node/ mirrors src/, so it is named as src/.
+  // The bench runs the compiled build (bench/shipped.ts): dist/node/ mirrors src/, so it is named as src/;
+  // so is a copy of it under scratch/ (bench/ab.ts).
   const where = url
-    .replace(/^file:\/\/.*?\/(?:dist\/node|(src|bench|node_modules))\//, (_, dir: string | undefined) => `${dir ?? "src"}/`)
+    .replace(/^file:\/\/.*?\/(?:dist\/node|scratch\/[^/]+|(src|bench|node_modules))\//, (_, dir: string | undefined) => `${dir ?? "src"}/`)
     .replace(/node_modules\/(@[^/]+\/[^/]+|[^/]+)\/.*/, "pkg:$1");
   return `${functionName || "(anonymous)"} ${where}`;
 }

@@ -7,7 +7,8 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-const DIST_NODE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "dist", "node");
+/** `BENCH_DIST_NODE` points at another build (bench/ab.ts compares two builds side by side). */
+const DIST_NODE = process.env.BENCH_DIST_NODE ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "dist", "node");
 
 /** Imports `dist/node/<module>.js`; fails with what to run when the build is missing. */
 export async function importShipped<T>(module: string): Promise<T> {
