@@ -14,6 +14,7 @@ import { measurePush, type PushPhase } from "./push.js";
 import { measureRedisMode, type RedisFigures } from "./redis.js";
 import { measureReplay } from "./replay.js";
 import { buildReport, formatTable, toJson, type Figures, type Quiet } from "./report.js";
+import { assertBuildCurrent } from "./shipped.js";
 
 const FLAGS = ["--json", "--quick", "--profile", "--mock-in-process", "--redis"];
 const argv = new Set(process.argv.slice(2));
@@ -65,6 +66,7 @@ function cpuModel(): string {
 }
 
 async function main(): Promise<void> {
+  assertBuildCurrent();
   const started = performance.now();
   const children: Child[] = [];
   const child = (name: string, script: string, execArgv: string[] = []) => {

@@ -3,16 +3,49 @@
 // through tsx. tsx's esbuild transform wraps every named function and closure in a `__name(…)` call
 // (keepNames), which the tsc build does not: ~1.5% of the gateway's busy time in a profile of
 // exec.full, and not a cost any user pays. `npm run bench` builds first; the types come from src/.
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 /** `BENCH_DIST_NODE` points at another build (bench/ab.ts compares two builds side by side). */
-const DIST_NODE = process.env.BENCH_DIST_NODE ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "dist", "node");
+const DIST_NODE = process.env.BENCH_DIST_NODE ?? path.join(ROOT, "dist", "node");
 
 /** Imports `dist/node/<module>.js`; fails with what to run when the build is missing. */
 export async function importShipped<T>(module: string): Promise<T> {
   const file = path.join(DIST_NODE, `${module}.js`);
   if (!existsSync(file)) throw new Error(`${path.relative(process.cwd(), file)} not found: run \`npm run build:node\` first (\`npm run bench\` does)`);
   return (await import(pathToFileURL(file).href)) as T;
+}
+
+/**
+ * Fails when a source that dist/node is built from (tsconfig.build.json: src/ without the renderer and
+ * preload) changed after the build: `tsx bench/run.ts` run directly would otherwise measure the old
+ * code without a word. tsc writes every output on each build, so one output's time stands for all.
+ */
+export function assertBuildCurrent(): void {
+  const built = path.join(ROOT, "dist", "node", "gateway", "gateway.js");
+  if (!existsSync(built)) throw new Error("dist/node not found: run `npm run build:node` first (`npm run bench` does)");
+  const builtAt = statSync(built).mtimeMs;
+  const src = path.join(ROOT, "src");
+  const newer = newestSource(src, new Set([path.join(src, "renderer"), path.join(src, "preload")]));
+  if (newer && newer.mtimeMs > builtAt) {
+    throw new Error(`${path.relative(process.cwd(), newer.file)} changed after dist/node was built: run \`npm run build:node\` first (\`npm run bench\` does)`);
+  }
+}
+
+function newestSource(dir: string, skip: ReadonlySet<string>): { file: string; mtimeMs: number } | undefined {
+  let newest: { file: string; mtimeMs: number } | undefined;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (skip.has(file)) continue;
+      const inner = newestSource(file, skip);
+      if (inner && (!newest || inner.mtimeMs > newest.mtimeMs)) newest = inner;
+    } else if (entry.name.endsWith(".ts")) {
+      const mtimeMs = statSync(file).mtimeMs;
+      if (!newest || mtimeMs > newest.mtimeMs) newest = { file, mtimeMs };
+    }
+  }
+  return newest;
 }
