@@ -2,7 +2,8 @@
 // measured in this one run; --redis adds cluster mode's (bench/redis.ts).
 // Processes: this orchestrator (crypto, control-plane setup, output); the load client (load-client.ts);
 // the bare baseline server (echo-server.ts); the gateway (gateway-proc.ts) and the mock backend
-// (mock-proc.ts), or both in gateway-proc.ts with --mock-in-process; the replay heap probe (replay-child.ts). All are killed at the end, on failure, on a signal or on timeout.
+// (mock-proc.ts), or both in gateway-proc.ts with --mock-in-process; the replay heap probe
+// (replay-child.ts). All are killed at the end, on failure, on a signal or on timeout.
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { CpuMeter, usPerOp, waitForQuiet } from "./cpu.js";
