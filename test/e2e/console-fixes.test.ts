@@ -53,7 +53,11 @@ describe("console bugs (e2e, Chromium)", () => {
     await page.fill(byTestId("signin-code"), wrong);
     expect(await page.isDisabled(byTestId("confirm-code"))).toBe(false);
     await page.click(byTestId("confirm-code"));
-    await page.locator(`${byTestId("signin-status")}[data-kind="error"]`).waitFor();
+    const error = page.locator(`${byTestId("signin-status")}[data-kind="error"]`);
+    await error.waitFor();
+    // The console signs in through the client SDK's REST (src/sdk/rest.ts): the error is the one a game
+    // client built on the SDK gets, naming the call.
+    expect((await error.textContent())?.trim()).toBe("invalid_code (401): POST /api/v1/public/auth/confirm-email-code: wrong code");
     // One click, as the README promises: the device is signed in, and the old error is gone.
     await mail.locator(byTestId("use-code")).click();
     await page.locator(`${byTestId("signin-status")}[data-kind="ok"]`).waitFor();

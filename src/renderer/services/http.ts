@@ -1,5 +1,6 @@
-// Same-origin JSON over fetch, shared by the public REST and the emulator control plane.
-// The console is served by the gateway itself, so every path is relative to the page's origin.
+// Same-origin JSON over fetch for the emulator control plane (the public REST goes through the client SDK,
+// src/sdk/rest.ts). The console is served by the gateway itself, so every path is relative to the page's origin.
+import { GatewayHttpError } from "../../sdk/errors.js";
 import { jsonErrorOf, parseJsonText } from "../../shared/json-error.js";
 
 export interface SettingIssue {
@@ -81,10 +82,11 @@ export function createJsonHttp(origin: string, accessToken?: string): JsonHttp {
   };
 }
 
-/** "invalid_code (401): wrong code" — one line for the UI. */
+/** "invalid_code (401): POST /api/v1/public/auth/confirm-email-code: wrong code" — one line for the UI. */
 export function describeError(e: unknown): string {
-  if (e instanceof HttpError) {
-    const retry = e.retryAfterS !== undefined ? `, retry after ${e.retryAfterS} s` : "";
+  if (e instanceof HttpError || e instanceof GatewayHttpError) {
+    const retryAfterS = e instanceof HttpError ? e.retryAfterS : e.retryAfterMs !== undefined ? e.retryAfterMs / 1000 : undefined;
+    const retry = retryAfterS !== undefined ? `, retry after ${retryAfterS} s` : "";
     return `${e.code}${e.status ? ` (${e.status})` : ""}: ${e.message}${retry}`;
   }
   return e instanceof Error ? e.message : String(e);

@@ -2,20 +2,22 @@
 // to the components through one React context (state/context.tsx). Nothing here is a module global,
 // so two consoles (or two tests) never share a stream, a journal feed or a device list.
 import type { DesktopBridge } from "../../shared/bridge.js";
+import { DEFAULT_CALL_TIMEOUT_MS } from "../../sdk/client.js";
+import { createPublicRest, type Fetch, type PublicRest } from "../../sdk/rest.js";
 import { CommandService } from "../services/commands.js";
 import { createControlPlane, type ControlPlane } from "../services/control-plane.js";
 import { createGatewayClient } from "../services/gateway-client.js";
 import { HistoryStore, type KeyValueStorage } from "../services/history.js";
 import { createJsonHttp } from "../services/http.js";
 import { JournalFeed } from "../services/journal-feed.js";
-import { createPublicApi, type PublicApi } from "../services/rest.js";
 import { StreamManager } from "../services/stream-manager.js";
 import { AppStore } from "./app-store.js";
 import { GatewayInfoStore } from "./gateway-info.js";
 
 export interface AppServices {
   readonly bridge: DesktopBridge;
-  readonly rest: PublicApi;
+  /** The public REST of PROTOCOL.md §1 and §3, through the client SDK, as a game client calls it. */
+  readonly rest: PublicRest;
   readonly control: ControlPlane;
   readonly commands: CommandService;
   readonly streams: StreamManager;
@@ -36,7 +38,7 @@ export interface AppServices {
 export function createAppServices(options: { bridge: DesktopBridge; origin: string; accessToken?: string; storage?: KeyValueStorage }): AppServices {
   const { bridge, origin } = options;
   const http = createJsonHttp(origin, options.accessToken);
-  const rest = createPublicApi(http);
+  const rest = createPublicRest(origin, noStoreFetch, DEFAULT_CALL_TIMEOUT_MS);
   const control = createControlPlane(http);
   const gateway = createGatewayClient(origin);
   const streams = new StreamManager({ client: () => gateway });
@@ -89,3 +91,6 @@ export function createAppServices(options: { bridge: DesktopBridge; origin: stri
     },
   };
 }
+
+/** The browser's fetch, never answered from its HTTP cache: gateway info and §3 answers are live. */
+const noStoreFetch: Fetch = (input, init) => fetch(input, { ...init, cache: "no-store" });

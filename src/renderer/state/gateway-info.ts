@@ -4,7 +4,7 @@
 import type { EmulatorStatus, GatewayInfo } from "../../shared/protocol.js";
 import { Store, type ExternalStore } from "../lib/store.js";
 import { backendHealthOf, type BackendHealth, type ControlPlane } from "../services/control-plane.js";
-import type { PublicApi } from "../services/rest.js";
+import type { PublicRest } from "../../sdk/rest.js";
 
 export interface GatewayInfoState {
   info?: GatewayInfo;
@@ -25,7 +25,7 @@ export class GatewayInfoStore implements ExternalStore<GatewayInfoState> {
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
-    private readonly rest: Pick<PublicApi, "getGatewayInfo">,
+    private readonly rest: Pick<PublicRest, "gatewayInfo">,
     private readonly control?: Pick<ControlPlane, "getStatus">,
   ) {}
 
@@ -55,7 +55,7 @@ export class GatewayInfoStore implements ExternalStore<GatewayInfoState> {
   async refresh(): Promise<GatewayInfo | undefined> {
     const backend = this.control?.getStatus().then(backendHealthOf).catch(() => undefined);
     try {
-      const info = await this.rest.getGatewayInfo();
+      const info = await this.rest.gatewayInfo();
       const health = await backend;
       this.state.set({ info, skewMs: info.server_time_ms - Date.now(), online: true, checkedAtMs: Date.now(), ...(health ? { backend: health } : {}) });
       return info;

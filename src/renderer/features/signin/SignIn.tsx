@@ -41,7 +41,7 @@ export function SignIn({ visible }: { visible: boolean }) {
     setBusy(true);
     setStatus(undefined);
     try {
-      const info = await rest.getGatewayInfo();
+      const info = await rest.gatewayInfo();
       const seed = generateSeed();
       const publicKey = toBase64Url(publicKeyFromSeed(seed));
       const r = await rest.confirmEmailCode(challenge, withCode, publicKey);
