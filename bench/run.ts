@@ -15,7 +15,7 @@ import { measurePush, type PushPhase } from "./push.js";
 import { measureRedisMode, type RedisFigures } from "./redis.js";
 import { measureReplay } from "./replay.js";
 import { buildReport, formatTable, toJson, type Figures, type Quiet } from "./report.js";
-import { assertBuildCurrent } from "./shipped.js";
+import { staleBuild } from "./shipped.js";
 
 const FLAGS = ["--json", "--quick", "--profile", "--mock-in-process", "--redis"];
 const argv = new Set(process.argv.slice(2));
@@ -24,6 +24,11 @@ for (const arg of argv) {
   const hint = arg === "--mock-apart" ? " (the mock backend runs in its own process by default now)" : "";
   process.stderr.write(`[bench] unknown flag ${arg}${hint}; the flags are ${FLAGS.join(", ")}\n`);
   process.exit(2);
+}
+const stale = staleBuild();
+if (stale) {
+  process.stderr.write(`[bench] ${stale}\n`);
+  process.exit(1);
 }
 const asJson = argv.has("--json");
 const quick = argv.has("--quick");
@@ -67,7 +72,6 @@ function cpuModel(): string {
 }
 
 async function main(): Promise<void> {
-  assertBuildCurrent();
   const started = performance.now();
   const children: Child[] = [];
   const child = (name: string, script: string, execArgv: string[] = []) => {
