@@ -42,7 +42,8 @@ export interface GatewayClientOptions {
 
 /**
  * 30 s: a gateway answers within its backend deadline (5 s in the emulator) plus the network; a call
- * without an answer by then fails with `deadline_exceeded` instead of waiting forever.
+ * without an answer by then fails (an RPC with `deadline_exceeded`, a REST call with `timeout`) instead
+ * of waiting forever.
  */
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 

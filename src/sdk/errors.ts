@@ -78,7 +78,10 @@ export class GatewayHttpError extends Error {
   constructor(
     /** HTTP status; 0 when no answer came (network error). */
     readonly status: number,
-    /** The §3 error code ("invalid_code", "rate_limited", …), `http_<status>` without one, `network_error`. */
+    /**
+     * The §3 error code ("invalid_code", "rate_limited", …), `http_<status>` without one; and the client's
+     * own: `network_error`, `timeout` (no answer within timeoutMs), `answer_too_large`, `invalid_response`.
+     */
     readonly code: string,
     message: string,
     /** From Retry-After (429), in ms. */

@@ -82,7 +82,10 @@ export function createJsonHttp(origin: string, accessToken?: string): JsonHttp {
   };
 }
 
-/** "invalid_code (401): POST /api/v1/public/auth/confirm-email-code: wrong code" — one line for the UI. */
+/**
+ * One line for the UI: "invalid_code (401): POST /api/v1/public/auth/confirm-email-code: wrong code"
+ * (the SDK's public REST names the call), "forbidden (403): …" (the control plane's HttpError).
+ */
 export function describeError(e: unknown): string {
   if (e instanceof HttpError || e instanceof GatewayHttpError) {
     const retryAfterS = e instanceof HttpError ? e.retryAfterS : e.retryAfterMs !== undefined ? e.retryAfterMs / 1000 : undefined;
