@@ -10,9 +10,11 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { CpuMeter, usPerOp, type CpuReport } from "./cpu.js";
-import { gatewayPublicKey, primePushStream, raiseBudgets, signInDevices } from "./devices.js";
-import { measureBare, measureFull, median, type ExecPhase } from "./exec.js";
+import { primePushStream, signInDevices } from "./devices.js";
+import { BARE_DEVICE, measureBare, measureFull, type ExecPhase } from "./exec.js";
 import { killAllChildren, startChild, type Child } from "./proc.js";
+import { median } from "./stats.js";
+import { startSystemUnderTest, type StartChild } from "./system-under-test.js";
 
 const USAGE = "usage: npx tsx bench/ab.ts [--rounds N] [--profile] [--mock-in-process] BUILD … (BUILD: a copy of dist/node, e.g. scratch/before)";
 
@@ -47,7 +49,7 @@ const PHASE: ExecPhase = { concurrency: 64, warmupMs: 1_000, durationMs: 3_000 }
 type Measured = { cpu: CpuReport; all_calls: number };
 
 const children: Child[] = [];
-const child = (name: string, script: string, options: Parameters<typeof startChild>[2] = {}) => {
+const child: StartChild = (name, script, options) => {
   const c = startChild(name, script, options);
   children.push(c);
   return c;
@@ -58,20 +60,12 @@ try {
   const client = child("load-client", "./load-client.ts");
   const echo = child("echo-server", "./echo-server.ts");
   const bareUrl = (await echo.call<{ url: string }>("start")).url;
-  const bareDevice = { deviceSessionId: "ds_bare", userId: "u_bare", seed: Buffer.alloc(32, 7).toString("base64") };
   const bareMeter = new CpuMeter(() => ({ echo_server: echo.pid }));
-  const profileArgs = profile ? ["--cpu-prof", "--cpu-prof-dir", "bench/profiles"] : [];
   const sides: { name: string; run: () => Promise<Measured>; process: string }[] = [
-    { name: "bare server", run: () => measureBare(client, bareUrl, [bareDevice], PHASE, bareMeter), process: "echo_server" },
+    { name: "bare server", run: () => measureBare(client, bareUrl, [BARE_DEVICE], PHASE, bareMeter), process: "echo_server" },
   ];
   for (const [i, build] of builds.entries()) {
-    const env = { BENCH_DIST_NODE: build };
-    const mock = mockInProcess ? undefined : child(`mock-${i}`, "./mock-proc.ts", { env, execArgv: profileArgs });
-    const backend = mock ? await mock.call<{ url: string; token: string }>("start") : undefined;
-    const gateway = child(`gateway-${i}`, "./gateway-proc.ts", { env, execArgv: profileArgs });
-    const { url } = await gateway.call<{ url: string }>("start", backend ? { mockBackendUrl: backend.url, mockBackendToken: backend.token } : undefined);
-    await raiseBudgets(url);
-    const key = await gatewayPublicKey(url);
+    const { url, key, gateway, mock } = await startSystemUnderTest(child, { mockInProcess, profile, env: { BENCH_DIST_NODE: build }, nameSuffix: `-${i}` });
     const devices = await signInDevices(url, 16, `ab-${i}-${Date.now()}`);
     await primePushStream(url, devices[0]!.userId);
     const meter = new CpuMeter(() => ({ gateway: gateway.pid, ...(mock ? { mock: mock.pid } : {}) }));

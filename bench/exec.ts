@@ -5,6 +5,10 @@ import { usPerOp, type CpuMeter, type CpuReport } from "./cpu.js";
 import type { Child } from "./proc.js";
 import type { ExecArgs, ExecResult } from "./load-client.js";
 import type { BenchDevice } from "./requests.js";
+import { median } from "./stats.js";
+
+/** The device the bare server's calls are signed as: the echo server checks no session or signature. */
+export const BARE_DEVICE: BenchDevice = { deviceSessionId: "ds_bare", userId: "u_bare", seed: Buffer.alloc(32, 7).toString("base64") };
 
 export interface ExecPhase {
   concurrency: number;
@@ -129,10 +133,4 @@ export async function measurePairedCpu(
     ? { median_ratio_with_mock: median(results.map((r) => (r.gateway_us_per_call + r.mock_us_per_call!) / r.bare_server_us_per_call)) }
     : {};
   return { rounds: results, median_ratio: median(results.map((r) => r.ratio)), ...withMock };
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

@@ -8,14 +8,15 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { CpuMeter, usPerOp, waitForQuiet } from "./cpu.js";
 import { measureCrypto } from "./crypto.js";
-import { gatewayPublicKey, primePushStream, raiseBudgets, signInDevices } from "./devices.js";
-import { measureBare, measureFull, measurePairedCpu, type ExecPhase } from "./exec.js";
+import { primePushStream, signInDevices } from "./devices.js";
+import { BARE_DEVICE, measureBare, measureFull, measurePairedCpu, type ExecPhase } from "./exec.js";
 import { killAllChildren, startChild, type Child } from "./proc.js";
 import { measurePush, type PushPhase } from "./push.js";
 import { measureRedisMode, type RedisFigures } from "./redis.js";
 import { measureReplay } from "./replay.js";
 import { buildReport, formatTable, toJson, type Figures, type Quiet } from "./report.js";
 import { staleBuild } from "./shipped.js";
+import { startSystemUnderTest, type StartChild } from "./system-under-test.js";
 
 const FLAGS = ["--json", "--quick", "--profile", "--mock-in-process", "--redis"];
 const argv = new Set(process.argv.slice(2));
@@ -38,7 +39,7 @@ const profile = argv.has("--profile");
  * in its own child (mock-proc.ts). Apart is the default: the target is on the gateway's CPU, and a real
  * backend never runs in the gateway's process (bench/README.md, "Issue 11").
  */
-const mockApart = !argv.has("--mock-in-process");
+const mockInProcess = argv.has("--mock-in-process");
 /** Cluster mode's figures too (a private redis-server, then `npm run cluster -- --workers 2`). */
 const withRedis = argv.has("--redis");
 const WATCHDOG_MS = withRedis ? 420_000 : 290_000;
@@ -74,8 +75,8 @@ function cpuModel(): string {
 async function main(): Promise<void> {
   const started = performance.now();
   const children: Child[] = [];
-  const child = (name: string, script: string, execArgv: string[] = []) => {
-    const c = startChild(name, script, { execArgv });
+  const child: StartChild = (name, script, options) => {
+    const c = startChild(name, script, options);
     children.push(c);
     return c;
   };
@@ -96,26 +97,16 @@ async function main(): Promise<void> {
     const bareUrls = await echo.call<{ url: string; injectUrl: string }>("start");
     const barePids = pidsOf(["load_client", client], ["echo_server", echo]);
     const bareMeter = new CpuMeter(barePids);
-    const bareDevice = { deviceSessionId: "ds_bare", userId: "u_bare", seed: Buffer.alloc(32, 7).toString("base64") };
     await settle("exec.bare", barePids);
     log(`exec.bare: echo server ${bareUrls.url}, ${EXEC.concurrency} concurrent`);
-    const bare = await measureBare(client, bareUrls.url, [bareDevice], EXEC, bareMeter);
+    const bare = await measureBare(client, bareUrls.url, [BARE_DEVICE], EXEC, bareMeter);
     await settle("push.bare", barePids);
     log(`push.bare: ${PUSH.streams} streams on the bare server`);
-    const barePush = await measurePush(client, { url: bareUrls.url, injectUrl: bareUrls.injectUrl, devices: [bareDevice] }, PUSH, bareMeter);
+    const barePush = await measurePush(client, { url: bareUrls.url, injectUrl: bareUrls.injectUrl, devices: [BARE_DEVICE] }, PUSH, bareMeter);
     // The echo server stays up (idle) until exec.paired is done.
 
     // ---- the gateway + mock backend
-    const profileArgs = profile ? ["--cpu-prof", "--cpu-prof-dir", "bench/profiles"] : [];
-    const mock = mockApart ? child("mock", "./mock-proc.ts", profileArgs) : undefined;
-    const mockBackend = mock ? await mock.call<{ url: string; token: string }>("start") : undefined;
-    const gateway = child("gateway", "./gateway-proc.ts", profileArgs);
-    const { url } = await gateway.call<{ url: string }>(
-      "start",
-      mockBackend ? { mockBackendUrl: mockBackend.url, mockBackendToken: mockBackend.token } : undefined,
-    );
-    await raiseBudgets(url);
-    const key = await gatewayPublicKey(url);
+    const { url, key, gateway, mock } = await startSystemUnderTest(child, { mockInProcess, profile });
     const execDevices = await signInDevices(url, EXEC_DEVICES, `exec-${Date.now()}`);
     const pushDevices = await signInDevices(url, PUSH_DEVICES, `push-${Date.now()}`, true);
     const pids = mock ? pidsOf(["load_client", client], ["gateway", gateway], ["mock", mock]) : pidsOf(["load_client", client], ["gateway", gateway]);
@@ -133,7 +124,7 @@ async function main(): Promise<void> {
     log(`exec.paired: a warm-up pair, then ${PAIRED_ROUNDS} rounds of ${PAIRED.durationMs / 1000} s, bare server and gateway alternating`);
     const paired = await measurePairedCpu(
       PAIRED_ROUNDS,
-      () => measureBare(client, bareUrls.url, [bareDevice], PAIRED, bareMeter),
+      () => measureBare(client, bareUrls.url, [BARE_DEVICE], PAIRED, bareMeter),
       () => measureFull(client, url, execDevices, key, PAIRED, meter),
     );
     await echo.stop();
@@ -158,11 +149,11 @@ async function main(): Promise<void> {
     const figures: Figures = {
       machine: { nproc: os.availableParallelism(), node: process.version, cpu_model: cpuModel(), platform: `${os.platform()} ${os.arch()}` },
       layout:
-        (mockApart
-          ? "gateway alone in one child process, the mock backend in another (bench/mock-proc.ts, reached over loopback HTTP as a real backend)"
-          : "gateway + mock backend in one child process (src/emulator/start.ts)") +
+        (mockInProcess
+          ? "gateway + mock backend in one child process (src/emulator/start.ts)"
+          : "gateway alone in one child process, the mock backend in another (bench/mock-proc.ts, reached over loopback HTTP as a real backend)") +
         "; load generated by another child process (bench/load-client.ts); bare baselines in their own child (bench/echo-server.ts); crypto in the orchestrator, alone",
-      mock_in_gateway_process: !mockApart,
+      mock_in_gateway_process: mockInProcess,
       crypto,
       exec: {
         concurrency: EXEC.concurrency,
@@ -214,7 +205,7 @@ async function main(): Promise<void> {
     const report = buildReport(figures);
     process.stdout.write(formatTable(report) + "\n");
     if (full.signed_during_run > 0) log(`note: the pre-signed pool ran out; ${full.signed_during_run} requests were signed during the timed run`);
-    if (profile) log(`CPU profile of the gateway process${mockApart ? " and of the mock backend's" : ""} written to bench/profiles/`);
+    if (profile) log(`CPU profile of the gateway process${mockInProcess ? "" : " and of the mock backend's"} written to bench/profiles/`);
     if (asJson) process.stdout.write(toJson(report) + "\n");
   } finally {
     await Promise.all(children.map((c) => c.stop(profile ? 10_000 : 3_000)));
